@@ -1,0 +1,160 @@
+import Logging
+
+/// One partition's append-only log: a list of segments (oldest first), the most recent
+/// `queueSize` records held in memory so consumers of the hot tail never read the disk, and
+/// the durable watermark below which records are visible to consumers.
+///
+/// Not thread-safe: owned and serialised by `MessageBroker`.
+final class PartitionLog {
+    let directory: String
+    let partition: Int
+    private(set) var segments: [Segment] = []
+    /// Offset the next appended record gets.
+    private(set) var nextOffset: UInt64 = 0
+    /// Records below this are durable under the fsync policy and may be delivered.
+    private(set) var durableOffset: UInt64 = 0
+    private let segmentBytes: Int
+    private let durableCreate: Bool
+    private let logger: Logger
+
+    // Memory tail: slot `offset % capacity` holds record `offset` for offsets in
+    // `max(tailLow, nextOffset - capacity) ..< nextOffset`.
+    private var tail: [StoredRecord?]
+    private var tailLow: UInt64 = 0
+
+    var startOffset: UInt64 { segments.first?.baseOffset ?? nextOffset }
+    var byteSize: Int { segments.reduce(0) { $0 + $1.size } }
+
+    init(directory: String, partition: Int, queueSize: Int, segmentBytes: Int, durable: Bool, logger: Logger) throws {
+        self.directory = directory
+        self.partition = partition
+        self.segmentBytes = max(4096, segmentBytes)
+        self.durableCreate = durable
+        self.logger = logger
+        self.tail = Array(repeating: nil, count: max(1, queueSize))
+        try FileIO.makeDirectory(directory)
+        for name in FileIO.list(directory) where name.hasSuffix(".log") {
+            let segment = try Segment.open(path: directory + "/" + name, logger: logger)
+            if let last = segments.last, segment.baseOffset != last.endOffset {
+                logger.error("gap between segments: records are missing", metadata: [
+                    "partition_dir": "\(directory)", "expected": "\(last.endOffset)", "found": "\(segment.baseOffset)",
+                ])
+                if segment.baseOffset < last.endOffset { continue }
+            }
+            if let last = segments.last, last.recordCount == 0 {
+                last.deleted = true
+                segments.removeLast()
+            }
+            segments.append(segment)
+        }
+        if segments.isEmpty {
+            segments.append(try Segment.create(directory: directory, baseOffset: 0, durable: durable))
+        }
+        nextOffset = segments.last!.endOffset
+        durableOffset = nextOffset
+        // Warm the memory tail from disk.
+        let warmFrom = nextOffset > UInt64(tail.count) ? max(startOffset, nextOffset - UInt64(tail.count)) : startOffset
+        tailLow = warmFrom
+        var at = warmFrom
+        while at < nextOffset {
+            let batch = try readFromDisk(from: at, maxCount: 1000)
+            guard let last = batch.last else { break }
+            for r in batch { tail[Int(r.offset % UInt64(tail.count))] = r }
+            at = last.offset + 1
+        }
+        tailLow = at == nextOffset ? warmFrom : nextOffset
+    }
+
+    /// Appends `payloads` as consecutive records; all or nothing. Returns the first offset and
+    /// the segments written (to be synced before the records are acknowledged).
+    func append(payloads: [[UInt8]], timestamp: Int64) throws -> (first: UInt64, touched: [Segment]) {
+        var active = segments[segments.count - 1]
+        var frames: [UInt8] = []
+        frames.reserveCapacity(payloads.reduce(0) { $0 + $1.count + RecordFrame.headerSize })
+        var sizes: [Int] = []
+        sizes.reserveCapacity(payloads.count)
+        let first = nextOffset
+        for (i, payload) in payloads.enumerated() {
+            let before = frames.count
+            RecordFrame.encode(offset: first + UInt64(i), timestamp: timestamp, payload: payload, into: &frames)
+            sizes.append(frames.count - before)
+        }
+        var touched: [Segment] = []
+        if active.recordCount > 0 && active.size + frames.count > segmentBytes {
+            touched.append(active)  // its earlier writes must be durable before the new ones count
+            active = try Segment.create(directory: directory, baseOffset: nextOffset, durable: durableCreate)
+            segments.append(active)
+        }
+        try active.append(frames: frames, frameSizes: sizes, lastTimestamp: timestamp)
+        touched.append(active)
+        let capacity = UInt64(tail.count)
+        for (i, payload) in payloads.enumerated() {
+            let offset = first + UInt64(i)
+            tail[Int(offset % capacity)] = StoredRecord(offset: offset, timestamp: timestamp, payload: payload)
+        }
+        nextOffset += UInt64(payloads.count)
+        return (first, touched)
+    }
+
+    /// Makes records below `offset` visible to consumers (monotonic).
+    func markDurable(upTo offset: UInt64) {
+        if offset > durableOffset { durableOffset = min(offset, nextOffset) }
+    }
+
+    /// Reads records `offset ..< durableOffset`, at most `maxCount`, from memory when they are
+    /// in the hot tail and from the segments otherwise.
+    func read(from offset: UInt64, maxCount: Int) throws -> [StoredRecord] {
+        let from = max(offset, startOffset)
+        guard from < durableOffset, maxCount > 0 else { return [] }
+        let count = Int(min(UInt64(maxCount), durableOffset - from))
+        let lowInMemory = max(tailLow, nextOffset > UInt64(tail.count) ? nextOffset - UInt64(tail.count) : 0)
+        if from >= lowInMemory {
+            var out: [StoredRecord] = []
+            out.reserveCapacity(count)
+            for o in from..<(from + UInt64(count)) {
+                guard let r = tail[Int(o % UInt64(tail.count))], r.offset == o else { break }
+                out.append(r)
+            }
+            if out.count == count { return out }
+        }
+        var out = try readFromDisk(from: from, maxCount: count)
+        if let last = out.last, last.offset >= durableOffset { out.removeAll { $0.offset >= durableOffset } }
+        return out
+    }
+
+    /// The record at `offset`, if it is still retained.
+    func record(at offset: UInt64) throws -> StoredRecord? {
+        guard offset >= startOffset, offset < durableOffset else { return nil }
+        guard let r = try read(from: offset, maxCount: 1).first, r.offset == offset else { return nil }
+        return r
+    }
+
+    private func readFromDisk(from offset: UInt64, maxCount: Int) throws -> [StoredRecord] {
+        var out: [StoredRecord] = []
+        var at = offset
+        for segment in segments where segment.endOffset > at && out.count < maxCount {
+            if at < segment.baseOffset { at = segment.baseOffset }
+            let part = try segment.read(from: at, maxCount: maxCount - out.count)
+            out.append(contentsOf: part)
+            at = segment.endOffset
+        }
+        return out
+    }
+
+    /// Deletes closed segments whose records are all below `committed` and whose newest record
+    /// is older than `cutoff` (ns since the epoch). Returns how many were deleted.
+    @discardableResult
+    func deleteSegments(below committed: UInt64, newestBefore cutoff: Int64) -> Int {
+        var deleted = 0
+        while segments.count > 1, let first = segments.first,
+              first.endOffset <= committed, first.lastTimestamp <= cutoff {
+            first.deleted = true  // unlinked when the last reference (maybe the flusher's) goes
+            segments.removeFirst()
+            deleted += 1
+        }
+        if deleted > 0 {
+            logger.debug("deleted acked segments", metadata: ["dir": "\(directory)", "count": "\(deleted)"])
+        }
+        return deleted
+    }
+}
