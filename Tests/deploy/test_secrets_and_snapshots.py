@@ -57,6 +57,31 @@ def test_generated_keys_are_kept_across_upgrades_via_lookup():
     assert upgraded["API_KEY"]
 
 
+def test_value_found_by_lookup_wins_over_generation(tmp_path):
+    """Simulate the cluster: a copy of the chart whose `lookup` answers with a Secret from
+    values, exactly shaped like the API server's answer (base64 data)."""
+    import shutil
+
+    chart = tmp_path / "telemetry-stack"
+    shutil.copytree(CHART, chart)
+    helpers = chart / "templates" / "_helpers.tpl"
+    text = helpers.read_text()
+    live = 'lookup "v1" "Secret" .ctx.Release.Namespace .secret'
+    assert live in text
+    helpers.write_text(text.replace(live, "(index .ctx.Values.fakeCluster .secret)"))
+    existing = {"data": {"API_KEY": base64.b64encode(b"kept-key").decode(),
+                         "SERVICE_TOKEN": base64.b64encode(b"kept-token").decode()}}
+    values = {"fakeCluster": {"rel-telemetry-stack-auth": existing,
+                              "rel-telemetry-stack-grafana": {"data": {}}}}
+    from conftest import helm
+
+    with helm().Chart.load(str(chart)) as c:
+        objs = documents(c.render(values, name="rel", namespace="ns", is_upgrade=True))
+    assert secret_data(objs, "-auth") == {"API_KEY": "kept-key", "SERVICE_TOKEN": "kept-token"}
+    # a Secret without the key (here Grafana's) still gets a generated value
+    assert len(secret_data(objs, "-grafana")["admin-password"]) >= 16
+
+
 def test_existing_secret_is_referenced_and_not_created():
     objs = documents(render({"auth": {"existingSecret": "my-keys"}}))
     assert not find(objs, "Secret", "-auth")
