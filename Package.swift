@@ -1,0 +1,131 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+import class Foundation.ProcessInfo
+
+// Benchmarks pull in package-benchmark and its malloc interposer; plain builds and CI
+// skip them. Set TELEMETRY_BENCHMARKS=1 to build and run them (see Benchmarks/README.md).
+let withBenchmarks = ProcessInfo.processInfo.environment["TELEMETRY_BENCHMARKS"] != nil
+
+var dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    // traits: [] keeps SwiftPM from rebuilding hummingbird at random (trait resolution churn).
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+]
+
+var targets: [Target] = [
+    .systemLibrary(
+        name: "CLZ4",
+        pkgConfig: "liblz4",
+        providers: [.apt(["liblz4-dev"])]
+    ),
+    .target(
+        name: "TSDB",
+        dependencies: [
+            "CLZ4",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]
+    ),
+    .target(
+        name: "Broker",
+        dependencies: [
+            "TSDB",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]
+    ),
+    .target(
+        name: "Ingest",
+        dependencies: [
+            "TSDB",
+            "Broker",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]
+    ),
+    .target(
+        name: "APIServer",
+        dependencies: [
+            "TSDB",
+            "Ingest",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ],
+        resources: [.copy("UI")]
+    ),
+    .executableTarget(
+        name: "telemetry",
+        dependencies: [
+            "TSDB", "Ingest", "Broker", "APIServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .testTarget(name: "TSDBTests", dependencies: ["TSDB"]),
+    .testTarget(name: "IngestTests", dependencies: ["Ingest", "TSDB", "Broker"]),
+    .testTarget(
+        name: "BrokerTests",
+        dependencies: [
+            "Broker",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]
+    ),
+    .testTarget(
+        name: "APIServerTests",
+        dependencies: [
+            "APIServer", "TSDB", "Ingest",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]
+    ),
+    .testTarget(
+        name: "EndToEndTests",
+        dependencies: [
+            "TSDB", "Ingest", "Broker", "APIServer",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]
+    ),
+]
+
+if withBenchmarks {
+    dependencies.append(.package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]))
+    targets.append(
+        .executableTarget(
+            name: "TSDBBenchmarks",
+            dependencies: [
+                "TSDB", "Ingest",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/TSDBBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}
+
+let package = Package(
+    name: "telemetry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "telemetry", targets: ["telemetry"]),
+        .library(name: "TSDB", targets: ["TSDB"]),
+    ],
+    dependencies: dependencies,
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+
+/// A block as the catalog registers it.
+struct BlockRecord: Sendable, Equatable {
+    var id: String
+    var minTime: Int64
+    var maxTime: Int64
+    var samples: Int
+    var series: Int
+    var chunks: Int
+    var bytes: Int64
+    /// Newer data wins on duplicate timestamps: higher priority overrides lower.
+    var priority: Int64
+    var level: Int
+}
+
+/// The metadata store (SQLite in WAL mode through GRDB): series and their labels, label
+/// postings, the GPU inventory and the block registry. Samples never go here.
+final class Catalog: Sendable {
+    let pool: DatabasePool
+    let path: String
+
+    init(path: String, fsync: FsyncPolicy, readOnly: Bool = false) throws {
+        self.path = path
+        var config = Configuration()
+        config.readonly = readOnly
+        config.label = "tsdb-catalog"
+        let synchronous = fsync == .always ? "FULL" : "NORMAL"
+        config.prepareDatabase { db in
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            }
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            if !readOnly { try migrate() }
+        } catch {
+            throw TSDBError.catalog("cannot open \(path): \(error)")
+        }
+    }
+
+    private func migrate() throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE series (
+                    id INTEGER PRIMARY KEY,
+                    hash INTEGER NOT NULL,
+                    labels BLOB NOT NULL
+                );
+                CREATE INDEX series_hash ON series(hash);
+                CREATE TABLE label_values (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    UNIQUE(name, value)
+                );
+                CREATE TABLE postings (
+                    label_id INTEGER NOT NULL,
+                    series_id INTEGER NOT NULL,
+                    PRIMARY KEY (label_id, series_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE gpus (
+                    uuid TEXT PRIMARY KEY,
+                    gpu_index TEXT,
+                    device TEXT,
+                    model TEXT,
+                    hostname TEXT
+                ) WITHOUT ROWID;
+                CREATE TABLE gpu_namespaces (
+                    uuid TEXT NOT NULL,
+                    namespace TEXT NOT NULL,
+                    PRIMARY KEY (uuid, namespace)
+                ) WITHOUT ROWID;
+                CREATE TABLE blocks (
+                    id TEXT PRIMARY KEY,
+                    min_time INTEGER NOT NULL,
+                    max_time INTEGER NOT NULL,
+                    samples INTEGER NOT NULL,
+                    series INTEGER NOT NULL,
+                    chunks INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    priority INTEGER NOT NULL,
+                    level INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        try migrator.migrate(pool)
+    }
+
+    func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as TSDBError { throw e } catch {
+            throw TSDBError.catalog("\(what): \(error)")
+        }
+    }
+
+    /// Every series: id and canonical label bytes, in id order.
+    func allSeries() throws -> [(id: UInt32, labels: [UInt8])] {
+        try wrap("reading series") {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, labels FROM series ORDER BY id").map { row in
+                    (UInt32(truncatingIfNeeded: row[0] as Int64), [UInt8]((row[1] as Data?) ?? Data()))
+                }
+            }
+        }
+    }
+
+    /// Inserts new series with their postings and inventory rows in one transaction and
+    /// returns their ids in order.
+    func insertSeries(_ new: [Labels]) throws -> [UInt32] {
+        guard !new.isEmpty else { return [] }
+        return try wrap("inserting \(new.count) series") {
+            try pool.write { db in
+                var ids: [UInt32] = []
+                ids.reserveCapacity(new.count)
+                let insertSeries = try db.cachedStatement(sql: "INSERT INTO series(hash, labels) VALUES (?, ?)")
+                let insertLabel = try db.cachedStatement(sql: "INSERT INTO label_values(name, value) VALUES (?, ?) ON CONFLICT(name, value) DO NOTHING")
+                let findLabel = try db.cachedStatement(sql: "SELECT id FROM label_values WHERE name = ? AND value = ?")
+                let insertPosting = try db.cachedStatement(sql: "INSERT OR IGNORE INTO postings(label_id, series_id) VALUES (?, ?)")
+                let upsertGPU = try db.cachedStatement(sql: """
+                    INSERT INTO gpus(uuid, gpu_index, device, model, hostname) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(uuid) DO UPDATE SET gpu_index = excluded.gpu_index, device = excluded.device,
+                        model = excluded.model, hostname = excluded.hostname
+                    """)
+                let insertNamespace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO gpu_namespaces(uuid, namespace) VALUES (?, ?)")
+                for labels in new {
+                    let bytes = labels.canonicalBytes
+                    try insertSeries.execute(arguments: [Int64(bitPattern: XXHash64.hash(bytes)), Data(bytes)])
+                    let id = UInt32(truncatingIfNeeded: db.lastInsertedRowID)
+                    ids.append(id)
+                    for pair in labels {
+                        try insertLabel.execute(arguments: [pair.name, pair.value])
+                        guard let labelID = try Int64.fetchOne(findLabel, arguments: [pair.name, pair.value]) else { continue }
+                        try insertPosting.execute(arguments: [labelID, Int64(id)])
+                    }
+                    if let uuid = labels[InventoryLabel.uuid] {
+                        try upsertGPU.execute(arguments: [uuid, labels[InventoryLabel.gpu], labels[InventoryLabel.device],
+                                                          labels[InventoryLabel.model], labels[InventoryLabel.hostname]])
+                        if let ns = labels[InventoryLabel.namespace] {
+                            try insertNamespace.execute(arguments: [uuid, ns])
+                        }
+                    }
+                }
+                return ids
+            }
+        }
+    }
+
+    func blocks() throws -> [BlockRecord] {
+        try wrap("reading the block registry") {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, min_time, max_time, samples, series, chunks, bytes, priority, level FROM blocks ORDER BY priority, id").map {
+                    BlockRecord(id: $0[0], minTime: $0[1], maxTime: $0[2], samples: $0[3], series: $0[4], chunks: $0[5], bytes: $0[6], priority: $0[7], level: $0[8])
+                }
+            }
+        }
+    }
+
+    /// Registers `add` and unregisters `remove` atomically (compaction swaps blocks this way).
+    func replaceBlocks(remove: [String], add: [BlockRecord]) throws {
+        try wrap("updating the block registry") {
+            try pool.write { db in
+                for id in remove { try db.execute(sql: "DELETE FROM blocks WHERE id = ?", arguments: [id]) }
+                for b in add {
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO blocks(id, min_time, max_time, samples, series, chunks, bytes, priority, level)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [b.id, b.minTime, b.maxTime, b.samples, b.series, b.chunks, b.bytes, b.priority, b.level])
+                }
+            }
+        }
+    }
+
+    /// Postings as stored: (name, value) → series ids; used by `check` to compare with labels.
+    func postingCount() throws -> Int {
+        try wrap("counting postings") { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM postings") ?? 0 } }
+    }
+
+    func gpuCount() throws -> Int {
+        try wrap("counting GPUs") { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM gpus") ?? 0 } }
+    }
+
+    /// Checkpoints SQLite's own WAL into the main file so its size on disk is settled.
+    func checkpoint() throws {
+        try wrap("checkpointing") { try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) } }
+    }
+
+    func close() throws {
+        try wrap("closing") { try pool.close() }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+extension TSDB {
+    /// Returns the series id of each label set, creating the new ones in the catalog (one
+    /// transaction for all of them). Known series never touch SQLite.
+    public func resolve(_ labels: [Labels]) throws -> [SeriesRef] {
+        var out = [SeriesRef](repeating: SeriesRef(0), count: labels.count)
+        let hashes = labels.map { XXHash64.hash($0.canonicalBytes) }
+        var missing: [Int] = []
+        try state.withLock { s in
+            guard !s.closed else { throw TSDBError.closed }
+            for i in labels.indices {
+                if let id = s.index.lookup(labels[i], hash: hashes[i]) { out[i] = SeriesRef(id) } else { missing.append(i) }
+            }
+        }
+        guard !missing.isEmpty else { return out }
+        try creation.withLock { _ in
+            // Another writer may have created some meanwhile.
+            var unique: [Labels] = []
+            var positions: [Labels: [Int]] = [:]
+            state.withLock { s in
+                for i in missing {
+                    if let id = s.index.lookup(labels[i], hash: hashes[i]) {
+                        out[i] = SeriesRef(id)
+                    } else {
+                        if positions[labels[i]] == nil { unique.append(labels[i]) }
+                        positions[labels[i], default: []].append(i)
+                    }
+                }
+            }
+            guard !unique.isEmpty else { return }
+            for l in unique where l.metric == nil {
+                throw TSDBError.invalidQuery("a series needs a metric name (__name__): \(l)")
+            }
+            let ids = try catalog.insertSeries(unique)
+            state.withLock { s in
+                for (k, l) in unique.enumerated() {
+                    s.index.add(id: ids[k], labels: l, hash: XXHash64.hash(l.canonicalBytes))
+                    s.ensureSeries(ids[k])
+                    for i in positions[l] ?? [] { out[i] = SeriesRef(ids[k]) }
+                }
+                engineMetrics.series.record(s.index.count)
+            }
+        }
+        return out
+    }
+
+    public func resolve(_ labels: Labels) throws -> SeriesRef { try resolve([labels])[0] }
+
+    /// Appends the batch; returns once its WAL record is durable under the fsync policy.
+    /// Samples older than the out-of-order window behind their series' newest sample are
+    /// refused and counted in the result; a duplicate timestamp replaces the value.
+    @discardableResult
+    public func append(_ batch: SampleBatch) async throws -> AppendResult {
+        guard batch.refs.count == batch.timestamps.count, batch.refs.count == batch.values.count else {
+            throw TSDBError.invalidQuery("sample batch columns differ in length")
+        }
+        guard !batch.isEmpty else { return AppendResult() }
+        let encoded = WALRecord.encode(batch)
+        let window = options.outOfOrderWindow
+        let (seq, result, seal, accepted) = try state.withLock { s -> (UInt64, AppendResult, Bool, SampleBatch) in
+            guard !s.closed else { throw TSDBError.closed }
+            let maxID = s.index.maxID
+            var rejected: [Int] = []
+            for i in 0..<batch.count {
+                let id = batch.refs[i]
+                guard id >= 1, id <= maxID, s.index.labels(of: id) != nil else { throw TSDBError.unknownSeries(id) }
+                let newest = s.seriesMax[Int(id)]
+                if newest != Int64.min, batch.timestamps[i] < newest &- window, newest &- window < newest {
+                    rejected.append(i)
+                }
+            }
+            var accepted = batch
+            var record = encoded
+            if !rejected.isEmpty {
+                accepted = SampleBatch(capacity: batch.count - rejected.count)
+                var r = 0
+                for i in 0..<batch.count {
+                    if r < rejected.count, rejected[r] == i { r += 1; continue }
+                    accepted.append(SeriesRef(batch.refs[i]), batch.timestamps[i], batch.values[i])
+                }
+                record = WALRecord.encode(accepted)
+            }
+            guard !accepted.isEmpty else { return (0, AppendResult(appended: 0, outOfWindow: rejected.count), false, accepted) }
+            let seq = try wal.enqueue(record)
+            accepted.refs.withUnsafeBufferPointer { refs in
+                accepted.timestamps.withUnsafeBufferPointer { ts in
+                    accepted.values.withUnsafeBufferPointer { vs in
+                        for i in 0..<refs.count {
+                            let id = refs[i], t = ts[i]
+                            s.head.append(id, t, vs[i])
+                            let k = Int(id)
+                            if t > s.seriesMax[k] { s.seriesMax[k] = t }
+                            if t < s.seriesMin[k] { s.seriesMin[k] = t }
+                        }
+                    }
+                }
+            }
+            let seal = s.head.samples >= options.maxHeadSamples
+                || (s.head.maxTime &- s.head.minTime >= options.blockDuration && s.head.maxTime > s.head.minTime)
+            if seal { s.sealRequested = true }
+            engineMetrics.headSamples.record(s.head.samples)
+            return (seq, AppendResult(appended: accepted.count, outOfWindow: rejected.count), seal, accepted)
+        }
+        if seq > 0 { try await wal.waitDurable(seq) }
+        engineMetrics.appended.increment(by: result.appended)
+        if result.outOfWindow > 0 { engineMetrics.outOfWindow.increment(by: result.outOfWindow) }
+        if seal, !options.backgroundMaintenance {
+            logger.debug("head spans the block duration; it is sealed on the next flush")
+        }
+        if !accepted.isEmpty { notifySubscribers(accepted) }
+        return result
+    }
+
+    /// Resolves the label sets and appends the samples (the convenient, slower form).
+    @discardableResult
+    public func append(_ samples: [LabeledSample]) async throws -> AppendResult {
+        let refs = try resolve(samples.map(\.labels))
+        var batch = SampleBatch(capacity: samples.count)
+        for (i, s) in samples.enumerated() { batch.append(refs[i], s.timestamp, s.value) }
+        return try await append(batch)
+    }
+
+    /// New samples as they are appended (after they are durable), in batches. A slow reader
+    /// loses the oldest batches beyond `bufferBatches`, never blocks writers.
+    public func subscribe(bufferBatches: Int = 256) -> AsyncStream<[LabeledSample]> {
+        let (stream, continuation) = AsyncStream<[LabeledSample]>.makeStream(bufferingPolicy: .bufferingNewest(bufferBatches))
+        let key = subscribers.withLock { subs -> Int in
+            let k = (subs.keys.max() ?? 0) + 1
+            subs[k] = continuation
+            return k
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: key) }
+        }
+        return stream
+    }
+
+    private func notifySubscribers(_ batch: SampleBatch) {
+        let subs = subscribers.withLock { Array($0.values) }
+        guard !subs.isEmpty else { return }
+        let samples: [LabeledSample] = state.withLock { s in
+            var out: [LabeledSample] = []
+            out.reserveCapacity(batch.count)
+            for i in 0..<batch.count {
+                guard let labels = s.index.labels(of: batch.refs[i]) else { continue }
+                out.append(LabeledSample(labels: labels, timestamp: batch.timestamps[i], value: batch.values[i]))
+            }
+            return out
+        }
+        for c in subs { c.yield(samples) }
+    }
+}

@@ -1,0 +1,87 @@
+extension TSDB {
+    /// Every GPU with telemetry (a series with a `UUID` label), sorted by UUID.
+    public func gpus() -> [GPUInfo] {
+        state.withLock { s in
+            guard let byUUID = s.index.postings[InventoryLabel.uuid] else { return [] }
+            return byUUID.keys.sorted().map { Self.gpuInfo(uuid: $0, ids: byUUID[$0]!, s) }
+        }
+    }
+
+    public func gpu(uuid: String) -> GPUInfo? {
+        state.withLock { s in
+            guard let ids = s.index.postings[InventoryLabel.uuid]?[uuid] else { return nil }
+            return Self.gpuInfo(uuid: uuid, ids: ids, s)
+        }
+    }
+
+    private static func gpuInfo(uuid: String, ids: [UInt32], _ s: State) -> GPUInfo {
+        var info = GPUInfo(uuid: uuid, namespaces: [], seriesCount: ids.count)
+        var namespaces = Set<String>()
+        var first = Int64.max, last = Int64.min
+        // The newest series carries the current host/index/model (a GPU may move).
+        for id in ids {
+            guard let l = s.index.labels(of: id) else { continue }
+            info.gpuIndex = l[InventoryLabel.gpu] ?? info.gpuIndex
+            info.device = l[InventoryLabel.device] ?? info.device
+            info.model = l[InventoryLabel.model] ?? info.model
+            info.hostname = l[InventoryLabel.hostname] ?? info.hostname
+            if let ns = l[InventoryLabel.namespace] { namespaces.insert(ns) }
+            let i = Int(id)
+            if i < s.seriesMin.count {
+                first = min(first, s.seriesMin[i])
+                last = max(last, s.seriesMax[i])
+            }
+        }
+        info.namespaces = namespaces.sorted()
+        info.firstSeen = first == Int64.max ? nil : first
+        info.lastSeen = last == Int64.min ? nil : last
+        return info
+    }
+
+    /// Hosts (the `Hostname` label) with their GPU and series counts, sorted by name.
+    public func hosts() -> [HostInfo] {
+        state.withLock { s in
+            guard let byHost = s.index.postings[InventoryLabel.hostname] else { return [] }
+            return byHost.keys.sorted().map { host in
+                let ids = byHost[host]!
+                let gpus = Set(ids.compactMap { s.index.labels(of: $0)?[InventoryLabel.uuid] })
+                return HostInfo(hostname: host, gpuCount: gpus.count, seriesCount: ids.count)
+            }
+        }
+    }
+
+    /// GPUs of one host, sorted by GPU index then UUID.
+    public func gpus(hostname: String) -> [GPUInfo] {
+        gpus().filter { $0.hostname == hostname }
+            .sorted { (Int($0.gpuIndex ?? "") ?? Int.max, $0.uuid) < (Int($1.gpuIndex ?? "") ?? Int.max, $1.uuid) }
+    }
+
+    public func namespaces() -> [NamespaceInfo] {
+        state.withLock { s in
+            guard let byNS = s.index.postings[InventoryLabel.namespace] else { return [] }
+            return byNS.keys.sorted().map { ns in
+                let ids = byNS[ns]!
+                let gpus = Set(ids.compactMap { s.index.labels(of: $0)?[InventoryLabel.uuid] })
+                return NamespaceInfo(namespace: ns, gpuCount: gpus.count, seriesCount: ids.count)
+            }
+        }
+    }
+
+    public func metrics() -> [MetricInfo] {
+        state.withLock { s in
+            (s.index.postings[Labels.metricName] ?? [:]).map { MetricInfo(name: $0.key, seriesCount: $0.value.count) }
+                .sorted { $0.name < $1.name }
+        }
+    }
+
+    public func labelNames() -> [String] { state.withLock { $0.index.labelNames } }
+
+    public func labelValues(_ name: String) -> [String] { state.withLock { $0.index.values(of: name) } }
+
+    /// Labels of every series the metric and matchers select (for series listings).
+    public func series(metric: String? = nil, matchers: [LabelMatcher] = []) -> [Labels] {
+        state.withLock { s in
+            s.index.select(metric: metric, matchers: matchers).ids.compactMap { s.index.labels(of: $0) }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+/// Little helpers for the on-disk formats: LEB128 varints, zigzag, fixed-width little-endian
+/// integers, appended to a `[UInt8]` and read back by a bounds-checked cursor.
+@usableFromInline
+enum ZigZag {
+    @inline(__always) @usableFromInline static func encode(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+    @inline(__always) @usableFromInline static func decode(_ u: UInt64) -> Int64 { Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1) }
+}
+
+extension Array where Element == UInt8 {
+    @inline(__always)
+    mutating func appendVarint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        append(UInt8(v))
+    }
+
+    @inline(__always)
+    mutating func appendSignedVarint(_ value: Int64) { appendVarint(ZigZag.encode(value)) }
+
+    @inline(__always)
+    mutating func appendFixed<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+}
+
+/// A bounds-checked reader over bytes; every read throws on truncation instead of trapping.
+struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset: Int
+
+    init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    var remaining: Int { bytes.count - offset }
+
+    mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < bytes.count else { throw CodecError.truncated }
+            let b = bytes[offset]
+            offset += 1
+            if shift == 63 && b > 1 { throw CodecError.malformed("varint overflows 64 bits") }
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+            if shift > 63 { throw CodecError.malformed("varint longer than 10 bytes") }
+        }
+    }
+
+    mutating func signedVarint() throws -> Int64 { ZigZag.decode(try varint()) }
+
+    mutating func fixed<T: FixedWidthInteger>(_: T.Type) throws -> T {
+        let size = MemoryLayout<T>.size
+        guard remaining >= size else { throw CodecError.truncated }
+        let v = T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+        offset += size
+        return v
+    }
+
+    mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw CodecError.truncated }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func slice(_ count: Int) throws -> UnsafeRawBufferPointer {
+        guard count >= 0, remaining >= count else { throw CodecError.truncated }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+    }
+}
+
+/// Why a column could not be decoded.
+public enum CodecError: Error, Equatable, Sendable, CustomStringConvertible {
+    case truncated
+    case malformed(String)
+    case checksumMismatch(expected: UInt32, actual: UInt32)
+
+    public var description: String {
+        switch self {
+        case .truncated: return "data ends early"
+        case .malformed(let m): return "malformed data: \(m)"
+        case .checksumMismatch(let e, let a): return "checksum mismatch (stored \(e), computed \(a))"
+        }
+    }
+}

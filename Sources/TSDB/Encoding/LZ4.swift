@@ -1,0 +1,42 @@
+import CLZ4
+
+/// liblz4 block compression for chunk columns and WAL records.
+public enum LZ4 {
+    /// Compressed bytes, or nil when compression does not make the input smaller.
+    public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard input.count > 0, input.count < Int(LZ4_MAX_INPUT_SIZE) else { return nil }
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        var out = [UInt8](repeating: 0, count: bound)
+        let written = out.withUnsafeMutableBytes { dst in
+            LZ4_compress_default(
+                input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                Int32(input.count), Int32(bound))
+        }
+        guard written > 0, Int(written) < input.count else { return nil }
+        out.removeSubrange(Int(written)...)
+        return out
+    }
+
+    public static func compress(_ input: [UInt8]) -> [UInt8]? {
+        input.withUnsafeBytes { compress($0) }
+    }
+
+    /// Decompresses exactly `rawCount` bytes into `out`; throws when the input is damaged.
+    public static func decompress(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, rawCount: Int) throws {
+        guard rawCount <= out.count, rawCount < Int(Int32.max), input.count < Int(Int32.max) else { throw CodecError.malformed("LZ4 sizes out of range") }
+        guard rawCount > 0 else { return }
+        guard let src = input.baseAddress else { throw CodecError.truncated }
+        let n = LZ4_decompress_safe(
+            src.assumingMemoryBound(to: CChar.self),
+            out.baseAddress!.assumingMemoryBound(to: CChar.self),
+            Int32(input.count), Int32(rawCount))
+        guard n == Int32(rawCount) else { throw CodecError.malformed("LZ4 block does not decompress to \(rawCount) bytes") }
+    }
+
+    public static func decompress(_ input: UnsafeRawBufferPointer, rawCount: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: rawCount)
+        try out.withUnsafeMutableBytes { o throws in try decompress(input, into: o, rawCount: rawCount) }
+        return out
+    }
+}

@@ -1,0 +1,256 @@
+/// Float64 values, chosen per chunk: constant, scaled decimal integers, or XOR (Gorilla).
+///
+/// Layout: `varint n`, `u8 kind`, then
+/// - kind 0 constant: `u64 bits` — every value has the same bit pattern.
+/// - kind 1 scaled: `u8 exp`, `u8 order`, `svarint first`, (`svarint firstDelta` when order 2),
+///   `u8 width`, then the zigzag differences of order 1 or 2 of `value × 10^exp`, bit-packed.
+///   Used only when `Double(m) / 10^exp` reproduces every value bit for bit, so it is lossless.
+/// - kind 2 XOR: Gorilla's leading/trailing-zero XOR stream; lossless for every bit pattern
+///   (NaN payloads, ±0, ±Inf, subnormals).
+public enum ValueCodec {
+    public enum Kind: UInt8, Sendable { case constant = 0, scaled = 1, xor = 2 }
+
+    static let maxExponent = 15
+    static let pow10: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { acc, _ in acc * 10 } }
+    static let exactLimit = 9_007_199_254_740_992.0  // 2^53
+
+    /// Encodes, trying the decimal path first and keeping whichever is smaller.
+    public static func encode(_ values: UnsafeBufferPointer<Double>, into out: inout [UInt8]) {
+        let n = values.count
+        out.appendVarint(UInt64(n))
+        guard n > 0 else { return }
+        let firstBits = values[0].bitPattern
+        var constant = true
+        for v in values where v.bitPattern != firstBits { constant = false; break }
+        if constant {
+            out.append(Kind.constant.rawValue)
+            out.appendFixed(firstBits)
+            return
+        }
+        var scaled: [UInt8]? = nil
+        if let exp = decimalExponent(values) {
+            var s: [UInt8] = []
+            encodeScaled(values, exponent: exp, into: &s)
+            scaled = s
+        }
+        var xor: [UInt8] = []
+        encodeXOR(values, into: &xor)
+        if let s = scaled, s.count <= xor.count {
+            out.append(Kind.scaled.rawValue)
+            out.append(contentsOf: s)
+        } else {
+            out.append(Kind.xor.rawValue)
+            out.append(contentsOf: xor)
+        }
+    }
+
+    public static func encode(_ values: [Double]) -> [UInt8] {
+        var out: [UInt8] = []
+        values.withUnsafeBufferPointer { encode($0, into: &out) }
+        return out
+    }
+
+    /// The kind an encoded column uses (for explain and statistics).
+    public static func kind(_ bytes: UnsafeRawBufferPointer) throws -> Kind? {
+        var r = ByteReader(bytes)
+        guard try r.varint() > 0 else { return nil }
+        guard let k = Kind(rawValue: try r.byte()) else { throw CodecError.malformed("unknown value kind") }
+        return k
+    }
+
+    /// Smallest exponent e ≤ 15 such that every value is exactly `Double(m) / 10^e` with
+    /// |m| < 2^53; nil when there is none (NaN, ±Inf, −0, too many digits).
+    static func decimalExponent(_ values: UnsafeBufferPointer<Double>) -> Int? {
+        var exp = 0
+        for v in values {
+            guard v.isFinite, !(v == 0 && v.sign == .minus) else { return nil }
+            // Values exact at exponent e stay exact at any larger one (same rational, same
+            // correctly rounded quotient), so only ever raise the exponent.
+            var e = exp
+            while true {
+                let m = (v * pow10[e]).rounded()
+                if abs(m) < exactLimit, m / pow10[e] == v { break }
+                e += 1
+                if e > maxExponent { return nil }
+            }
+            exp = e
+        }
+        // Re-check every value at the final exponent (the magnitude bound may now fail).
+        for v in values {
+            let m = (v * pow10[exp]).rounded()
+            guard abs(m) < exactLimit, m / pow10[exp] == v else { return nil }
+        }
+        return exp
+    }
+
+    static func encodeScaled(_ values: UnsafeBufferPointer<Double>, exponent: Int, into out: inout [UInt8]) {
+        let n = values.count
+        let scale = pow10[exponent]
+        var m = [Int64](repeating: 0, count: n)
+        for i in 0..<n { m[i] = Int64((values[i] * scale).rounded()) }
+        var d1 = [UInt64](repeating: 0, count: max(0, n - 1))
+        var d2 = [UInt64](repeating: 0, count: max(0, n - 2))
+        var max1: UInt64 = 0, max2: UInt64 = 0
+        for i in 1..<max(1, n) {
+            let d = m[i] - m[i - 1]
+            let z = ZigZag.encode(d)
+            d1[i - 1] = z
+            max1 |= z
+            if i >= 2 {
+                let dd = d - (m[i - 1] - m[i - 2])
+                let zz = ZigZag.encode(dd)
+                d2[i - 2] = zz
+                max2 |= zz
+            }
+        }
+        let w1 = BitPacking.width(ofMax: max1), w2 = BitPacking.width(ofMax: max2)
+        let size1 = BitPacking.packedSize(count: n - 1, width: w1)
+        let size2 = n >= 2 ? BitPacking.packedSize(count: n - 2, width: w2) + 9 : Int.max
+        out.append(UInt8(exponent))
+        if size2 < size1 {
+            out.append(2)
+            out.appendSignedVarint(m[0])
+            out.appendSignedVarint(m[1] - m[0])
+            out.append(UInt8(w2))
+            d2.withUnsafeBufferPointer { BitPacking.pack($0, width: w2, into: &out) }
+        } else {
+            out.append(1)
+            out.appendSignedVarint(m[0])
+            out.append(UInt8(w1))
+            d1.withUnsafeBufferPointer { BitPacking.pack($0, width: w1, into: &out) }
+        }
+    }
+
+    static func encodeXOR(_ values: UnsafeBufferPointer<Double>, into out: inout [UInt8]) {
+        var w = BitWriter(reserving: values.count * 4)
+        var prev = values[0].bitPattern
+        w.write(prev, bits: 64)
+        var prevLeading = -1, prevTrailing = 0
+        for i in 1..<values.count {
+            let bits = values[i].bitPattern
+            let x = bits ^ prev
+            prev = bits
+            if x == 0 {
+                w.writeBit(false)
+                continue
+            }
+            w.writeBit(true)
+            let leading = min(x.leadingZeroBitCount, 31)
+            let trailing = x.trailingZeroBitCount
+            if prevLeading >= 0, leading >= prevLeading, trailing >= prevTrailing {
+                w.writeBit(false)
+                let significant = 64 - prevLeading - prevTrailing
+                w.write(x >> UInt64(prevTrailing), bits: significant)
+            } else {
+                w.writeBit(true)
+                let significant = 64 - leading - trailing
+                w.write(UInt64(leading), bits: 5)
+                w.write(UInt64(significant == 64 ? 0 : significant), bits: 6)
+                w.write(x >> UInt64(trailing), bits: significant)
+                prevLeading = leading
+                prevTrailing = trailing
+            }
+        }
+        out.append(contentsOf: w.finish())
+    }
+
+    public static func count(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+        var r = ByteReader(bytes)
+        let n = try r.varint()
+        guard n <= UInt64(Int32.max) else { throw CodecError.malformed("value count \(n)") }
+        return Int(n)
+    }
+
+    /// Decodes into `out` (at least ``count(_:)`` elements); returns the count.
+    @discardableResult
+    public static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Double>) throws -> Int {
+        var r = ByteReader(bytes)
+        let n64 = try r.varint()
+        guard n64 <= UInt64(out.count) else { throw CodecError.malformed("\(n64) values do not fit a buffer of \(out.count)") }
+        let n = Int(n64)
+        guard n > 0 else { return 0 }
+        guard let kind = Kind(rawValue: try r.byte()) else { throw CodecError.malformed("unknown value kind") }
+        switch kind {
+        case .constant:
+            let v = Double(bitPattern: try r.fixed(UInt64.self))
+            out.baseAddress!.update(repeating: v, count: n)
+        case .scaled:
+            try decodeScaled(&r, n: n, into: out)
+        case .xor:
+            try decodeXOR(r.slice(r.remaining), n: n, into: out)
+        }
+        return n
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> [Double] {
+        try bytes.withUnsafeBytes { raw throws in
+            let n = try count(raw)
+            var out = [Double](repeating: 0, count: n)
+            try out.withUnsafeMutableBufferPointer { p throws in _ = try decode(raw, into: p) }
+            return out
+        }
+    }
+
+    private static func decodeScaled(_ r: inout ByteReader, n: Int, into out: UnsafeMutableBufferPointer<Double>) throws {
+        let exp = Int(try r.byte())
+        guard exp <= maxExponent else { throw CodecError.malformed("decimal exponent \(exp)") }
+        let order = try r.byte()
+        guard order == 1 || order == 2 else { throw CodecError.malformed("difference order \(order)") }
+        let first = try r.signedVarint()
+        let firstDelta = order == 2 ? try r.signedVarint() : 0
+        let width = Int(try r.byte())
+        let skip = order == 2 ? 2 : 1
+        let packedCount = max(0, n - skip)
+        let packed = try r.slice(min(r.remaining, BitPacking.packedSize(count: packedCount, width: width)))
+        let scale = pow10[exp]
+        // Work in place: the output's 8-byte slots hold zigzags, then integers, then doubles.
+        try out.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: n) { u throws in
+            try BitPacking.unpack(packed, count: packedCount, width: width, into: u + skip)
+            u.withMemoryRebound(to: Int64.self, capacity: n) { m in
+                m[0] = first
+                if order == 1 {
+                    var acc = first
+                    for i in 1..<n {
+                        acc = acc &+ ZigZag.decode(u[i])
+                        m[i] = acc
+                    }
+                } else {
+                    if n > 1 { m[1] = first &+ firstDelta }
+                    var delta = firstDelta, acc = n > 1 ? m[1] : first
+                    var i = 2
+                    while i < n {
+                        delta = delta &+ ZigZag.decode(u[i])
+                        acc = acc &+ delta
+                        m[i] = acc
+                        i += 1
+                    }
+                }
+            }
+        }
+        out.baseAddress!.withMemoryRebound(to: Int64.self, capacity: n) { m in
+            for i in 0..<n { out[i] = Double(m[i]) / scale }
+        }
+    }
+
+    private static func decodeXOR(_ bytes: UnsafeRawBufferPointer, n: Int, into out: UnsafeMutableBufferPointer<Double>) throws {
+        var r = BitReader(bytes)
+        var prev = try r.read(bits: 64)
+        out[0] = Double(bitPattern: prev)
+        var leading = 0, trailing = 0
+        for i in 1..<n {
+            if try r.readBit() {
+                if try r.readBit() {
+                    leading = Int(try r.read(bits: 5))
+                    var significant = Int(try r.read(bits: 6))
+                    if significant == 0 { significant = 64 }
+                    trailing = 64 - leading - significant
+                    guard trailing >= 0 else { throw CodecError.malformed("XOR block overflows 64 bits") }
+                }
+                let significant = 64 - leading - trailing
+                let x = try r.read(bits: significant) << UInt64(trailing)
+                prev ^= x
+            }
+            out[i] = Double(bitPattern: prev)
+        }
+    }
+}

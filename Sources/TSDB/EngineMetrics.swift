@@ -1,0 +1,14 @@
+import Metrics
+
+/// The engine's Prometheus metrics (names in the README); reported through swift-metrics,
+/// so the executable decides where they go.
+struct EngineMetrics: Sendable {
+    let appended = Counter(label: "tsdb_samples_appended_total")
+    let outOfWindow = Counter(label: "tsdb_samples_out_of_window_total")
+    let series = Gauge(label: "tsdb_series")
+    let headSamples = Gauge(label: "tsdb_head_samples")
+    let blocks = Gauge(label: "tsdb_blocks")
+    let compactions = Counter(label: "tsdb_compactions_total")
+    let fsync = Timer(label: "tsdb_wal_fsync_duration_seconds", preferredDisplayUnit: .seconds)
+    let query = Timer(label: "tsdb_query_duration_seconds", preferredDisplayUnit: .seconds)
+}

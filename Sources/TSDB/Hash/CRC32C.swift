@@ -1,0 +1,82 @@
+/// CRC-32C (Castagnoli), the checksum of every persisted record and chunk. Slicing-by-8 in
+/// software: about 1–2 GB/s, far above what the disk delivers.
+///
+/// ```swift
+/// let crc = CRC32C.checksum(bytes)            // one shot
+/// var c = CRC32C(); c.update(a); c.update(b)  // streaming; c.value
+/// ```
+public struct CRC32C: Sendable {
+    public private(set) var state: UInt32 = 0xFFFF_FFFF
+
+    public init() {}
+
+    public var value: UInt32 { ~state }
+
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        var crc = state
+        var i = 0
+        let n = buffer.count
+        guard n > 0, let base = buffer.baseAddress else { return }
+        let t = CRC32C.tables
+        t.withUnsafeBufferPointer { tp in
+            while n - i >= 8 {
+                let lo = base.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian ^ crc
+                let hi = base.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self).littleEndian
+                crc = tp[7 * 256 + Int(lo & 0xFF)] ^ tp[6 * 256 + Int((lo >> 8) & 0xFF)]
+                    ^ tp[5 * 256 + Int((lo >> 16) & 0xFF)] ^ tp[4 * 256 + Int(lo >> 24)]
+                    ^ tp[3 * 256 + Int(hi & 0xFF)] ^ tp[2 * 256 + Int((hi >> 8) & 0xFF)]
+                    ^ tp[1 * 256 + Int((hi >> 16) & 0xFF)] ^ tp[Int(hi >> 24)]
+                i += 8
+            }
+            while i < n {
+                crc = tp[Int((crc ^ UInt32(base.load(fromByteOffset: i, as: UInt8.self))) & 0xFF)] ^ (crc >> 8)
+                i += 1
+            }
+        }
+        state = crc
+    }
+
+    public mutating func update<C: ContiguousBytes>(_ bytes: C) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    public static func checksum(_ buffer: UnsafeRawBufferPointer) -> UInt32 {
+        var c = CRC32C()
+        c.update(buffer)
+        return c.value
+    }
+
+    public static func checksum<C: ContiguousBytes>(_ bytes: C) -> UInt32 {
+        bytes.withUnsafeBytes { checksum($0) }
+    }
+
+    private static let tables: [UInt32] = {
+        let poly: UInt32 = 0x82F6_3B78
+        var t = [UInt32](repeating: 0, count: 8 * 256)
+        for i in 0..<256 {
+            var c = UInt32(i)
+            for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ poly : c >> 1 }
+            t[i] = c
+        }
+        for k in 1..<8 {
+            for i in 0..<256 {
+                let prev = t[(k - 1) * 256 + i]
+                t[k * 256 + i] = (prev >> 8) ^ t[Int(prev & 0xFF)]
+            }
+        }
+        return t
+    }()
+}
+
+/// Byte containers that expose contiguous storage; `[UInt8]`, `ArraySlice<UInt8>` and
+/// `UnsafeRawBufferPointer` conform. (Foundation's protocol of the same shape is not used,
+/// so callers need not import Foundation.)
+public protocol ContiguousBytes {
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+extension Array: ContiguousBytes where Element == UInt8 {}
+extension ArraySlice: ContiguousBytes where Element == UInt8 {}
+extension ContiguousArray: ContiguousBytes where Element == UInt8 {}
+extension UnsafeRawBufferPointer: ContiguousBytes {
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
+}

@@ -1,0 +1,38 @@
+/// Errors of the storage engine, each with a message a user can act on.
+public enum TSDBError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The query is malformed (bad matcher, start after end, bad step).
+    case invalidQuery(String)
+    /// The query would touch more series than allowed.
+    case seriesLimitExceeded(limit: Int, matched: Int)
+    /// The query would read more samples than allowed.
+    case sampleLimitExceeded(limit: Int, estimated: Int)
+    /// The result has more series than the query's `limit`.
+    case resultLimitExceeded(limit: Int, series: Int)
+    /// A file could not be read or written.
+    case io(path: String, message: String)
+    /// Persisted data failed a checksum or a format check.
+    case corrupt(path: String, message: String)
+    /// The catalog (SQLite) failed.
+    case catalog(String)
+    /// The database was closed.
+    case closed
+    /// A write referenced a series id the catalog does not know.
+    case unknownSeries(UInt32)
+
+    public var description: String {
+        switch self {
+        case .invalidQuery(let m): return "invalid query: \(m)"
+        case .seriesLimitExceeded(let limit, let matched):
+            return "query matches \(matched) series, over the limit of \(limit) (max_series); narrow the matchers"
+        case .sampleLimitExceeded(let limit, let estimated):
+            return "query would read about \(estimated) samples, over the limit of \(limit) (max_samples); narrow the time range or use a step"
+        case .resultLimitExceeded(let limit, let series):
+            return "query returns \(series) series, over its limit of \(limit); raise --limit or narrow the matchers"
+        case .io(let path, let m): return "I/O error on \(path): \(m)"
+        case .corrupt(let path, let m): return "corrupt data in \(path): \(m)"
+        case .catalog(let m): return "catalog error: \(m)"
+        case .closed: return "the database is closed"
+        case .unknownSeries(let id): return "unknown series id \(id)"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// When a write is durable. `batch` (the default) groups every write that arrives while one
+/// fsync runs into the next fsync; `always` fsyncs each write on its own; `none` leaves
+/// flushing to the kernel (a `kill -9` keeps the data, a power loss may not).
+public enum FsyncPolicy: String, Sendable, CaseIterable, Codable {
+    case always, batch, none
+}
+
+/// Nanosecond constants, since every timestamp in the engine is Int64 nanoseconds.
+public enum Nanos {
+    public static let millisecond: Int64 = 1_000_000
+    public static let second: Int64 = 1_000_000_000
+    public static let minute: Int64 = 60 * second
+    public static let hour: Int64 = 60 * minute
+    public static let day: Int64 = 24 * hour
+}
+
+/// Bounds on what one query may touch; a query over them fails with a clear error.
+public struct QueryLimits: Sendable, Equatable {
+    public var maxSeries: Int
+    public var maxSamples: Int
+    public init(maxSeries: Int = 50_000, maxSamples: Int = 50_000_000) {
+        self.maxSeries = maxSeries
+        self.maxSamples = maxSamples
+    }
+}
+
+/// Everything ``TSDB/open(_:logger:)`` needs; every default is here and in the README.
+public struct TSDBOptions: Sendable {
+    /// Root of the data: `catalog.sqlite`, `wal/`, `blocks/`.
+    public var directory: String
+    public var fsync: FsyncPolicy = .batch
+    /// The head is sealed into a block once it spans this much time (default 2 h).
+    public var blockDuration: Int64 = 2 * Nanos.hour
+    /// Blocks are compacted into blocks spanning up to this much (default 24 h).
+    public var compactedBlockDuration: Int64 = 24 * Nanos.hour
+    /// How far behind a series' newest sample a write may land (default 1 h).
+    public var outOfOrderWindow: Int64 = Nanos.hour
+    /// Blocks entirely older than this, behind the newest data, are deleted (nil: keep all).
+    public var retention: Int64? = nil
+    /// The head is also sealed when it holds this many samples, to bound memory.
+    public var maxHeadSamples: Int = 50_000_000
+    /// Most samples a chunk of a block holds.
+    public var samplesPerChunk: Int = 1024
+    public var limits: QueryLimits = QueryLimits()
+    /// Run sealing, compaction and retention in the background (off for tools that flush by hand).
+    public var backgroundMaintenance: Bool = true
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+}
