@@ -59,6 +59,28 @@ if [[ ! -x "$VENV/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]
     echo "$want" >"$stamp"
 fi
 
+# promtool (from Debian's prometheus package, unpacked without installing the service)
+# checks the rendered prometheus.yml and parses every PromQL query of the dashboards.
+if [[ -z "${PROMTOOL:-}" ]]; then
+    if command -v promtool >/dev/null 2>&1; then
+        PROMTOOL="$(command -v promtool)"
+    elif [[ -x "$VENV/promtool/usr/bin/promtool" ]]; then
+        PROMTOOL="$VENV/promtool/usr/bin/promtool"
+    elif command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
+        log "fetching promtool (Debian package prometheus)"
+        tmp="$(mktemp -d)"
+        if (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 && apt-get download prometheus >/dev/null 2>&1; }; }) \
+            && dpkg -x "$tmp"/prometheus_*.deb "$VENV/promtool"; then
+            PROMTOOL="$VENV/promtool/usr/bin/promtool"
+        else
+            log "promtool unavailable; its tests will be skipped (outside CI)"
+        fi
+        rm -rf "$tmp"
+    fi
+fi
+export PROMTOOL="${PROMTOOL:-}"
+
 set +e
 "$VENV/bin/python" -m pytest -p no:cacheprovider -q "$ROOT/Tests/deploy" "$@"
 status=$?
