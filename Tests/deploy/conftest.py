@@ -161,15 +161,12 @@ def documented_metric_names() -> set[str]:
 
 
 def known_prometheus_metrics() -> tuple[set[str], set[str]]:
-    """(known names, prefixes taken from the code).
+    """(names the code registers, names the metric contract deploy/METRICS.md lists).
 
-    For a role whose code already registers metrics, the code is the truth; for a role
-    with none in Sources yet, deploy/METRICS.md is.
+    Dashboards may use either; a name only in the contract (a role not finished yet) is
+    reported as a warning, and fails with DEPLOY_STRICT_METRICS=1.
     """
-    code = swift_metric_names()
-    code_prefixes = {n.split("_", 1)[0] for n in code}
-    documented = {n for n in documented_metric_names() if n.split("_", 1)[0] not in code_prefixes}
-    return code | documented | PROMETHEUS_BUILTINS, code_prefixes
+    return swift_metric_names() | PROMETHEUS_BUILTINS, documented_metric_names()
 
 
 def sample_csv() -> Path | None:

@@ -5,7 +5,9 @@ datasource target names a DCGM metric, and Grafana/Prometheus are provisioned to
 from __future__ import annotations
 
 import json
+import os
 import re
+import warnings
 
 import pytest
 import yaml
@@ -89,9 +91,10 @@ def test_promql_metric_name_extraction():
 
 
 def test_every_prometheus_query_names_a_known_metric():
-    known, from_code = known_prometheus_metrics()
+    in_code, in_contract = known_prometheus_metrics()
+    known = in_code | in_contract
     boards = all_dashboards()
-    unknown, used = [], set()
+    unknown, contract_only, used = [], set(), set()
     for name, board in boards.items():
         for panel, t in targets(board):
             if t.get("datasource", panel.get("datasource", {})).get("uid") != PROM_DS_UID:
@@ -103,7 +106,15 @@ def test_every_prometheus_query_names_a_known_metric():
                 used.add(b)
                 if b not in known:
                     unknown.append(f"{name} / {panel['title']}: {n} ({t['expr']})")
-    assert not unknown, "metrics not registered in Sources/ nor listed in deploy/METRICS.md:\n" + "\n".join(unknown)
+                elif b not in in_code:
+                    contract_only.add(b)
+    assert not unknown, "metrics neither registered in Sources/ nor listed in deploy/METRICS.md:\n" + "\n".join(unknown)
+    if contract_only:
+        message = ("dashboards use metrics listed in deploy/METRICS.md that no Swift source registers "
+                   f"(yet): {sorted(contract_only)}")
+        if os.environ.get("DEPLOY_STRICT_METRICS") == "1":
+            pytest.fail(message)
+        warnings.warn(message)
     # The pipeline dashboard covers what the issue asks for.
     for required in ("broker_lag", "broker_redeliveries_total", "broker_dead_letters_total",
                      "tsdb_wal_fsync_duration_seconds", "tsdb_query_duration_seconds",
