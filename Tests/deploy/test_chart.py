@@ -195,3 +195,21 @@ def test_secret_values_are_base64(objects):
     for s in find(objects, "Secret"):
         for key, value in s["data"].items():
             assert base64.b64decode(value, validate=True), key
+
+
+@pytest.mark.parametrize("bad", [
+    {"brokers": {"replicas": 3}},                   # typo of a top-level key
+    {"broker": {"replicas": "three"}},
+    {"api": {"replicas": 2}},                       # the API owns its TSDB volume
+    {"image": {"pullPolicy": "Sometimes"}},
+    {"broker": {"persistence": {"size": "ten gigs"}}},
+])
+def test_values_schema_rejects_mistakes(bad):
+    with pytest.raises(Exception) as err:
+        render(bad)
+    assert "schema" in str(err.value).lower() or "values" in str(err.value).lower(), str(err.value)
+
+
+def test_values_files_pass_the_schema(profile):
+    with helm().Chart.load(str(CHART)) as chart:
+        chart.validate_schema(profile_values(profile))
