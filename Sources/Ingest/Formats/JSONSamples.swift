@@ -103,7 +103,7 @@ public enum JSONSamples {
         switch dict["time"] ?? dict["timestamp"] {
         case nil, .null?: break
         case .string(let s)?:
-            if let t = RFC3339.parse(Array(s.utf8)) { timestamp = t }
+            if let t = RFC3339.parse(s) { timestamp = t }
             else if let t = Epoch.parse(s) { timestamp = t }
             else { throw bad("\"time\" \"\(s)\" is neither RFC 3339 nor an epoch number") }
         case .integer(let i)?:
@@ -132,37 +132,6 @@ public enum JSONSamples {
         }
         pairs.append(Label(Labels.metricName, metric))
         return LabeledSample(labels: Labels(pairs), timestamp: timestamp, value: value)
-    }
-}
-
-/// The `labels_raw` column of DCGM exports: `name="value",name2="value2"` (values may also be
-/// unquoted; `\"` and `\\` escape inside quotes).
-package enum LabelsRaw {
-    package static func parse(_ text: String) -> [Label] {
-        var out: [Label] = []
-        let b = Array(text.utf8)
-        var i = 0
-        while i < b.count {
-            while i < b.count && (b[i] == 0x2C || b[i] == 0x20) { i += 1 }
-            let nameStart = i
-            while i < b.count && b[i] != 0x3D && b[i] != 0x2C { i += 1 }
-            let name = String(decoding: b[nameStart..<i], as: UTF8.self).trimmingWhitespace()
-            guard i < b.count, b[i] == 0x3D else { continue }
-            i += 1
-            var value: [UInt8] = []
-            if i < b.count && b[i] == 0x22 {
-                i += 1
-                while i < b.count && b[i] != 0x22 {
-                    if b[i] == 0x5C, i + 1 < b.count { i += 1 }
-                    value.append(b[i]); i += 1
-                }
-                i += 1
-            } else {
-                while i < b.count && b[i] != 0x2C { value.append(b[i]); i += 1 }
-            }
-            if !name.isEmpty { out.append(Label(name, String(decoding: value, as: UTF8.self))) }
-        }
-        return out
     }
 }
 
@@ -199,7 +168,7 @@ package enum Epoch {
 }
 
 extension String {
-    func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s.removeLast() }
@@ -208,18 +177,18 @@ extension String {
 }
 
 /// A JSON value with the line it starts on (for error messages).
-struct Located {
-    var value: JSONValue
-    var line: Int
+package struct Located {
+    package var value: JSONValue
+    package var line: Int
 }
 
 /// A parsed JSON value; integers that fit Int64 stay exact (nanosecond timestamps do not fit a Double).
-enum JSONValue {
+package enum JSONValue {
     case null, bool(Bool), integer(Int64), number(Double), string(String)
     case array([Located]), object([(String, Located)])
 
     /// Strings as they are, numbers and booleans as text; nil for containers and null.
-    var scalarString: String? {
+    package var scalarString: String? {
         switch self {
         case .string(let s): return s
         case .integer(let i): return String(i)
@@ -231,14 +200,14 @@ enum JSONValue {
 }
 
 /// A small recursive-descent JSON parser over bytes (RFC 8259), tracking line and column.
-struct JSONReader {
+package struct JSONReader {
     let b: [UInt8]
     var i = 0
     var line: Int
     var lineStart = 0
     var depth = 0
 
-    init(_ bytes: [UInt8], firstLine: Int = 1) {
+    package init(_ bytes: [UInt8], firstLine: Int = 1) {
         b = bytes
         line = firstLine
         if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3; lineStart = 3 }
@@ -256,7 +225,7 @@ struct JSONReader {
         }
     }
 
-    mutating func readDocument() throws(JSONSampleError) -> Located {
+    package mutating func readDocument() throws(JSONSampleError) -> Located {
         skipSpace()
         let v = try readValue()
         skipSpace()
@@ -406,135 +375,5 @@ struct JSONReader {
         }
         i += 4
         return v
-    }
-}
-
-/// RFC 3339 timestamps to and from Int64 nanoseconds, by hand over bytes (no Foundation
-/// date parsing). Accepts `T`, `t` or a space between date and time, up to 9 fraction
-/// digits (more are truncated), and `Z` or a `±HH:MM` offset.
-package enum RFC3339 {
-    package static func parse(_ s: [UInt8]) -> Int64? {
-        s.withUnsafeBufferPointer { parse($0) }
-    }
-
-    package static func parse(_ s: UnsafeBufferPointer<UInt8>) -> Int64? {
-        var i = 0
-        func num(_ width: Int) -> Int64? {
-            guard i + width <= s.count else { return nil }
-            var v: Int64 = 0
-            for k in 0..<width {
-                let c = s[i + k]
-                guard c >= 0x30, c <= 0x39 else { return nil }
-                v = v * 10 + Int64(c - 0x30)
-            }
-            i += width
-            return v
-        }
-        func expect(_ c: UInt8) -> Bool {
-            guard i < s.count, s[i] == c else { return false }
-            i += 1
-            return true
-        }
-        guard let year = num(4), expect(0x2D), let month = num(2), expect(0x2D), let day = num(2) else { return nil }
-        guard i < s.count, s[i] == UInt8(ascii: "T") || s[i] == UInt8(ascii: "t") || s[i] == 0x20 else { return nil }
-        i += 1
-        guard let hour = num(2), expect(0x3A), let minute = num(2), expect(0x3A), let second = num(2) else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 60
-        else { return nil }
-        var fraction: Int64 = 0
-        if i < s.count, s[i] == UInt8(ascii: ".") {
-            i += 1
-            var digits = 0
-            while i < s.count, s[i] >= 0x30, s[i] <= 0x39 {
-                if digits < 9 { fraction = fraction * 10 + Int64(s[i] - 0x30) }
-                digits += 1
-                i += 1
-            }
-            guard digits > 0 else { return nil }
-            for _ in min(digits, 9)..<9 { fraction *= 10 }
-        }
-        var offsetSeconds: Int64 = 0
-        guard i < s.count else { return nil }
-        if s[i] == UInt8(ascii: "Z") || s[i] == UInt8(ascii: "z") {
-            i += 1
-        } else if s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") {
-            let sign: Int64 = s[i] == UInt8(ascii: "-") ? -1 : 1
-            i += 1
-            guard let oh = num(2), expect(0x3A), let om = num(2), oh <= 23, om <= 59 else { return nil }
-            offsetSeconds = sign * (oh * 3600 + om * 60)
-        } else {
-            return nil
-        }
-        guard i == s.count else { return nil }
-        let days = daysFromCivil(year, month, day)
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        let (ns, o1) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, o2) = ns.addingReportingOverflow(fraction)
-        return o1 || o2 ? nil : total
-    }
-
-    /// Appends `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, the fraction without trailing zeros.
-    package static func format(_ nanos: Int64, into out: inout [UInt8]) {
-        var seconds = nanos / 1_000_000_000
-        var fraction = nanos % 1_000_000_000
-        if fraction < 0 { fraction += 1_000_000_000; seconds -= 1 }
-        var days = seconds / 86_400
-        var secOfDay = seconds % 86_400
-        if secOfDay < 0 { secOfDay += 86_400; days -= 1 }
-        let (y, m, d) = civilFromDays(days)
-        func put(_ v: Int64, _ width: Int) {
-            var digits = [UInt8](repeating: 0x30, count: width)
-            var x = v
-            for k in stride(from: width - 1, through: 0, by: -1) { digits[k] = UInt8(0x30 + x % 10); x /= 10 }
-            out.append(contentsOf: digits)
-        }
-        put(y, 4); out.append(0x2D); put(m, 2); out.append(0x2D); put(d, 2)
-        out.append(UInt8(ascii: "T"))
-        put(secOfDay / 3600, 2); out.append(0x3A); put(secOfDay / 60 % 60, 2); out.append(0x3A); put(secOfDay % 60, 2)
-        if fraction != 0 {
-            var width = 9
-            var f = fraction
-            while f % 10 == 0 { f /= 10; width -= 1 }
-            out.append(UInt8(ascii: "."))
-            put(f, width)
-        }
-        out.append(UInt8(ascii: "Z"))
-    }
-
-    package static func format(_ nanos: Int64) -> String {
-        var out: [UInt8] = []
-        format(nanos, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

@@ -1,0 +1,84 @@
+import HTTPTypes
+import Hummingbird
+import TSDB
+
+/// Every error the API answers, rendered as `{"error": {"code", "message"}}` with its status.
+///
+/// ```swift
+/// throw APIError.badRequest("start_time is after end_time")
+/// ```
+public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    /// A stable machine-readable code (`bad_request`, `not_found`, `unauthorized`, …).
+    public var code: String
+    public var message: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    public static func badRequest(_ m: String) -> APIError { APIError(.badRequest, code: "bad_request", message: m) }
+    public static func notFound(_ m: String) -> APIError { APIError(.notFound, code: "not_found", message: m) }
+    public static func unauthorized(_ m: String) -> APIError {
+        APIError(.unauthorized, code: "unauthorized", message: m, headers: [.wwwAuthenticate: "Bearer realm=\"telemetry\""])
+    }
+    public static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "payload_too_large", message: "request body is larger than the limit of \(limit) bytes (max_body_bytes)")
+    }
+    public static func unsupportedMediaType(_ m: String) -> APIError { APIError(.unsupportedMediaType, code: "unsupported_media_type", message: m) }
+    public static func queryLimit(_ m: String) -> APIError { APIError(.unprocessableContent, code: "query_limit_exceeded", message: m) }
+    public static func unavailable(_ m: String) -> APIError { APIError(.serviceUnavailable, code: "unavailable", message: m) }
+    public static func methodNotAllowed(_ m: String) -> APIError { APIError(.methodNotAllowed, code: "method_not_allowed", message: m) }
+    public static func rateLimited(retryAfter: Int) -> APIError {
+        APIError(.tooManyRequests, code: "rate_limited", message: "too many requests for this key; retry after \(retryAfter) s",
+                 headers: [.retryAfter: String(retryAfter)])
+    }
+    public static func `internal`(_ m: String) -> APIError { APIError(.internalServerError, code: "internal", message: m) }
+
+    /// Maps storage errors to HTTP: bad queries 400, limits 422, the rest 500/503.
+    public static func from(_ error: TSDBError) -> APIError {
+        switch error {
+        case .invalidQuery: return .badRequest(error.description)
+        case .seriesLimitExceeded, .sampleLimitExceeded, .resultLimitExceeded: return .queryLimit(error.description)
+        case .closed: return .unavailable(error.description)
+        default: return .internal(error.description)
+        }
+    }
+
+    /// Any error as an APIError (unknown errors become 500 with their description).
+    public static func wrap(_ error: any Error) -> APIError {
+        if let e = error as? APIError { return e }
+        if let e = error as? TSDBError { return .from(e) }
+        if let e = error as? HTTPError {
+            let code: String
+            switch e.status.code {
+            case 404: code = "not_found"
+            case 405: code = "method_not_allowed"
+            case 413: code = "payload_too_large"
+            case 400: code = "bad_request"
+            default: code = e.status.code >= 500 ? "internal" : "error"
+            }
+            return APIError(e.status, code: code, message: e.body ?? e.status.reasonPhrase)
+        }
+        if let e = error as? any HTTPResponseError { return APIError(e.status, code: "error", message: "\(error)") }
+        return .internal("\(error)")
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var w = JSONWriter(capacity: 64 + message.utf8.count)
+        w.beginObject()
+        w.key("error")
+        w.beginObject()
+        w.key("code"); w.string(code)
+        w.key("message"); w.string(message)
+        w.endObject()
+        w.endObject()
+        return w.response(status: status, headers: headers)
+    }
+}

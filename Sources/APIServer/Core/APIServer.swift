@@ -1,0 +1,108 @@
+import Hummingbird
+import Logging
+import Prometheus
+import Synchronization
+import TSDB
+
+/// Whether the server may take traffic: `/ready` answers 503 until it is marked ready (for
+/// example while the embedded stack is still replaying its WAL).
+public final class APIReadiness: Sendable {
+    private let state: Atomic<Bool>
+    public init(ready: Bool = true) { state = Atomic(ready) }
+    public var isReady: Bool { state.load(ordering: .acquiring) }
+    public func set(_ ready: Bool) { state.store(ready, ordering: .releasing) }
+}
+
+/// What every handler shares: the database, the configuration, metrics and the logger.
+struct APIHandlers: Sendable {
+    let db: TSDB
+    let config: APIServerConfig
+    let metrics: APIMetrics
+    let logger: Logger
+    let readiness: APIReadiness
+    let assets: StaticAssets
+
+    var queryLimits: QueryLimits? { config.queryLimits }
+}
+
+/// Builds the API router: middleware (observability → CORS → auth → rate limit) and every
+/// route group. `telemetry api` and the embedded `telemetry run` both serve this.
+public func buildAPIRouter(
+    db: TSDB,
+    config: APIServerConfig,
+    registry: PrometheusCollectorRegistry,
+    logger: Logger,
+    readiness: APIReadiness = APIReadiness()
+) -> Router<APIRequestContext> {
+    let metrics = APIMetrics(registry: registry)
+    let handlers = APIHandlers(db: db, config: config, metrics: metrics, logger: logger, readiness: readiness, assets: StaticAssets(logger: logger))
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger, accessLog: config.accessLog))
+    router.add(middleware: CORSPolicyMiddleware(origins: config.corsOrigins))
+    router.add(middleware: AuthMiddleware(config: config))
+    if config.rateLimitPerSecond > 0 {
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: config.rateLimitPerSecond, burst: config.rateLimitBurst), metrics: metrics))
+    }
+    handlers.addHealthRoutes(to: router)
+    handlers.addDocsRoutes(to: router)
+    let v1 = router.group("api/v1")
+    handlers.addInventoryRoutes(to: v1)
+    handlers.addTelemetryRoutes(to: v1)
+    handlers.addQueryRoutes(to: v1)
+    handlers.addStreamRoutes(to: v1)
+    handlers.addWriteRoutes(to: router)
+    handlers.addGrafanaRoutes(to: router.group("grafana"))
+    return router
+}
+
+/// Builds the API application over an open database.
+///
+/// ```swift
+/// let app = try buildAPIApplication(db: db, config: config, registry: registry, logger: logger) { port in
+///     print("listening on \(port)")
+/// }
+/// try await app.runService()
+/// ```
+/// - Throws: ``APIConfigError`` when the configuration is unsafe (no key and no
+///   `insecureNoAuth`) or invalid.
+public func buildAPIApplication(
+    db: TSDB,
+    config: APIServerConfig,
+    registry: PrometheusCollectorRegistry,
+    logger: Logger,
+    readiness: APIReadiness = APIReadiness(),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    try config.validate()
+    if config.apiKeys.isEmpty && config.insecureNoAuth {
+        logger.warning("AUTHENTICATION IS DISABLED (--insecure-no-auth): anyone who can reach \(config.host):\(config.port) can read and write all telemetry")
+    }
+    let router = buildAPIRouter(db: db, config: config, registry: registry, logger: logger, readiness: readiness)
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "telemetry-api"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.port) },
+        logger: logger
+    )
+}
+
+/// A path parameter, percent-decoded (a UUID may carry any byte).
+func pathParameter(_ context: APIRequestContext, _ name: String) throws(APIError) -> String {
+    guard let raw = context.parameters.get(name) else { throw .badRequest("missing path parameter \(name)") }
+    guard raw.contains("%") else { return raw }
+    var out: [UInt8] = []
+    var bytes = Array(raw.utf8)[...]
+    while let c = bytes.popFirst() {
+        if c == UInt8(ascii: "%"), bytes.count >= 2,
+           let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+            out.append(v)
+            bytes = bytes.dropFirst(2)
+        } else if c == UInt8(ascii: "%") {
+            throw .badRequest("malformed percent-encoding in the path")
+        } else {
+            out.append(c)
+        }
+    }
+    guard let s = String(validating: out, as: UTF8.self) else { throw .badRequest("the path is not valid UTF-8") }
+    return s
+}

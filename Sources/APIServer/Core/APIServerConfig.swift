@@ -1,0 +1,89 @@
+import Foundation
+import TSDB
+
+/// Everything the API server needs to know, read once at start; every default lives here and
+/// in README-api.md.
+///
+/// ```swift
+/// var config = APIServerConfig()
+/// config.port = 8080
+/// config.apiKeys = ["s3cret"]
+/// ```
+public struct APIServerConfig: Sendable {
+    /// Address to bind (default 127.0.0.1).
+    public var host: String = "127.0.0.1"
+    /// Port to bind; 0 picks a free one (see `onServerRunning`).
+    public var port: Int = 8080
+    /// Accepted API keys (several at once allow rotation).
+    public var apiKeys: [String] = []
+    /// The token the collector presents on `POST /internal/v1/write`.
+    public var serviceToken: String?
+    /// Serve without any key. The server refuses to start with no key unless this is set.
+    public var insecureNoAuth: Bool = false
+    /// Token bucket per key: sustained requests per second (0 disables rate limiting).
+    public var rateLimitPerSecond: Double = 200
+    /// Token bucket per key: burst size.
+    public var rateLimitBurst: Double = 400
+    /// Origins allowed by CORS; `*` allows any; empty disables CORS headers.
+    public var corsOrigins: [String] = []
+    /// Largest request body accepted (413 above).
+    public var maxBodyBytes: Int = 64 * 1024 * 1024
+    /// Default and largest `limit` of list endpoints (GPUs, hosts, namespaces, metrics).
+    public var defaultListLimit: Int = 100
+    public var maxListLimit: Int = 10_000
+    /// Default and largest `limit` of sample endpoints (telemetry).
+    public var defaultSampleLimit: Int = 1_000
+    public var maxSampleLimit: Int = 100_000
+    /// Bounds on what one query may touch (422 above); nil uses the database's own limits.
+    public var queryLimits: QueryLimits?
+    /// Most points a single Grafana series may return (maxDataPoints is capped to this).
+    public var maxGrafanaPoints: Int = 11_000
+    /// Interval of SSE heartbeats on live streams.
+    public var streamHeartbeatSeconds: Double = 15
+    /// Write structured access logs at info level.
+    public var accessLog: Bool = true
+
+    public init() {}
+
+    /// Reads keys from a file: one key per line (or comma-separated); `#` comments and blank
+    /// lines are ignored.
+    public static func readKeyFile(_ path: String) throws(APIConfigError) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let text = String(data: data, encoding: .utf8)
+        else { throw .unreadableKeyFile(path) }
+        return parseKeyList(text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }.joined(separator: ","))
+    }
+
+    /// Splits a comma-separated key list, trimming blanks.
+    public static func parseKeyList(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Fails when the configuration cannot serve safely.
+    public func validate() throws(APIConfigError) {
+        if apiKeys.isEmpty && !insecureNoAuth { throw .noKeys }
+        if !(0...65535).contains(port) { throw .badValue("port \(port) is outside 0...65535") }
+        if rateLimitPerSecond < 0 || rateLimitBurst < 1 && rateLimitPerSecond > 0 {
+            throw .badValue("rate limit needs a rate >= 0 and a burst >= 1")
+        }
+        if maxBodyBytes < 1 { throw .badValue("max body bytes must be positive") }
+        if defaultListLimit < 1 || maxListLimit < defaultListLimit { throw .badValue("list limits need 1 <= default <= max") }
+        if defaultSampleLimit < 1 || maxSampleLimit < defaultSampleLimit { throw .badValue("sample limits need 1 <= default <= max") }
+    }
+}
+
+/// Why a configuration was refused.
+public enum APIConfigError: Error, Sendable, CustomStringConvertible {
+    case noKeys
+    case unreadableKeyFile(String)
+    case badValue(String)
+
+    public var description: String {
+        switch self {
+        case .noKeys:
+            return "no API key configured: set API_KEY (comma-separated for rotation) or API_KEY_FILE, or pass --insecure-no-auth to serve without authentication"
+        case .unreadableKeyFile(let path): return "cannot read the API key file \(path)"
+        case .badValue(let m): return "invalid API configuration: \(m)"
+        }
+    }
+}

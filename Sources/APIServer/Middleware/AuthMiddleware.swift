@@ -1,0 +1,105 @@
+import HTTPTypes
+import Hummingbird
+
+/// Which credential a path needs.
+enum AccessClass {
+    case open, apiKey, serviceToken
+
+    static func of(path: String) -> AccessClass {
+        if path.hasPrefix("/internal/") || path == "/internal" { return .serviceToken }
+        for prefix in ["/api/", "/grafana", "/telemetry", "/write"] where path.hasPrefix(prefix) || path == prefix {
+            return .apiKey
+        }
+        if path == "/api" { return .apiKey }
+        return .open
+    }
+}
+
+/// API keys from `X-API-Key` or `Authorization: Bearer <key>` (and InfluxDB's
+/// `Authorization: Token <key>` on the InfluxDB write paths), compared in constant time.
+/// Any other scheme is refused, never ignored.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let keys: [[UInt8]]
+    let serviceToken: [UInt8]?
+    let insecureNoAuth: Bool
+
+    init(config: APIServerConfig) {
+        keys = config.apiKeys.map { Array($0.utf8) }
+        serviceToken = config.serviceToken.map { Array($0.utf8) }
+        insecureNoAuth = config.insecureNoAuth
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        switch AccessClass.of(path: request.uri.path) {
+        case .open:
+            break
+        case .apiKey:
+            if insecureNoAuth && keys.isEmpty {
+                context.principal = "anonymous:\(context.remoteAddress ?? "-")"
+            } else {
+                let presented = try credential(request, allowTokenScheme: Self.influxPaths.contains(request.uri.path))
+                guard let index = Self.match(presented, against: keys) else {
+                    throw APIError.unauthorized("the API key is not valid")
+                }
+                context.principal = "key#\(index)"
+            }
+        case .serviceToken:
+            if let token = serviceToken {
+                let presented = try credential(request, allowTokenScheme: false, allowAPIKeyHeader: false)
+                guard Self.match(presented, against: [token]) != nil else {
+                    throw APIError.unauthorized("the service token is not valid")
+                }
+            } else if !insecureNoAuth {
+                throw APIError.unauthorized("the internal write endpoint is disabled: no SERVICE_TOKEN is configured")
+            }
+            context.principal = "service"
+        }
+        return try await next(request, context)
+    }
+
+    static let influxPaths: Set<String> = ["/write", "/api/v2/write"]
+
+    func credential(_ request: Request, allowTokenScheme: Bool, allowAPIKeyHeader: Bool = true) throws(APIError) -> [UInt8] {
+        if allowAPIKeyHeader, let key = request.headers[.xAPIKey] {
+            return Array(key.utf8)
+        }
+        guard let auth = request.headers[.authorization] else {
+            throw APIError.unauthorized(allowAPIKeyHeader
+                ? "missing credentials: send X-API-Key: <key> or Authorization: Bearer <key>"
+                : "missing credentials: send Authorization: Bearer <service token>")
+        }
+        let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        let scheme = parts.first.map { $0.lowercased() } ?? ""
+        guard parts.count == 2, scheme == "bearer" || (allowTokenScheme && scheme == "token") else {
+            throw APIError.unauthorized("unsupported authorization scheme \"\(parts.first ?? "")\"; use Authorization: Bearer <key> or X-API-Key")
+        }
+        return Array(parts[1].utf8)
+    }
+
+    /// Index of the matching key, comparing against every key in time independent of where
+    /// (or whether) the bytes differ.
+    static func match(_ presented: [UInt8], against keys: [[UInt8]]) -> Int? {
+        var found: Int?
+        for (index, key) in keys.enumerated() where constantTimeEqual(presented, key) {
+            found = index
+        }
+        return found
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var diff = UInt64(a.count ^ b.count)
+        let n = max(a.count, b.count)
+        for i in 0..<n {
+            let x = i < a.count ? a[i] : 0
+            let y = i < b.count ? b[i] : 0
+            diff |= UInt64(x ^ y)
+        }
+        return diff == 0
+    }
+}
+
+extension HTTPField.Name {
+    static let xAPIKey = HTTPField.Name("X-API-Key")!
+}

@@ -1,0 +1,104 @@
+import TSDB
+
+/// The component schemas: every response body the API sends, exactly.
+enum OpenAPISchemas {
+    static func page(_ field: String, _ item: String, extra: [(String, OA)] = []) -> OA {
+        .object(extra + [
+            ("count", .o([("type", .s("integer")), ("minimum", .i(0)), ("description", .s("Items on this page"))])),
+            ("total", .o([("type", .s("integer")), ("minimum", .i(0)), ("description", .s("Items matching the filters, all pages"))])),
+            (field, .array(.ref(item))),
+            ("next_cursor", .o([("type", .s("string")), ("nullable", .b(true)), ("description", .s("Pass as cursor for the next page; null on the last page"))])),
+        ])
+    }
+
+    static let stringMap: OA = .o([("type", .s("object")), ("additionalProperties", .string)])
+
+    static var all: OA {
+        .o([
+            ("Error", .object([("error", .object([("code", .string), ("message", .string)]))])),
+            ("Status", .object([("status", .string)])),
+            ("GPU", .object([
+                ("uuid", .string), ("gpu_id", .nullableString), ("device", .nullableString), ("model_name", .nullableString),
+                ("hostname", .nullableString), ("namespaces", .array(.string)),
+                ("first_seen", .nullableDateTime), ("last_seen", .nullableDateTime), ("series_count", .integer),
+            ])),
+            ("GPUList", page("gpus", "GPU")),
+            ("HostGPUList", page("gpus", "GPU", extra: [("hostname", .string)])),
+            ("Host", .object([("hostname", .string), ("gpu_count", .integer), ("series_count", .integer)])),
+            ("HostList", page("hosts", "Host")),
+            ("Namespace", .object([("namespace", .string), ("gpu_count", .integer), ("series_count", .integer)])),
+            ("NamespaceList", page("namespaces", "Namespace")),
+            ("Metric", .object([("name", .string), ("series_count", .integer)])),
+            ("MetricList", page("metrics", "Metric")),
+            ("TelemetrySample", .object([
+                ("timestamp", .dateTime), ("metric", .string), ("value", .nullableNumber),
+                ("hostname", .string), ("gpu_id", .string), ("device", .string), ("model_name", .string),
+                ("container", .string), ("pod", .string), ("namespace", .string),
+            ], required: ["timestamp", "metric", "value"])),
+            ("TelemetryPage", .object([
+                ("uuid", .string), ("count", .integer), ("data", .array(.ref("TelemetrySample"))), ("next_cursor", .nullableString),
+            ])),
+            ("QueryStats", .object([
+                ("series_matched", .integer), ("series_returned", .integer), ("blocks_touched", .integer),
+                ("chunks_total", .integer), ("chunks_summarized", .integer), ("chunks_decoded", .integer),
+                ("chunks_pruned", .integer), ("samples_scanned", .integer), ("samples_returned", .integer), ("duration_ns", .integer),
+            ])),
+            ("Series", .object([
+                ("metric", .nullableString),
+                ("labels", stringMap),
+                ("timestamps", .array(.o([("anyOf", .a([.integer, .number, .dateTime]))]))),
+                ("values", .array(.nullableNumber)),
+            ])),
+            ("QueryResult", .object([("count", .integer), ("series", .array(.ref("Series"))), ("stats", .ref("QueryStats"))])),
+            ("QueryPlan", .object([
+                ("steps", .array(.string)), ("series_matched", .integer), ("blocks", .array(.string)),
+                ("chunks_total", .integer), ("chunks_summarizable", .integer), ("chunks_to_decode", .integer),
+                ("chunks_pruned", .integer), ("head_series", .integer), ("estimated_samples", .integer),
+                ("aggregation", .nullableString), ("step_ns", .o([("type", .s("integer")), ("nullable", .b(true))])),
+                ("group_by", .o([("type", .s("array")), ("items", .string), ("nullable", .b(true))])),
+            ])),
+            ("SampleInput", .object([
+                ("metric", .string), ("value", .o([("anyOf", .a([.number, .string]))])),
+                ("time", .o([("anyOf", .a([.string, .number])), ("description", .s("RFC 3339 or epoch (s/ms/µs/ns by magnitude); absent means now"))])),
+                ("gpu_id", .string), ("uuid", .string), ("device_id", .string), ("model_name", .string), ("hostname", .string),
+                ("container", .string), ("pod", .string), ("namespace", .string), ("labels_raw", .string),
+                ("labels", stringMap),
+            ], required: ["metric", "value"])),
+            ("GrafanaMetric", .object([
+                ("label", .string), ("value", .string),
+                ("payloads", .array(.object([("label", .string), ("name", .string), ("type", .stringEnum(["select", "multi-select", "input", "textarea"]))]))),
+            ])),
+            ("GrafanaOption", .object([("label", .string), ("value", .string)])),
+            ("GrafanaTimeSeries", .object([
+                ("target", .string),
+                ("datapoints", .array(.array(.o([("anyOf", .a([.nullableNumber, .integer]))]), min: 2, max: 2))),
+            ])),
+            ("GrafanaTable", .object([
+                ("type", .stringEnum(["table"])),
+                ("columns", .array(.object([("text", .string), ("type", .stringEnum(["time", "string", "number"]))]))),
+                ("rows", .array(.array(.o([("anyOf", .a([.nullableNumber, .string]))])))),
+            ])),
+            ("GrafanaRange", .object([("from", .dateTime), ("to", .dateTime)], required: ["from", "to"])),
+            ("GrafanaFilter", .object([("key", .string), ("operator", .stringEnum(LabelMatcher.Operator.allCases.map(\.rawValue))), ("value", .string)])),
+            ("GrafanaQueryRequest", .object([
+                ("range", .ref("GrafanaRange")),
+                ("intervalMs", .o([("type", .s("number")), ("minimum", .i(0))])),
+                ("maxDataPoints", .o([("type", .s("number")), ("minimum", .i(1))])),
+                ("targets", .array(.object([
+                    ("target", .string), ("refId", .string), ("type", .stringEnum(["timeserie", "timeseries", "table"])),
+                    ("hide", .boolean),
+                    ("payload", .object([
+                        ("hostname", .o([("anyOf", .a([.string, .array(.string)]))])),
+                        ("uuid", .o([("anyOf", .a([.string, .array(.string)]))])),
+                        ("namespace", .o([("anyOf", .a([.string, .array(.string)]))])),
+                        ("agg", .stringEnum(Aggregation.allCases.map(\.rawValue))),
+                        ("group_by", .array(.string)),
+                        ("format", .stringEnum(["time_series", "table"])),
+                    ], required: [])),
+                ], required: ["target"]))),
+                ("filters", .array(.ref("GrafanaFilter"))),
+                ("adhocFilters", .array(.ref("GrafanaFilter"))),
+            ], required: ["range"])),
+        ])
+    }
+}

@@ -1,0 +1,115 @@
+import Hummingbird
+import TSDB
+
+extension APIHandlers {
+    /// `GET /gpus`, `/gpus/{uuid}`, `/hosts`, `/hosts/{hostname}/gpus`, `/namespaces`, `/metrics`.
+    func addInventoryRoutes(to v1: RouterGroup<APIRequestContext>) {
+        v1.get("gpus") { request, _ -> Response in
+            let q = try QueryParameters(request.uri)
+            let page = try pageRequest(q)
+            let hostname = q.string("hostname"), namespace = q.string("namespace"), model = q.string("model")
+            let gpus = db.gpus().filter { g in
+                (hostname == nil || g.hostname == hostname) && (model == nil || g.model == model)
+                    && (namespace == nil || g.namespaces.contains(namespace!))
+            }
+            return listResponse(items: gpus, key: \.uuid, page: page, field: "gpus", writeItem: writeGPU)
+        }
+        v1.get("gpus/:uuid") { _, context -> Response in
+            let uuid = try pathParameter(context, "uuid")
+            guard let gpu = db.gpu(uuid: uuid) else { throw APIError.notFound("no GPU with uuid \"\(uuid)\"") }
+            var w = JSONWriter()
+            writeGPU(&w, gpu)
+            return w.response()
+        }
+        v1.get("hosts") { request, _ -> Response in
+            let page = try pageRequest(try QueryParameters(request.uri))
+            return listResponse(items: db.hosts(), key: \.hostname, page: page, field: "hosts") { w, h in
+                w.beginObject()
+                w.key("hostname"); w.string(h.hostname)
+                w.key("gpu_count"); w.int(h.gpuCount)
+                w.key("series_count"); w.int(h.seriesCount)
+                w.endObject()
+            }
+        }
+        v1.get("hosts/:hostname/gpus") { request, context -> Response in
+            let hostname = try pathParameter(context, "hostname")
+            let page = try pageRequest(try QueryParameters(request.uri))
+            guard db.hosts().contains(where: { $0.hostname == hostname }) else {
+                throw APIError.notFound("no host named \"\(hostname)\"")
+            }
+            let gpus = db.gpus().filter { $0.hostname == hostname }
+            return listResponse(items: gpus, key: \.uuid, page: page, field: "gpus", extra: { w in
+                w.key("hostname"); w.string(hostname)
+            }, writeItem: writeGPU)
+        }
+        v1.get("namespaces") { request, _ -> Response in
+            let page = try pageRequest(try QueryParameters(request.uri))
+            return listResponse(items: db.namespaces(), key: \.namespace, page: page, field: "namespaces") { w, n in
+                w.beginObject()
+                w.key("namespace"); w.string(n.namespace)
+                w.key("gpu_count"); w.int(n.gpuCount)
+                w.key("series_count"); w.int(n.seriesCount)
+                w.endObject()
+            }
+        }
+        v1.get("metrics") { request, _ -> Response in
+            let page = try pageRequest(try QueryParameters(request.uri))
+            return listResponse(items: db.metrics(), key: \.name, page: page, field: "metrics") { w, m in
+                w.beginObject()
+                w.key("name"); w.string(m.name)
+                w.key("series_count"); w.int(m.seriesCount)
+                w.endObject()
+            }
+        }
+    }
+
+    struct PageRequest {
+        var limit: Int
+        var after: String?
+    }
+
+    func pageRequest(_ q: QueryParameters) throws(APIError) -> PageRequest {
+        let limit = try q.int("limit", default: config.defaultListLimit, range: 1...config.maxListLimit)
+        let after = try q.string("cursor").flatMap { c throws(APIError) in c.isEmpty ? nil : try Cursor.decode(c) }
+        return PageRequest(limit: limit, after: after)
+    }
+
+    /// `{"count", "total", <field>: [...], "next_cursor"}`: items sorted by `key`, the page
+    /// after the cursor's key; `next_cursor` is null on the last page.
+    func listResponse<T>(
+        items: [T], key: (T) -> String, page: PageRequest, field: String,
+        extra: (inout JSONWriter) -> Void = { _ in },
+        writeItem: (inout JSONWriter, T) -> Void
+    ) -> Response {
+        let sorted = items.sorted { key($0) < key($1) }
+        let startIndex = page.after.map { after in sorted.firstIndex { key($0) > after } ?? sorted.count } ?? 0
+        let endIndex = min(sorted.count, startIndex + page.limit)
+        var w = JSONWriter(capacity: 256 * (endIndex - startIndex) + 128)
+        w.beginObject()
+        extra(&w)
+        w.key("count"); w.int(endIndex - startIndex)
+        w.key("total"); w.int(sorted.count)
+        w.key(field)
+        w.beginArray()
+        for item in sorted[startIndex..<endIndex] { writeItem(&w, item) }
+        w.endArray()
+        w.key("next_cursor")
+        if endIndex < sorted.count, endIndex > startIndex { w.string(Cursor.encode(key(sorted[endIndex - 1]))) } else { w.null() }
+        w.endObject()
+        return w.response()
+    }
+}
+
+func writeGPU(_ w: inout JSONWriter, _ g: GPUInfo) {
+    w.beginObject()
+    w.key("uuid"); w.string(g.uuid)
+    w.key("gpu_id"); w.stringOrNull(g.gpuIndex)
+    w.key("device"); w.stringOrNull(g.device)
+    w.key("model_name"); w.stringOrNull(g.model)
+    w.key("hostname"); w.stringOrNull(g.hostname)
+    w.key("namespaces"); w.beginArray(); for n in g.namespaces { w.string(n) }; w.endArray()
+    w.key("first_seen"); w.timestampOrNull(g.firstSeen)
+    w.key("last_seen"); w.timestampOrNull(g.lastSeen)
+    w.key("series_count"); w.int(g.seriesCount)
+    w.endObject()
+}

@@ -1,0 +1,23 @@
+import Foundation
+import Hummingbird
+
+/// Reads a whole request body into bytes, refusing (413) past `limit` without buffering more.
+enum BodyReader {
+    static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.tooLarge(limit)
+        }
+        var out: [UInt8] = []
+        for try await chunk in request.body {
+            guard out.count + chunk.readableBytes <= limit else { throw APIError.tooLarge(limit) }
+            chunk.withUnsafeReadableBytes { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+
+    /// The media type of the body without parameters, lower-cased (`text/csv`).
+    static func mediaType(_ request: Request) -> String? {
+        guard let raw = request.headers[.contentType] else { return nil }
+        return raw.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+}
