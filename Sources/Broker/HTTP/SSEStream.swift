@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// One `/consume` connection: polls the broker and writes each batch of records as
+/// Server-Sent Events (`id:` record id, `data:` payload), with `: hb` comments while idle.
+/// Ends on client disconnect, task cancellation or graceful shutdown; records that could not
+/// be written are released so the group gets them again at once.
+struct SSEStream {
+    let broker: MessageBroker
+    let topic: String
+    let partition: Int
+    let group: String
+    let base64: Bool
+    let maxRecords: Int
+    let heartbeat: Duration
+    let logger: Logger
+
+    func run(writer: inout any ResponseBodyWriter) async {
+        let stopping = Atomic<Bool>(false)
+        await withGracefulShutdownHandler {
+            var lastWrite = ContinuousClock.now
+            while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                let records: [BrokerRecord]
+                do {
+                    // Short waits so a graceful shutdown ends the stream within a second.
+                    records = try await broker.poll(topic: topic, partition: partition, group: group,
+                                                    maxRecords: maxRecords, wait: min(heartbeat, .seconds(1)))
+                } catch {
+                    logger.debug("consume stream ends", metadata: ["error": "\(error)"])
+                    return
+                }
+                do {
+                    if records.isEmpty {
+                        if ContinuousClock.now - lastWrite >= heartbeat {
+                            try await writer.write(ByteBuffer(string: ": hb\n\n"))
+                            lastWrite = .now
+                        }
+                        continue
+                    }
+                    try await writer.write(ByteBuffer(bytes: Self.encode(records, base64: base64)))
+                    lastWrite = .now
+                } catch {
+                    if !records.isEmpty {
+                        await broker.release(topic: topic, partition: partition, group: group, ids: records.map(\.id))
+                    }
+                    return
+                }
+            }
+        } onGracefulShutdown: {
+            stopping.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// `id: <id>\ndata: <payload>\n\n` per record; raw payloads are split into one `data:`
+    /// line per line (SSE cannot carry bare newlines), base64 payloads are one line.
+    static func encode(_ records: [BrokerRecord], base64: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(records.reduce(0) { $0 + $1.payload.count * 4 / 3 + 40 })
+        let idPrefix = Array("id: ".utf8), dataPrefix = Array("data: ".utf8)
+        for r in records {
+            out.append(contentsOf: idPrefix)
+            out.append(contentsOf: r.id.utf8)
+            out.append(10)
+            out.append(contentsOf: dataPrefix)
+            if base64 {
+                Base64.encode(r.payload, into: &out)
+            } else {
+                for b in r.payload {
+                    if b == 10 {
+                        out.append(10)
+                        out.append(contentsOf: dataPrefix)
+                    } else if b != 13 {
+                        out.append(b)
+                    }
+                }
+            }
+            out.append(10)
+            out.append(10)
+        }
+        return out
+    }
+}
+
+/// The batch produce body: repeated `[u32 big-endian length][payload]`.
+public enum BatchFraming {
+    public static func encode(_ payloads: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(payloads.reduce(0) { $0 + $1.count + 4 })
+        for p in payloads {
+            out.appendBE(UInt32(p.count))
+            out.append(contentsOf: p)
+        }
+        return out
+    }
+
+    static func decode(_ body: ByteBuffer) throws -> [[UInt8]] {
+        var buf = body
+        var out: [[UInt8]] = []
+        while buf.readableBytes > 0 {
+            guard let length = buf.readInteger(endianness: .big, as: UInt32.self) else {
+                throw BrokerError.invalidRequest("batch body: truncated length prefix at byte \(body.readableBytes - buf.readableBytes)")
+            }
+            guard let bytes = buf.readBytes(length: Int(length)) else {
+                throw BrokerError.invalidRequest("batch body: record declares \(length) bytes but only \(buf.readableBytes) remain")
+            }
+            out.append(bytes)
+        }
+        return out
+    }
+}
+
+/// The ack body: `{"id": "…"}` or `{"ids": ["…", …]}`.
+enum AckBody {
+    private struct Body: Decodable {
+        let id: String?
+        let ids: [String]?
+    }
+
+    static func decode(_ body: ByteBuffer) throws -> [String] {
+        let decoded: Body
+        do {
+            decoded = try JSONDecoder().decode(Body.self, from: body)
+        } catch {
+            throw BrokerError.invalidRequest("ack body must be JSON {\"id\": \"…\"} or {\"ids\": [\"…\"]}")
+        }
+        let ids = (decoded.ids ?? []) + (decoded.id.map { [$0] } ?? [])
+        guard !ids.isEmpty else { throw BrokerError.invalidRequest("ack body names no ids") }
+        return ids
+    }
+}

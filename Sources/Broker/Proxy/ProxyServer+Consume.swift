@@ -1,0 +1,192 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import TSDB
+
+extension ProxyServer {
+    static let sseHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+    /// Upstream SSE requests have no deadline: the stream lasts as long as the client stays.
+    static let streamTimeout: TimeAmount = .hours(24 * 365)
+
+    /// Ids of records delivered by a broker other than the partition's owner carry the tag of
+    /// that broker (`f<hex>~<id>`), so their acks find their way back (failover only).
+    static func tag(_ broker: String) -> String {
+        let h = String(XXHash64.hash(broker), radix: 16)
+        return "f" + String(repeating: "0", count: 16 - h.count) + h
+    }
+
+    func consume(_ request: Request) async -> Response {
+        guard let k = key(request) else { return badKey() }
+        guard let group = request.uri.queryParameters.get("group"), (try? validateName(group, kind: "group")) != nil else {
+            return HTTPErrors.response(status: .badRequest, code: "bad_request", message: "query parameter 'group' (A-Z a-z 0-9 . _ -) is required")
+        }
+        let query = request.uri.query ?? ""
+        if config.failover { return mergedConsume(k, query: query, headers: request.headers) }
+        guard case .broker(let b, _) = table.route(topic: k.topic, partition: k.partition) else {
+            return unavailable(table.ring.owner(topic: k.topic, partition: k.partition))
+        }
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await client.execute(upstreamRequest(b, path: "/consume", query: query, method: .GET, headers: request.headers, body: nil),
+                                                timeout: Self.streamTimeout)
+        } catch {
+            table.markDown(b)
+            return unavailable(b)
+        }
+        count(broker: b, status: Int(upstream.status.code))
+        guard upstream.status == .ok else {
+            let body = (try? await upstream.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+            var h: HTTPFields = [.contentType: upstream.headers.first(name: "Content-Type") ?? "application/json"]
+            if let ra = upstream.headers.first(name: "Retry-After") { h[.retryAfter] = ra }
+            return Response(status: .init(code: Int(upstream.status.code)), headers: h, body: .init(byteBuffer: body))
+        }
+        // Unbuffered passthrough: every chunk the broker flushes is written (and flushed) at once.
+        return Response(status: .ok, headers: Self.sseHeaders, body: ResponseBody { writer in
+            do {
+                for try await chunk in upstream.body { try await writer.write(chunk) }
+            } catch {}
+            try? await writer.finish(nil)
+        })
+    }
+
+    /// Failover mode: the stream merges the partition from every healthy broker in ring order
+    /// (the owner untagged, the others tagged), re-attaching brokers as they come back, so
+    /// records written to a fallback while the owner was down are drained, not stranded.
+    func mergedConsume(_ k: (topic: String, partition: Int), query: String, headers: HTTPFields) -> Response {
+        let preference = table.ring.preference(for: HashRing.key(topic: k.topic, partition: k.partition))
+        guard preference.contains(where: { table.isUp($0) }) else { return unavailable(preference.first) }
+        let owner = preference.first
+        let interval = config.healthInterval
+        return Response(status: .ok, headers: Self.sseHeaders, body: ResponseBody { writer in
+            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    await withTaskGroup(of: String.self) { pumps in
+                        var attached = Set<String>()
+                        while !Task.isCancelled {
+                            for b in preference where table.isUp(b) && !attached.contains(b) {
+                                attached.insert(b)
+                                pumps.addTask {
+                                    await pump(b, tagged: b != owner, query: query, headers: headers, into: continuation)
+                                    return b
+                                }
+                            }
+                            pumps.addTask { try? await Task.sleep(for: interval); return "" }
+                            while let done = await pumps.next() {
+                                if done.isEmpty { break }
+                                attached.remove(done)
+                            }
+                        }
+                        pumps.cancelAll()
+                    }
+                    continuation.finish()
+                }
+                do {
+                    for await buffer in stream { try await writer.write(buffer) }
+                } catch {}
+                tasks.cancelAll()
+            }
+            try? await writer.finish(nil)
+        })
+    }
+
+    /// Streams one broker's events into the merged stream, whole events only.
+    private func pump(_ broker: String, tagged: Bool, query: String, headers: HTTPFields, into out: AsyncStream<ByteBuffer>.Continuation) async {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(upstreamRequest(broker, path: "/consume", query: query, method: .GET, headers: headers, body: nil),
+                                                timeout: Self.streamTimeout)
+        } catch {
+            table.markDown(broker)
+            return
+        }
+        guard response.status == .ok else { return }
+        let tag = Self.tag(broker)
+        var pending: [UInt8] = []
+        do {
+            for try await chunk in response.body {
+                pending.append(contentsOf: chunk.readableBytesView)
+                guard let cut = Self.lastEventEnd(pending) else { continue }
+                let events = Array(pending[..<cut])
+                pending.removeFirst(cut)
+                out.yield(ByteBuffer(bytes: tagged ? Self.retag(events, tag: tag) : events))
+            }
+        } catch {}
+    }
+
+    /// Index just past the last `\n\n` in `bytes`.
+    static func lastEventEnd(_ bytes: [UInt8]) -> Int? {
+        var i = bytes.count - 1
+        while i > 0 {
+            if bytes[i] == 10 && bytes[i - 1] == 10 { return i + 1 }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Rewrites every `id: X` line to `id: <tag>~X`.
+    static func retag(_ events: [UInt8], tag: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(events.count + 64)
+        let prefix = Array("id: ".utf8)
+        let insert = Array((tag + "~").utf8)
+        var lineStart = true
+        var i = 0
+        while i < events.count {
+            if lineStart && events.count - i >= prefix.count && Array(events[i..<(i + prefix.count)]) == prefix {
+                out.append(contentsOf: prefix)
+                out.append(contentsOf: insert)
+                i += prefix.count
+                lineStart = false
+                continue
+            }
+            out.append(events[i])
+            lineStart = events[i] == 10
+            i += 1
+        }
+        return out
+    }
+
+    /// Ack: to the owner; in failover mode, tagged ids go back to the broker that delivered them.
+    func ack(_ request: Request) async -> Response {
+        guard let k = key(request) else { return badKey() }
+        guard config.failover else { return await forwardUnary(request, path: "/ack") }
+        guard let body = await collectBody(request) else { return tooLarge() }
+        let ids: [String]
+        do { ids = try AckBody.decode(body) } catch let e as BrokerError { return HTTPErrors.response(for: e) } catch { return badKey() }
+        guard let owner = table.ring.owner(topic: k.topic, partition: k.partition) else { return unavailable(nil) }
+        let tags = Dictionary(uniqueKeysWithValues: table.ring.nodes.map { (Self.tag($0), $0) })
+        var byBroker: [String: [String]] = [:]
+        for id in ids {
+            if let sep = id.firstIndex(of: "~"), let b = tags[String(id[..<sep])] {
+                byBroker[b, default: []].append(String(id[id.index(after: sep)...]))
+            } else {
+                byBroker[owner, default: []].append(id)
+            }
+        }
+        var acked = 0
+        var unknown: [String] = []
+        for (b, list) in byBroker.sorted(by: { $0.key < $1.key }) {
+            let payload = (try? JSONSerialization.data(withJSONObject: ["ids": list])) ?? Data()
+            guard let r = await sendRaw(b, path: "/ack", query: request.uri.query ?? "", method: .POST,
+                                        headers: [.contentType: "application/json"], body: ByteBuffer(bytes: payload)) else {
+                return unavailable(b)
+            }
+            let json = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body))) as? [String: Any] ?? [:]
+            if r.status == 200 || r.status == 404 {
+                acked += json["acked"] as? Int ?? 0
+                let prefix = b == owner ? "" : Self.tag(b) + "~"
+                unknown += (json["unknown"] as? [String] ?? []).map { prefix + $0 }
+            } else {
+                return Response(status: .init(code: r.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: r.body))
+            }
+        }
+        if !unknown.isEmpty {
+            let list = unknown.prefix(100).map(jsonString).joined(separator: ",")
+            return HTTPErrors.response(status: .notFound, code: "unknown_id", message: "\(unknown.count) id(s) are not in flight for this group",
+                                       extra: "\"acked\":\(acked),\"unknown\":[\(list)],")
+        }
+        return HTTPErrors.json("{\"acked\":\(acked)}")
+    }
+}

@@ -1,0 +1,209 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import Prometheus
+import TSDB
+
+/// The consistent-hash proxy: the broker HTTP API in front of several brokers, routing each
+/// (topic, partition) to its owner on the ring. SSE passes through unbuffered; connections
+/// to brokers come from one pooled `HTTPClient`.
+///
+/// ```swift
+/// let proxy = ProxyServer(config: ProxyConfig(brokers: urls), client: .shared, registry: registry, logger: logger)
+/// try await proxy.application(host: "0.0.0.0", port: 8080).runService()
+/// ```
+public struct ProxyServer: Sendable {
+    public let config: ProxyConfig
+    public let table: RoutingTable
+    public let client: HTTPClient
+    public let registry: PrometheusCollectorRegistry
+    public let logger: Logger
+    public let healthChecker: HealthChecker
+
+    static let routes: Set<String> = ["/produce", "/consume", "/ack", "/topics", "/status", "/health", "/ready", "/metrics"]
+
+    public init(config: ProxyConfig, client: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.config = config
+        self.table = RoutingTable(ring: HashRing(nodes: config.brokers, virtualNodes: config.virtualNodes), failover: config.failover)
+        self.client = client
+        self.registry = registry
+        self.logger = logger
+        self.healthChecker = HealthChecker(table: table, client: client, interval: config.healthInterval,
+                                           timeout: config.healthTimeout, registry: registry, logger: logger)
+    }
+
+    /// The application, with the health checker running as one of its services.
+    public func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> Application<RouterResponder<BasicRequestContext>>
+    {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            services: [healthChecker],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(HTTPMetricsMiddleware(registry: registry, routes: Self.routes))
+        if let token = config.serviceToken, !token.isEmpty {
+            router.middlewares.add(ServiceTokenMiddleware(token: Array(token.utf8), openPaths: ["/health", "/ready", "/metrics"]))
+        }
+        router.get("/health") { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
+        router.get("/ready") { _, _ in
+            table.health().values.contains(true) ? HTTPErrors.json("{\"status\":\"ready\"}")
+                : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "no broker is up", retryAfter: config.retryAfter)
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/status") { request, _ in status(request) }
+        router.get("/topics") { _, _ in await topics() }
+        router.post("/produce") { request, _ in await forwardUnary(request, path: "/produce") }
+        router.post("/ack") { request, _ in await ack(request) }
+        router.get("/consume") { request, _ in await consume(request) }
+        return router
+    }
+
+    // MARK: Helpers
+
+    func key(_ request: Request) -> (topic: String, partition: Int)? {
+        let q = request.uri.queryParameters
+        guard let topic = q.get("topic"), (try? validateName(topic, kind: "topic")) != nil,
+              let partition = q.get("partition").flatMap(Int.init) else { return nil }
+        return (topic, partition)
+    }
+
+    func badKey() -> Response {
+        HTTPErrors.response(status: .badRequest, code: "bad_request", message: "query parameters 'topic' (A-Z a-z 0-9 . _ -) and integer 'partition' are required")
+    }
+
+    func unavailable(_ owner: String?) -> Response {
+        count(broker: owner ?? "none", status: 503)
+        return HTTPErrors.response(status: .serviceUnavailable, code: "broker_unavailable",
+                                   message: "the broker owning this partition (\(owner ?? "none")) is down; retry later",
+                                   retryAfter: config.retryAfter)
+    }
+
+    func count(broker: String, status: Int) {
+        registry.makeCounter(descriptor: metricName("proxy_requests_total", "Requests forwarded by broker and status"),
+                             labels: [("broker", broker), ("status", String(status))]).increment()
+    }
+
+    func failedOver() {
+        registry.makeCounter(descriptor: metricName("proxy_failovers_total", "Requests routed to a fallback broker")).increment()
+    }
+
+    func upstreamRequest(_ broker: String, path: String, query: String, method: HTTPMethod, headers: HTTPFields, body: ByteBuffer?) -> HTTPClientRequest {
+        var r = HTTPClientRequest(url: broker + path + (query.isEmpty ? "" : "?" + query))
+        r.method = method
+        if let ct = headers[.contentType] { r.headers.add(name: "Content-Type", value: ct) }
+        if let token = config.serviceToken, !token.isEmpty { r.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body { r.body = .bytes(body) }
+        return r
+    }
+
+    func collectBody(_ request: Request) async -> ByteBuffer? {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxBodyBytes { return nil }
+        return try? await request.body.collect(upTo: config.maxBodyBytes)
+    }
+
+    func tooLarge() -> Response {
+        HTTPErrors.response(status: .contentTooLarge, code: "too_large", message: "request body exceeds \(config.maxBodyBytes) bytes (MAX_BODY_BYTES)")
+    }
+
+    /// Sends a buffered request to `broker`; nil (and the broker marked down) when it could
+    /// not be reached.
+    func sendRaw(_ broker: String, path: String, query: String, method: HTTPMethod, headers: HTTPFields, body: ByteBuffer?) async
+        -> (status: Int, headers: HTTPHeaders, body: ByteBuffer)?
+    {
+        let r = upstreamRequest(broker, path: path, query: query, method: method, headers: headers, body: body)
+        do {
+            let response = try await client.execute(r, timeout: timeAmount(config.requestTimeout))
+            let bytes = try await response.body.collect(upTo: 64 << 20)
+            count(broker: broker, status: Int(response.status.code))
+            return (Int(response.status.code), response.headers, bytes)
+        } catch {
+            logger.warning("broker unreachable", metadata: ["broker": "\(broker)", "error": "\(error)"])
+            table.markDown(broker)
+            return nil
+        }
+    }
+
+    /// Like `sendRaw`, answered as-is (status, content type, Retry-After, body).
+    func send(_ broker: String, path: String, query: String, method: HTTPMethod, headers: HTTPFields, body: ByteBuffer?) async -> Response? {
+        guard let r = await sendRaw(broker, path: path, query: query, method: method, headers: headers, body: body) else { return nil }
+        var out: HTTPFields = [:]
+        if let ct = r.headers.first(name: "Content-Type") { out[.contentType] = ct }
+        if let ra = r.headers.first(name: "Retry-After") { out[.retryAfter] = ra }
+        return Response(status: .init(code: r.status), headers: out, body: .init(byteBuffer: r.body))
+    }
+
+    /// Produce: to the owner, or (failover) the first healthy broker after it.
+    func forwardUnary(_ request: Request, path: String) async -> Response {
+        guard let k = key(request) else { return badKey() }
+        guard let body = await collectBody(request) else { return tooLarge() }
+        for _ in 0..<max(1, table.ring.nodes.count) {
+            switch table.route(topic: k.topic, partition: k.partition) {
+            case .unavailable(let owner):
+                return unavailable(owner)
+            case .broker(let b, let fo):
+                if fo { failedOver() }
+                if let response = await send(b, path: path, query: request.uri.query ?? "", method: .POST, headers: request.headers, body: body) {
+                    return response
+                }
+                if !config.failover { return unavailable(b) }
+            }
+        }
+        return unavailable(table.ring.owner(topic: k.topic, partition: k.partition))
+    }
+
+    func status(_ request: Request) -> Response {
+        let shares = table.ring.shares()
+        let health = table.health()
+        var s = "{\"virtualNodes\":\(table.ring.virtualNodes),\"failover\":\(config.failover),\"hash\":\"xxhash64\",\"key\":\"<topic>:<partition>\",\"brokers\":["
+        s += table.ring.nodes.enumerated().map { i, b in
+            "{\"index\":\(i),\"url\":\(jsonString(b)),\"up\":\(health[b] ?? false),\"share\":\(shares[b] ?? 0)}"
+        }.joined(separator: ",")
+        s += "],\"points\":["
+        s += table.ring.points.map { "[\"\(String($0.hash, radix: 16))\",\($0.node)]" }.joined(separator: ",")
+        s += "]"
+        let q = request.uri.queryParameters
+        if let topic = q.get("topic"), let n = q.get("partitions").flatMap(Int.init), n > 0, n <= 4096 {
+            s += ",\"routes\":[" + (0..<n).map { p -> String in
+                let owner = table.ring.owner(topic: topic, partition: p) ?? ""
+                let route: String
+                switch table.route(topic: topic, partition: p) {
+                case .broker(let b, _): route = b
+                case .unavailable: route = ""
+                }
+                return "{\"partition\":\(p),\"owner\":\(jsonString(owner)),\"routedTo\":\(jsonString(route))}"
+            }.joined(separator: ",") + "]"
+        }
+        return HTTPErrors.json(s + "}")
+    }
+
+    /// Every broker's /topics, side by side.
+    func topics() async -> Response {
+        var parts: [String] = []
+        for b in table.ring.nodes {
+            var entry = "{\"url\":\(jsonString(b)),\"up\":\(table.isUp(b))"
+            if table.isUp(b), let r = await sendRaw(b, path: "/topics", query: "", method: .GET, headers: [:], body: nil), r.status == 200 {
+                entry += ",\"topics\":" + Self.innerTopics(String(buffer: r.body))
+            }
+            parts.append(entry + "}")
+        }
+        return HTTPErrors.json("{\"brokers\":[" + parts.joined(separator: ",") + "]}")
+    }
+
+    /// `{"topics":[…]}` → `[…]`.
+    static func innerTopics(_ json: String) -> String {
+        guard let start = json.firstIndex(of: "["), let end = json.lastIndex(of: "]") else { return "[]" }
+        return String(json[start...end])
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Broker
+import Foundation
+import Logging
+import Prometheus
+import TSDB
+
+/// `telemetry broker`: one broker process. Every flag also reads an environment variable
+/// (flag wins); defaults are those of `BrokerConfig`.
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "broker", abstract: "Runs a broker: partitioned durable topics with consumer groups.")
+    static let env = ProcessInfo.processInfo.environment
+
+    @Option(help: "Address to listen on, HOST:PORT (env LISTEN; port 0 picks a free port).")
+    var listen: String = env["LISTEN"] ?? "127.0.0.1:9092"
+    @Option(name: .customLong("data-dir"), help: "Directory for segments and group state (env DATA_DIR).")
+    var dataDir: String = env["DATA_DIR"] ?? "./data/broker"
+    @Option(help: "Partitions of a topic created on first use (env PARTITIONS_PER_TOPIC).")
+    var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 4
+    @Option(name: .customLong("topic-partitions"), help: "Per-topic partition counts, 'topic=8,other=2' (env TOPIC_PARTITIONS).")
+    var topicPartitions: String = env["TOPIC_PARTITIONS"] ?? ""
+    @Option(name: .customLong("queue-size"), help: "Recent records per partition kept in memory (env QUEUE_SIZE).")
+    var queueSize: Int = Int(env["QUEUE_SIZE"] ?? "") ?? 2000
+    @Option(name: .customLong("visibility-timeout"), help: "Redeliver unacked records after this: 30, 0.2, 200ms, 5m (env VISIBILITY_TIMEOUT).")
+    var visibilityTimeout: String = env["VISIBILITY_TIMEOUT"] ?? "30s"
+    @Option(name: .customLong("max-deliveries"), help: "Deliveries before a record is dead-lettered (env MAX_DELIVERIES).")
+    var maxDeliveries: Int = Int(env["MAX_DELIVERIES"] ?? "") ?? 5
+    @Option(help: "fsync policy: always, batch (group commit) or none (env FSYNC).")
+    var fsync: String = env["FSYNC"] ?? "batch"
+    @Option(name: .customLong("segment-bytes"), help: "Roll a segment at this size (env SEGMENT_BYTES).")
+    var segmentBytes: Int = Int(env["SEGMENT_BYTES"] ?? "") ?? (64 << 20)
+    @Option(help: "Keep fully acked segments at least this long: 0, 1h, ... (env RETENTION).")
+    var retention: String = env["RETENTION"] ?? "0"
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger gets 413 (env MAX_BODY_BYTES).")
+    var maxBodyBytes: Int = Int(env["MAX_BODY_BYTES"] ?? "") ?? (8 << 20)
+    @Option(name: .customLong("max-record-bytes"), help: "Largest single record (env MAX_RECORD_BYTES).")
+    var maxRecordBytes: Int = Int(env["MAX_RECORD_BYTES"] ?? "") ?? (4 << 20)
+    @Option(name: .customLong("max-unacked"), help: "503 on produce when the slowest group lags this many records; 0 = no limit (env MAX_UNACKED).")
+    var maxUnacked: Int = Int(env["MAX_UNACKED"] ?? "") ?? 0
+    @Option(name: .customLong("min-free-bytes"), help: "503 on produce below this much free disk (env MIN_FREE_BYTES).")
+    var minFreeBytes: Int64 = Int64(env["MIN_FREE_BYTES"] ?? "") ?? (64 << 20)
+    @Option(name: .customLong("service-token"), help: "Bearer token required on internal calls (env SERVICE_TOKEN; empty = open).")
+    var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
+    @Option(help: "SSE heartbeat interval (env HEARTBEAT_INTERVAL).")
+    var heartbeat: String = env["HEARTBEAT_INTERVAL"] ?? "5s"
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
+    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+
+    func makeConfig() throws -> BrokerConfig {
+        var c = BrokerConfig(dataDirectory: dataDir)
+        guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
+        c.partitionsPerTopic = partitions
+        guard let tp = parseTopicPartitions(topicPartitions) else { throw ValidationError("--topic-partitions must look like 'topic=8,other=2'") }
+        c.topicPartitions = tp
+        guard queueSize > 0 else { throw ValidationError("--queue-size must be at least 1") }
+        c.queueSize = queueSize
+        guard let vt = parseDuration(visibilityTimeout), vt > .zero else { throw ValidationError("--visibility-timeout: use e.g. 30, 30s, 200ms") }
+        c.visibilityTimeout = vt
+        guard maxDeliveries > 0 else { throw ValidationError("--max-deliveries must be at least 1") }
+        c.maxDeliveries = maxDeliveries
+        guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
+        c.fsync = policy
+        c.segmentBytes = segmentBytes
+        guard let r = parseDuration(retention) else { throw ValidationError("--retention: use e.g. 0, 1h, 7d") }
+        c.retention = r
+        c.maxBodyBytes = maxBodyBytes
+        c.maxRecordBytes = maxRecordBytes
+        c.maxUnackedRecords = maxUnacked
+        c.minFreeBytes = minFreeBytes
+        c.serviceToken = serviceToken.isEmpty ? nil : serviceToken
+        guard let hb = parseDuration(heartbeat), hb > .zero else { throw ValidationError("--heartbeat: use e.g. 5s") }
+        c.heartbeatInterval = hb
+        return c
+    }
+
+    func run() async throws {
+        let config = try makeConfig()
+        guard let address = parseListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
+        var logger = Logger(label: "telemetry.broker")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let registry = PrometheusCollectorRegistry()
+        let broker = try await MessageBroker(config: config, logger: logger, registry: registry)
+        let server = BrokerServer(broker: broker, registry: registry, logger: logger)
+        let app = server.application(host: address.host, port: address.port) { port in
+            print("broker listening on \(address.host):\(port)")
+            fflush(stdout)
+        }
+        do {
+            try await app.runService()
+        } catch {
+            try? await broker.shutdown()
+            throw error
+        }
+        try await broker.shutdown()
+    }
+}

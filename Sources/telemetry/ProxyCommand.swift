@@ -1,0 +1,75 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Broker
+import Foundation
+import Logging
+import Prometheus
+
+/// `telemetry proxy`: the consistent-hash proxy in front of the brokers. Every flag also reads
+/// an environment variable (flag wins).
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "proxy", abstract: "Runs the consistent-hash proxy in front of the brokers.")
+    static let env = ProcessInfo.processInfo.environment
+
+    @Option(help: "Address to listen on, HOST:PORT (env LISTEN).")
+    var listen: String = env["LISTEN"] ?? "127.0.0.1:8080"
+    @Option(help: "Comma-separated broker URLs (env BROKERS); when empty, BROKER_SERVICE/BROKER_COUNT are used.")
+    var brokers: String = env["BROKERS"] ?? ""
+    @Option(name: .customLong("broker-service"), help: "StatefulSet/headless service name of the brokers (env BROKER_SERVICE).")
+    var brokerService: String = env["BROKER_SERVICE"] ?? ""
+    @Option(name: .customLong("broker-count"), help: "Number of broker replicas (env BROKER_COUNT).")
+    var brokerCount: Int = Int(env["BROKER_COUNT"] ?? "") ?? 0
+    @Option(name: .customLong("broker-namespace"), help: "Kubernetes namespace of the brokers (env BROKER_NAMESPACE).")
+    var brokerNamespace: String = env["BROKER_NAMESPACE"] ?? "default"
+    @Option(name: .customLong("broker-port"), help: "Port of the brokers (env BROKER_PORT).")
+    var brokerPort: Int = Int(env["BROKER_PORT"] ?? "") ?? 9092
+    @Option(name: .customLong("cluster-domain"), help: "Cluster DNS domain (env CLUSTER_DOMAIN).")
+    var clusterDomain: String = env["CLUSTER_DOMAIN"] ?? "cluster.local"
+    @Option(name: .customLong("virtual-nodes"), help: "Ring points per broker (env VIRTUAL_NODES).")
+    var virtualNodes: Int = Int(env["VIRTUAL_NODES"] ?? "") ?? 150
+    @Option(help: "Route to the next healthy broker when the owner is down: true/false (env FAILOVER).")
+    var failover: Bool = ["1", "true", "yes"].contains((env["FAILOVER"] ?? "false").lowercased())
+    @Option(name: .customLong("health-interval"), help: "Broker health check interval (env HEALTH_INTERVAL).")
+    var healthInterval: String = env["HEALTH_INTERVAL"] ?? "2s"
+    @Option(name: .customLong("service-token"), help: "Bearer token required from callers and sent to brokers (env SERVICE_TOKEN).")
+    var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger gets 413 (env MAX_BODY_BYTES).")
+    var maxBodyBytes: Int = Int(env["MAX_BODY_BYTES"] ?? "") ?? (8 << 20)
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
+    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+
+    func run() async throws {
+        var urls = brokers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if urls.isEmpty, !brokerService.isEmpty, brokerCount > 0 {
+            urls = statefulSetBrokerURLs(service: brokerService, count: brokerCount, namespace: brokerNamespace, port: brokerPort, clusterDomain: clusterDomain)
+        }
+        guard !urls.isEmpty else { throw ValidationError("give --brokers URL,URL or --broker-service NAME with --broker-count N") }
+        guard let address = parseListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
+        guard virtualNodes > 0 else { throw ValidationError("--virtual-nodes must be at least 1") }
+        guard let interval = parseDuration(healthInterval), interval > .zero else { throw ValidationError("--health-interval: use e.g. 2s") }
+        var config = ProxyConfig(brokers: urls)
+        config.virtualNodes = virtualNodes
+        config.failover = failover
+        config.healthInterval = interval
+        config.serviceToken = serviceToken.isEmpty ? nil : serviceToken
+        config.maxBodyBytes = maxBodyBytes
+        var logger = Logger(label: "telemetry.proxy")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var clientConfig = HTTPClient.Configuration()
+        clientConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfig)
+        let registry = PrometheusCollectorRegistry()
+        let proxy = ProxyServer(config: config, client: client, registry: registry, logger: logger)
+        let app = proxy.application(host: address.host, port: address.port) { port in
+            print("proxy listening on \(address.host):\(port), \(urls.count) broker(s)")
+            fflush(stdout)
+        }
+        do {
+            try await app.runService()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}

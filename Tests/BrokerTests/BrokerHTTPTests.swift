@@ -1,0 +1,152 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+
+@testable import Broker
+
+@Suite("Broker over HTTP")
+struct BrokerHTTPTests {
+    @Test("produce → consume → ack is byte-exact, ack is idempotent, unknown ids are 404")
+    func roundTrip() async throws {
+        try await withBroker { b in
+            let binary = (0..<256).map { UInt8($0) }
+            let payloads: [[UInt8]] = [binary, [], Array("hello\nworld".utf8), payload(1, size: 10_000)]
+            let ids = try await produceBatch(b.url, topic: "t", partition: 1, payloads)
+            #expect(ids.count == 4)
+            let single = try await http(.POST, "\(b.url)/produce?topic=t&partition=1", body: [0, 1, 2, 255])
+            #expect(single.status == 200)
+            let singleID = try #require(single.json()["id"] as? String)
+
+            let sse = SSEConnection.open(b.url, topic: "t", partition: 1, group: "g")
+            let events = await sse.waitFor(5)
+            await sse.close()
+            #expect(events.map(\.id) == ids + [singleID])
+            #expect(events.map(\.data) == payloads + [[0, 1, 2, 255]])
+
+            let r = try await ack(b.url, topic: "t", partition: 1, group: "g", ids: events.map(\.id))
+            #expect(r.status == 200)
+            #expect(r.json()["acked"] as? Int == 5)
+            let again = try await ack(b.url, topic: "t", partition: 1, group: "g", ids: [ids[0]])
+            #expect(again.status == 200)
+            let unknown = try await ack(b.url, topic: "t", partition: 1, group: "g", ids: ["1-999"])
+            #expect(unknown.status == 404)
+            let otherGroup = try await ack(b.url, topic: "t", partition: 1, group: "other", ids: [ids[0]])
+            #expect(otherGroup.status == 404)
+
+            let topics = try await http(.GET, "\(b.url)/topics")
+            #expect(topics.status == 200)
+            #expect(topics.text.contains("\"committed\":5"))
+            let metrics = try await http(.GET, "\(b.url)/metrics")
+            #expect(metrics.text.contains("broker_records_produced_total{topic=\"t\"} 5"))
+            #expect(metrics.text.contains("http_requests_total"))
+        }
+    }
+
+    @Test("an unacked record comes back after the visibility timeout, not before")
+    func visibilityTimeout() async throws {
+        try await withBroker({ $0.visibilityTimeout = .milliseconds(200) }) { b in
+            _ = try await produceBatch(b.url, topic: "vt", partition: 0, [payload(1)])
+            let sse = SSEConnection.open(b.url, topic: "vt", partition: 0, group: "g")
+            let first = await sse.waitFor(1)
+            try #require(first.count == 1)
+            try await Task.sleep(for: .milliseconds(120))
+            #expect(sse.all.count == 1, "redelivered before the visibility timeout")
+            let both = await sse.waitFor(2, timeout: .seconds(3))
+            await sse.close()
+            try #require(both.count == 2)
+            #expect(both[1].id == both[0].id)
+            let gap = both[1].at - both[0].at
+            #expect(gap >= .milliseconds(190), "redelivered after \(gap)")
+            #expect(gap < .milliseconds(700), "redelivered only after \(gap)")
+        }
+    }
+
+    @Test("two groups each receive every record")
+    func twoGroups() async throws {
+        try await withBroker { b in
+            let ids = try await produceBatch(b.url, topic: "tg", partition: 2, (0..<50).map { payload($0) })
+            let a = SSEConnection.open(b.url, topic: "tg", partition: 2, group: "a")
+            let c = SSEConnection.open(b.url, topic: "tg", partition: 2, group: "b")
+            let ea = await a.waitFor(50), eb = await c.waitFor(50)
+            await a.close(); await c.close()
+            #expect(ea.map(\.id) == ids)
+            #expect(eb.map(\.id) == ids)
+        }
+    }
+
+    @Test("consumers of one group split the partitions and never share a record")
+    func consumersSplit() async throws {
+        try await withBroker { b in
+            var byPartition: [Int: [String]] = [:]
+            for p in 0..<4 { byPartition[p] = try await produceBatch(b.url, topic: "ts", partition: p, (0..<20).map { payload($0 + p) }) }
+            // Consumer 1 takes partitions 0 and 1, consumer 2 takes 2 and 3.
+            let conns = (0..<4).map { SSEConnection.open(b.url, topic: "ts", partition: $0, group: "g") }
+            for p in 0..<4 {
+                let events = await conns[p].waitFor(20)
+                #expect(events.map(\.id) == byPartition[p])
+            }
+            for c in conns { await c.close() }
+            // Two consumers on the same partition get disjoint records.
+            let ids = try await produceBatch(b.url, topic: "ts2", partition: 0, (0..<200).map { payload($0) })
+            let x = SSEConnection.open(b.url, topic: "ts2", partition: 0, group: "g")
+            let y = SSEConnection.open(b.url, topic: "ts2", partition: 0, group: "g")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while x.all.count + y.all.count < 200 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            await x.close(); await y.close()
+            let got = x.all.map(\.id) + y.all.map(\.id)
+            #expect(Set(got) == Set(ids))
+            #expect(got.count == 200)
+        }
+    }
+
+    @Test("after MAX_DELIVERIES a record moves to the dead-letter topic")
+    func deadLetter() async throws {
+        try await withBroker({ $0.visibilityTimeout = .milliseconds(100); $0.maxDeliveries = 2 }) { b in
+            _ = try await produceBatch(b.url, topic: "dl", partition: 3, [Array("poison".utf8), Array("fine".utf8)])
+            let sse = SSEConnection.open(b.url, topic: "dl", partition: 3, group: "g")
+            let first = await sse.waitFor(2)
+            try #require(first.count == 2)
+            _ = try await ack(b.url, topic: "dl", partition: 3, group: "g", ids: [first[1].id])
+            let dlq = SSEConnection.open(b.url, topic: deadLetterTopic(for: "dl"), partition: 3, group: "ops")
+            let dead = await dlq.waitFor(1, timeout: .seconds(5))
+            try await Task.sleep(for: .milliseconds(300))
+            await dlq.close()
+            await sse.close()
+            #expect(dead.map(\.data) == [Array("poison".utf8)])
+            let deliveries = sse.all.filter { $0.id == first[0].id }.count
+            #expect(deliveries == 2)
+            let metrics = try await http(.GET, "\(b.url)/metrics")
+            #expect(metrics.text.contains("broker_dead_letters_total{topic=\"dl\"} 1"))
+        }
+    }
+
+    @Test("bad requests: 400, 401, 413 and a retryable 503")
+    func errors() async throws {
+        try await withBroker({ $0.maxBodyBytes = 1024; $0.maxUnackedRecords = 3; $0.serviceToken = "s3cret" }) { b in
+            let auth = [("Authorization", "Bearer s3cret")]
+            #expect(try await http(.GET, "\(b.url)/health").status == 200)
+            #expect(try await http(.GET, "\(b.url)/topics").status == 401)
+            #expect(try await http(.GET, "\(b.url)/topics", headers: [("Authorization", "Bearer nope")]).status == 401)
+            #expect(try await http(.GET, "\(b.url)/topics", headers: auth).status == 200)
+            #expect(try await http(.POST, "\(b.url)/produce?topic=t&partition=4", body: [1], headers: auth).status == 400)
+            #expect(try await http(.POST, "\(b.url)/produce?topic=t&partition=-1", body: [1], headers: auth).status == 400)
+            #expect(try await http(.POST, "\(b.url)/produce?topic=a/b&partition=0", body: [1], headers: auth).status == 400)
+            #expect(try await http(.POST, "\(b.url)/produce?partition=0", body: [1], headers: auth).status == 400)
+            #expect(try await http(.GET, "\(b.url)/consume?topic=t&partition=7&group=g", headers: auth).status == 400)
+            #expect(try await http(.POST, "\(b.url)/produce?topic=t&partition=0&batch=1", body: [0, 0, 0, 9, 1], headers: auth).status == 400)
+            #expect(try await http(.POST, "\(b.url)/ack?topic=t&partition=0&group=g", body: Array("nope".utf8), headers: auth).status == 400)
+            let big = try await http(.POST, "\(b.url)/produce?topic=t&partition=0", body: [UInt8](repeating: 7, count: 4096), headers: auth)
+            #expect(big.status == 413)
+            // A group that does not keep up fills the window: the producer gets 503 + Retry-After.
+            let sse = SSEConnection.open(b.url, topic: "t", partition: 0, group: "slow", headers: auth)
+            _ = try await produceBatch(b.url, topic: "t", partition: 0, [[1], [2], [3]], token: "s3cret")
+            _ = await sse.waitFor(3)
+            let full = try await http(.POST, "\(b.url)/produce?topic=t&partition=0", body: [4], headers: auth)
+            await sse.close()
+            #expect(full.status == 503)
+            #expect(full.headers.first(name: "Retry-After") == "1")
+            let info = await b.broker.topicsInfo()
+            #expect(info.first { $0.name == "t" }?.partitions[0].endOffset == 3, "a rejected produce stored nothing")
+        }
+    }
+}
