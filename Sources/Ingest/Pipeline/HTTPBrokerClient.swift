@@ -1,0 +1,183 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A ``BrokerClient`` that talks to a broker or the proxy over HTTP: batch produce
+/// (`POST /produce?…&batch=1`, length-prefixed payloads), consume as a Server-Sent Events stream
+/// per partition (`GET /consume?…&encoding=base64`, buffered and back-pressured, reconnected after
+/// errors), and ack (`POST /ack`). Sends `Authorization: Bearer <token>` when given one.
+///
+/// ```swift
+/// let client = HTTPBrokerClient(baseURL: "http://127.0.0.1:8080", token: env["SERVICE_TOKEN"])
+/// let ids = try await client.produce(topic: "telemetry", partition: 2, payloads: [doc])
+/// await client.close()
+/// ```
+public final class HTTPBrokerClient: BrokerClient {
+    public let baseURL: String
+    let token: String?
+    let http: HTTPClient
+    let requestTimeout: Duration
+    let logger: Logger
+    /// Records a partition's event stream may hold before reading pauses (back-pressure).
+    let consumeBuffer: Int
+    /// Partitions assumed for a topic the broker does not list yet.
+    let defaultPartitions: Int
+    private let subscriptions = Mutex<[String: SSESubscription]>([:])
+    private let closed = Mutex(false)
+
+    public init(baseURL: String, token: String? = nil, requestTimeout: Duration = .seconds(15),
+                consumeBuffer: Int = 16, defaultPartitions: Int = 4, logger: Logger = Logger(label: "broker-client")) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        if !base.contains("://") { base = "http://" + base }
+        self.baseURL = base
+        self.token = token
+        self.requestTimeout = requestTimeout
+        self.consumeBuffer = max(1, consumeBuffer)
+        self.defaultPartitions = max(1, defaultPartitions)
+        self.logger = logger
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.timeout = .init(connect: .seconds(3), read: nil)
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func url(_ path: String, _ query: [(String, String)]) -> String {
+        let q = query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)" }
+        return baseURL + path + (q.isEmpty ? "" : "?" + q.joined(separator: "&"))
+    }
+
+    func request(_ url: String, method: HTTPMethod, body: [UInt8]? = nil, contentType: String? = nil) -> HTTPClientRequest {
+        var r = HTTPClientRequest(url: url)
+        r.method = method
+        if let token { r.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let contentType { r.headers.add(name: "Content-Type", value: contentType) }
+        if let body { r.body = .bytes(ByteBuffer(bytes: body)) }
+        return r
+    }
+
+    /// Sends a request; returns status and body, mapping failures to ``BrokerClientError``.
+    func send(_ r: HTTPClientRequest) async throws -> (Int, ByteBuffer) {
+        if closed.withLock({ $0 }) { throw BrokerClientError.closed }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(r, timeout: .init(requestTimeout))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw BrokerClientError.connection("\(r.url): \(error)")
+        }
+        let status = Int(response.status.code)
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: 16 << 20)
+        } catch {
+            throw BrokerClientError.connection("\(r.url): reading the response: \(error)")
+        }
+        switch status {
+        case 200..<300:
+            return (status, body)
+        case 429, 502, 503, 504:
+            throw BrokerClientError.retryable(status: status, retryAfter: parseRetryAfter(response.headers), message: Self.message(body))
+        case 500..<600:
+            throw BrokerClientError.retryable(status: status, retryAfter: nil, message: Self.message(body))
+        default:
+            throw BrokerClientError.rejected(status: status, message: Self.message(body))
+        }
+    }
+
+    static func message(_ body: ByteBuffer) -> String {
+        let text = String(buffer: body)
+        if let data = text.data(using: .utf8),
+           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            if let err = obj["error"] as? [String: Any], let m = err["message"] as? String { return m }
+            if let m = obj["error"] as? String { return m }
+        }
+        return String(text.prefix(300))
+    }
+
+    /// The topic's partition count from `GET /topics`; a topic the broker has not created yet
+    /// gets `defaultPartitions` (the broker's own default, PARTITIONS_PER_TOPIC).
+    public func partitionCount(topic: String) async throws -> Int {
+        if let t = try await topicInfo(topic), let parts = t["partitions"] as? [Any], !parts.isEmpty {
+            return parts.count
+        }
+        logger.notice("topic not created yet; assuming the default partition count", metadata: [
+            "topic": "\(topic)", "partitions": "\(defaultPartitions)",
+        ])
+        return defaultPartitions
+    }
+
+    public func lag(topic: String, partition: Int, group: String) async -> Int? {
+        guard let t = try? await topicInfo(topic), let parts = t["partitions"] as? [[String: Any]] else { return nil }
+        guard let p = parts.first(where: { ($0["partition"] as? Int) == partition }),
+              let groups = p["groups"] as? [[String: Any]],
+              let g = groups.first(where: { ($0["name"] as? String) == group }) else { return nil }
+        return g["lag"] as? Int
+    }
+
+    /// The entry of `topic` in `GET /topics` (`{"topics":[{"name":…,"partitions":[…]}]}`).
+    private func topicInfo(_ topic: String) async throws -> [String: Any]? {
+        let (_, body) = try await send(request(url("/topics", []), method: .GET))
+        let json = try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))
+        let list = (json as? [[String: Any]]) ?? ((json as? [String: Any])?["topics"] as? [[String: Any]]) ?? []
+        return list.first { ($0["name"] as? String) == topic }
+    }
+
+    public func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
+        guard !payloads.isEmpty else { return [] }
+        var body: [UInt8] = []
+        body.reserveCapacity(payloads.reduce(0) { $0 + $1.count + 4 })
+        for p in payloads {
+            let n = UInt32(p.count).bigEndian
+            withUnsafeBytes(of: n) { body.append(contentsOf: $0) }
+            body.append(contentsOf: p)
+        }
+        let u = url("/produce", [("topic", topic), ("partition", String(partition)), ("batch", "1")])
+        let (_, response) = try await send(request(u, method: .POST, body: body, contentType: "application/x-telemetry-batch"))
+        let obj = (try? JSONSerialization.jsonObject(with: Data(String(buffer: response).utf8))) as? [String: Any]
+        if let ids = obj?["ids"] as? [String] { return ids }
+        if let id = obj?["id"] as? String { return [id] }
+        return []
+    }
+
+    @discardableResult
+    public func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let body = try JSONSerialization.data(withJSONObject: ["ids": ids])
+        let u = url("/ack", [("topic", topic), ("partition", String(partition)), ("group", group)])
+        do {
+            let (_, response) = try await send(request(u, method: .POST, body: Array(body), contentType: "application/json"))
+            let obj = (try? JSONSerialization.jsonObject(with: Data(String(buffer: response).utf8))) as? [String: Any]
+            return obj?["acked"] as? Int ?? ids.count
+        } catch BrokerClientError.rejected(status: 404, _) {
+            return 0   // already acked or unknown: ack is idempotent
+        }
+    }
+
+    public func poll(topic: String, partition: Int, group: String, maxRecords: Int, wait: Duration) async throws -> [ConsumedMessage] {
+        if closed.withLock({ $0 }) { throw BrokerClientError.closed }
+        let key = "\(topic)\u{0}\(partition)\u{0}\(group)"
+        let sub = subscriptions.withLock { subs -> SSESubscription in
+            if let s = subs[key] { return s }
+            let u = url("/consume", [("topic", topic), ("partition", String(partition)), ("group", group), ("encoding", "base64"), ("max", String(consumeBuffer))])
+            let s = SSESubscription(client: self, url: u, capacity: consumeBuffer, logger: logger)
+            subs[key] = s
+            return s
+        }
+        return try await sub.take(max: maxRecords, wait: wait)
+    }
+
+    public func close() async {
+        closed.withLock { $0 = true }
+        let subs = subscriptions.withLock { s in
+            defer { s.removeAll() }
+            return Array(s.values)
+        }
+        for s in subs { await s.stop() }
+        try? await http.shutdown()
+    }
+}

@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Writes to the API server's internal write endpoint (`POST /internal/v1/write`, Bearer
+/// `SERVICE_TOKEN`, a DCGM CSV body), used when the collector and the TSDB are separate
+/// processes. The server answers 204 once the samples are durable, which is when this returns.
+public final class HTTPWriteSink: SampleSink {
+    public let endpoint: String
+    private let token: String?
+    private let client: HTTPClient
+    private let timeout: Duration
+
+    /// - Parameters:
+    ///   - baseURL: the API server, e.g. `http://127.0.0.1:8080`.
+    ///   - path: the write route (default `/internal/v1/write`).
+    ///   - token: the shared `SERVICE_TOKEN`, sent as `Authorization: Bearer`.
+    public init(baseURL: String, path: String = "/internal/v1/write", token: String?, client: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        if !base.contains("://") { base = "http://" + base }
+        self.endpoint = base + path
+        self.token = token
+        self.client = client
+        self.timeout = timeout
+    }
+
+    public func write(documents: [[UInt8]]) async throws -> Int {
+        var written = 0
+        for body in Self.merge(documents) where !body.bytes.isEmpty {
+            written += try await post(body.bytes, rows: body.rows)
+        }
+        return written
+    }
+
+    /// Concatenates documents that share one header line into one body (fewer requests).
+    static func merge(_ documents: [[UInt8]]) -> [(bytes: [UInt8], rows: Int)] {
+        var out: [(bytes: [UInt8], rows: Int)] = []
+        var header: ArraySlice<UInt8> = []
+        for doc in documents where !doc.isEmpty {
+            let nl = doc.firstIndex(of: 0x0A) ?? (doc.count - 1)
+            let head = doc[...nl]
+            let rows = doc.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } - 1
+            if let last = out.indices.last, head == header {
+                out[last].bytes.append(contentsOf: doc[(nl + 1)...])
+                out[last].rows += rows
+            } else {
+                out.append((doc, rows))
+                header = head
+            }
+        }
+        return out
+    }
+
+    private func post(_ body: [UInt8], rows: Int) async throws -> Int {
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "text/csv")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .init(timeout))
+        } catch {
+            throw SinkError.retryable(status: nil, retryAfter: nil, message: "\(endpoint): \(error)")
+        }
+        let status = Int(response.status.code)
+        let text = String(buffer: try await response.body.collect(upTo: 64 * 1024))
+        switch status {
+        case 200..<300:
+            return max(0, rows)
+        case 429, 502, 503, 504:
+            throw SinkError.retryable(status: status, retryAfter: parseRetryAfter(response.headers), message: text)
+        case 500..<600:
+            throw SinkError.storage("HTTP \(status) from \(endpoint): \(text)")
+        default:
+            throw SinkError.rejected(status: status, message: text)
+        }
+    }
+}
+
+/// `Retry-After` in seconds (the only form our servers send).
+func parseRetryAfter(_ headers: HTTPHeaders) -> Duration? {
+    guard let v = headers.first(name: "Retry-After"), let s = Double(v.trimmingCharacters(in: .whitespaces)), s >= 0 else { return nil }
+    return .milliseconds(Int64(s * 1000))
+}
+
+extension TimeAmount {
+    init(_ d: Duration) { self = .nanoseconds(d.nanoseconds) }
+}

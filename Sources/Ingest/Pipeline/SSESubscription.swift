@@ -1,0 +1,192 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+
+/// One partition's consume stream for ``HTTPBrokerClient``: reads `GET /consume` as Server-Sent
+/// Events into a bounded buffer that ``take(max:wait:)`` drains. When the buffer is full the
+/// reader stops reading, so TCP flow control holds the broker back; a broken stream is reopened
+/// with backoff (records it had delivered come back after the broker's visibility timeout).
+actor SSESubscription {
+    nonisolated let client: HTTPBrokerClient
+    nonisolated let url: String
+    nonisolated let capacity: Int
+    nonisolated let logger: Logger
+
+    private var buffer: [ConsumedMessage] = []
+    private var head = 0
+    private var reader: Task<Void, Never>?
+    private var dataWaiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+    private var spaceWaiter: CheckedContinuation<Void, Never>?
+    private var waiterSequence = 0
+    private var lastError: BrokerClientError?
+    private var stopped = false
+
+    init(client: HTTPBrokerClient, url: String, capacity: Int, logger: Logger) {
+        self.client = client
+        self.url = url
+        self.capacity = capacity
+        self.logger = logger
+    }
+
+    private var available: Int { buffer.count - head }
+
+    func take(max: Int, wait: Duration) async throws -> [ConsumedMessage] {
+        if stopped { throw BrokerClientError.closed }
+        if reader == nil { reader = Task { await self.readLoop() } }
+        if available == 0 {
+            waiterSequence += 1
+            let id = waiterSequence
+            let timer = Task {
+                try? await Task.sleep(for: wait)
+                self.wake(id)
+            }
+            await withCheckedContinuation { c in
+                if let old = dataWaiter { old.continuation.resume() }
+                dataWaiter = (id, c)
+            }
+            timer.cancel()
+        }
+        guard available > 0 else {
+            if let e = lastError {
+                lastError = nil
+                throw e
+            }
+            return []
+        }
+        let n = Swift.min(max, available)
+        let out = Array(buffer[head..<(head + n)])
+        head += n
+        if head > 256 || head == buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
+        if let w = spaceWaiter {
+            spaceWaiter = nil
+            w.resume()
+        }
+        return out
+    }
+
+    private func wake(_ id: Int) {
+        guard let w = dataWaiter, id == 0 || w.id == id else { return }
+        dataWaiter = nil
+        w.continuation.resume()
+    }
+
+    private func push(_ m: ConsumedMessage) async {
+        while available >= capacity && !stopped {
+            await withCheckedContinuation { spaceWaiter = $0 }
+        }
+        guard !stopped else { return }
+        buffer.append(m)
+        lastError = nil
+        wake(0)
+    }
+
+    private func fail(_ e: BrokerClientError) {
+        lastError = e
+    }
+
+    func stop() async {
+        stopped = true
+        reader?.cancel()
+        spaceWaiter?.resume()
+        spaceWaiter = nil
+        wake(0)
+        if let r = reader { await r.value }
+    }
+
+    private nonisolated func readLoop() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                var r = client.request(url, method: .GET)
+                r.headers.add(name: "Accept", value: "text/event-stream")
+                let response = try await client.http.execute(r, timeout: .minutes(10))
+                let status = Int(response.status.code)
+                guard status == 200 else {
+                    let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+                    throw (400..<500).contains(status) && status != 429
+                        ? BrokerClientError.rejected(status: status, message: HTTPBrokerClient.message(body))
+                        : BrokerClientError.retryable(status: status, retryAfter: parseRetryAfter(response.headers), message: HTTPBrokerClient.message(body))
+                }
+                failures = 0
+                var parser = SSEParser()
+                for try await chunk in response.body {
+                    for event in parser.feed(chunk) {
+                        guard let id = event.id, let payload = Data(base64Encoded: event.data) else {
+                            if event.id != nil { logger.warning("consume event with undecodable data", metadata: ["url": "\(url)"]) }
+                            continue
+                        }
+                        await push(ConsumedMessage(id: id, payload: Array(payload), deliveryCount: event.deliveryCount))
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                failures += 1
+                let mapped = (error as? BrokerClientError) ?? .connection("\(url): \(error)")
+                await fail(mapped)
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("consume stream failed; reconnecting", metadata: ["url": "\(url)", "error": "\(mapped)", "failures": "\(failures)"])
+                }
+            }
+            let backoff = RetryPolicy(attempts: 100, baseDelay: .milliseconds(100), maxDelay: .seconds(2)).ceiling(retry: failures)
+            try? await Task.sleep(for: backoff)
+        }
+    }
+}
+
+/// An incremental Server-Sent Events parser (the subset brokers send: `id`, `event`, `data`, a
+/// `delivery` count, comments).
+struct SSEParser {
+    struct Event {
+        var id: String?
+        var event: String?
+        var data = ""
+        var deliveryCount = 0
+    }
+
+    private var pending: [UInt8] = []
+    private var current = Event()
+    private var hasData = false
+
+    mutating func feed(_ chunk: ByteBuffer) -> [Event] {
+        pending.append(contentsOf: chunk.readableBytesView)
+        var events: [Event] = []
+        var start = 0
+        while let nl = pending[start...].firstIndex(of: 0x0A) {
+            var end = nl
+            if end > start && pending[end - 1] == 0x0D { end -= 1 }
+            line(pending[start..<end], &events)
+            start = nl + 1
+        }
+        if start > 0 { pending.removeFirst(start) }
+        return events
+    }
+
+    private mutating func line(_ l: ArraySlice<UInt8>, _ events: inout [Event]) {
+        if l.isEmpty {
+            if hasData || current.id != nil { events.append(current) }
+            current = Event()
+            hasData = false
+            return
+        }
+        if l.first == UInt8(ascii: ":") { return }
+        let colon = l.firstIndex(of: UInt8(ascii: ":")) ?? l.endIndex
+        let field = String(decoding: l[l.startIndex..<colon], as: UTF8.self)
+        var valueStart = colon < l.endIndex ? colon + 1 : colon
+        if valueStart < l.endIndex && l[valueStart] == 0x20 { valueStart += 1 }
+        let value = String(decoding: l[valueStart..<l.endIndex], as: UTF8.self)
+        switch field {
+        case "id": current.id = value
+        case "event": current.event = value
+        case "data":
+            if hasData { current.data += "\n" }
+            current.data += value
+            hasData = true
+        case "delivery", "deliveries", "delivery_count": current.deliveryCount = Int(value) ?? 0
+        default: break
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+extension Streamer {
+    /// Polls one dcgm-exporter endpoint every `scrapeInterval` until stopped and publishes what it
+    /// reads. A failed scrape is logged and counted; the next tick tries again.
+    func scrapeLoop(url: String, partitioner: Partitioner, publisher: PartitionPublisher) async throws {
+        let converter = ScrapeConverter(instance: Self.instance(of: url), job: config.scrapeJob)
+        var batcher = RowBatcher(partitioner: partitioner, batchRows: config.batchRows)
+        var rewriter = TimestampRewriter(mode: .original)
+        var limiter = RateLimiter(rate: config.rate)
+        let interval = config.scrapeInterval
+        var next = ContinuousClock.now
+        while !Task.isCancelled && !isStopped {
+            let scrapeTime = wallClockNanos()
+            do {
+                let body = try await fetch(url, timeout: min(interval, .seconds(30)))
+                let (samples, problems) = PrometheusText.parse(body)
+                if let first = problems.first {
+                    logger.warning("scrape had unparsable lines", metadata: ["url": "\(url)", "count": "\(problems.count)", "first": "\(first)"])
+                }
+                var (rows, skipped) = try converter.records(from: samples, scrapeTime: scrapeTime)
+                metrics.update { $0.scrapes += 1; $0.rowsSkipped += skipped }
+                try await publish(&rows, rewriter: &rewriter, limiter: &limiter, batcher: &batcher, publisher: publisher)
+                for (p, partial) in batcher.drain() { await publisher.enqueue(partition: p, rows: partial) }
+            } catch is CancellationError {
+                break
+            } catch {
+                metrics.update { $0.scrapeErrors += 1 }
+                logger.warning("scrape failed", metadata: ["url": "\(url)", "error": "\(error)"])
+            }
+            next = next + interval
+            if next < ContinuousClock.now { next = ContinuousClock.now }
+            try await Task.sleep(until: next, clock: .continuous)
+        }
+    }
+
+    private func fetch(_ url: String, timeout: Duration) async throws -> [UInt8] {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "text/plain;version=0.0.4")
+        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw PipelineConfigError.invalid("scrape of \(url) answered HTTP \(response.status.code)")
+        }
+        return Array(buffer: body)
+    }
+
+    static func instance(of url: String) -> String {
+        guard let u = URL(string: url), let host = u.host else { return url }
+        return u.port.map { "\(host):\($0)" } ?? host
+    }
+}
