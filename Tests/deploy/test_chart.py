@@ -213,3 +213,21 @@ def test_values_schema_rejects_mistakes(bad):
 def test_values_files_pass_the_schema(profile):
     with helm().Chart.load(str(CHART)) as chart:
         chart.validate_schema(profile_values(profile))
+
+
+def test_optional_ingress_routes_api_and_grafana():
+    import kubernetes_validate
+
+    assert not find(documents(render({})), "Ingress")
+    objs = documents(render({"ingress": {"enabled": True, "className": "nginx",
+                                         "api": {"host": "tel.example.com"},
+                                         "grafana": {"host": "grafana.example.com"},
+                                         "tls": [{"secretName": "tls", "hosts": ["tel.example.com"]}]}}))
+    ing = find(objs, "Ingress")[0]
+    for version in _kube_versions():
+        kubernetes_validate.validate(strip_meta(ing), f"{version}.0", strict=True)
+    backends = {r["host"]: r["http"]["paths"][0]["backend"]["service"]["name"] for r in ing["spec"]["rules"]}
+    assert backends["tel.example.com"].endswith("-api")
+    assert backends["grafana.example.com"].endswith("-grafana")
+    with pytest.raises(Exception, match="ingress.api.host"):
+        render({"ingress": {"enabled": True}})
