@@ -118,6 +118,18 @@ def test_grafana_admin_password_generated_or_given():
 
 # ------------------------------------------------------------------------- snapshots
 
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (config files in ConfigMaps) as readable | blocks."""
+
+
+def _str(dumper, value):
+    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.splitlines()) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str)
+
+
 def masked(objs: list[dict]) -> str:
     """The render as YAML with secret values replaced by a fixed marker."""
     out = []
@@ -129,7 +141,7 @@ def masked(objs: list[dict]) -> str:
             # compared with dashboards/*.json by test_dashboards.py; keep snapshots readable
             obj["data"] = {k: f"<dashboards/{k}>" for k in obj["data"]}
         out.append(obj)
-    return yaml.safe_dump_all(out, sort_keys=True, width=120)
+    return yaml.dump_all(out, Dumper=_BlockDumper, sort_keys=True, width=120)
 
 
 @pytest.mark.parametrize("name", list(PROFILES))
