@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// `telemetry streamer`: publishes DCGM CSV rows (files, directories) or scraped dcgm-exporter
+/// metrics to a broker or the proxy. Every flag also reads an environment variable (flag wins).
+struct StreamerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "streamer",
+        abstract: "Publishes DCGM CSV rows or scraped dcgm-exporter metrics to the broker.",
+        discussion: """
+        Examples:
+          telemetry streamer data/dcgm.csv --broker http://127.0.0.1:9092
+          telemetry streamer data/ --loop --rate 2000 --shard 0/2
+          telemetry streamer --scrape http://gpu-node-1:9400/metrics --scrape-interval 15
+        """)
+    static let env = ProcessInfo.processInfo.environment
+
+    @Argument(help: "CSV files or directories of *.csv (env STREAMER_INPUTS, comma-separated).")
+    var inputs: [String] = (env["STREAMER_INPUTS"] ?? "").split(separator: ",").map(String.init)
+    @Option(help: "Broker or proxy base URL (env BROKER_URL).")
+    var broker: String = env["BROKER_URL"] ?? "http://127.0.0.1:9092"
+    @Option(help: "Topic to publish to (env TOPIC).")
+    var topic: String = env["TOPIC"] ?? "telemetry"
+    @Option(help: "Partitions of the topic; 0 asks the broker (env PARTITIONS_PER_TOPIC).")
+    var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 0
+    @Flag(help: "Replay the inputs forever (env STREAMER_LOOP=1).")
+    var loop: Bool = ["1", "true", "yes"].contains(env["STREAMER_LOOP"]?.lowercased() ?? "")
+    @Option(help: "original, now or shift; default shift with --loop, else original (env STREAMER_TIMESTAMPS).")
+    var timestamps: String = env["STREAMER_TIMESTAMPS"] ?? ""
+    @Option(help: "Rows per second; 0 sends as fast as the broker accepts (env STREAMER_RATE).")
+    var rate: Double = Double(env["STREAMER_RATE"] ?? "") ?? 0
+    @Option(help: "Rows per broker message (env BATCH_SIZE).")
+    var batch: Int = Int(env["BATCH_SIZE"] ?? "") ?? 500
+    @Option(help: "Attempts per publish, the first included (env STREAMER_RETRIES).")
+    var retries: Int = Int(env["STREAMER_RETRIES"] ?? "") ?? 3
+    @Option(help: "Publish only shard i of N (split by GPU UUID), e.g. 0/2 (env STREAMER_SHARD).")
+    var shard: String = env["STREAMER_SHARD"] ?? "0/1"
+    @Option(help: "dcgm-exporter /metrics URL to poll; repeatable (env SCRAPE_URLS, comma-separated).")
+    var scrape: [String] = (env["SCRAPE_URLS"] ?? "").split(separator: ",").map(String.init)
+    @Option(name: .customLong("scrape-interval"), help: "Seconds between scrapes (env SCRAPE_INTERVAL).")
+    var scrapeInterval: Double = Double(env["SCRAPE_INTERVAL"] ?? "") ?? 15
+    @Option(help: "Metrics, /health and /events address, HOST:PORT; 'off' disables (env STREAMER_LISTEN).")
+    var listen: String = env["STREAMER_LISTEN"] ?? "127.0.0.1:9101"
+    @Option(name: .customLong("service-token"), help: "Bearer token for the broker (env SERVICE_TOKEN).")
+    var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
+    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+
+    func makeConfig() throws -> StreamerConfig {
+        var c = StreamerConfig(inputs: inputs)
+        c.loop = loop
+        if !timestamps.isEmpty {
+            let t = timestamps
+            guard let mode = TimestampMode(rawValue: t) else { throw ValidationError("--timestamps must be original, now or shift") }
+            c.timestamps = mode
+        }
+        c.rate = rate > 0 ? rate : nil
+        c.batchRows = batch
+        c.topic = topic
+        c.partitions = partitions > 0 ? partitions : nil
+        c.retry = RetryPolicy(attempts: retries)
+        c.shard = try Shard(parsing: shard)
+        c.scrapeURLs = scrape
+        c.scrapeInterval = .milliseconds(Int64(scrapeInterval * 1000))
+        try c.validate()
+        return c
+    }
+
+    func run() async throws {
+        let config: StreamerConfig
+        do { config = try makeConfig() } catch let e as PipelineConfigError { throw ValidationError(e.description) }
+        var logger = Logger(label: "telemetry.streamer")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let registry = PrometheusCollectorRegistry()
+        let client = HTTPBrokerClient(baseURL: broker, token: serviceToken.isEmpty ? nil : serviceToken, logger: logger)
+        let streamer = Streamer(config: config, client: client, registry: registry, logger: logger)
+        var server: RoleHTTPServer?
+        if listen != "off" {
+            server = try await RoleHTTPServer.start(listen: listen, registry: registry, events: streamer.events,
+                                                    status: { statusJSON(streamer.stats) }, logger: logger)
+            if let server { announce("streamer listening on \(server.host):\(server.port)") }
+        }
+        let service = RoleService { try await streamer.run() } onShutdown: { streamer.stop() }
+        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var failure: (any Error)?
+        do { try await group.run() } catch { failure = error }
+        await server?.stop()
+        await client.close()
+        let s = streamer.stats
+        announce("streamer: published \(s.rowsPublished) rows in \(s.batchesPublished) messages, dropped \(s.rowsDropped), retries \(s.publishRetries)")
+        if let failure { throw failure }
+        if s.rowsDropped > 0 { throw ExitCode(3) }
+    }
+}
+
+/// Runs a role's main loop as a ServiceLifecycle service; a graceful shutdown (SIGTERM, SIGINT)
+/// calls `onShutdown`, which makes `body` return.
+struct RoleService: Service {
+    let body: @Sendable () async throws -> Void
+    let onShutdown: @Sendable () -> Void
+
+    init(_ body: @escaping @Sendable () async throws -> Void, onShutdown: @escaping @Sendable () -> Void) {
+        self.body = body
+        self.onShutdown = onShutdown
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await body()
+        } onGracefulShutdown: {
+            onShutdown()
+        }
+    }
+}
+
+func statusJSON<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+}
+
+/// A line on stdout, unbuffered (tests and scripts wait for "… listening on host:port").
+func announce(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

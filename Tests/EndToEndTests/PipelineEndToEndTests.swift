@@ -1,0 +1,169 @@
+import APIServer
+import Foundation
+import Logging
+import Prometheus
+import Testing
+import TSDB
+
+/// The API server and its TSDB, in this process (so the test reads the database directly);
+/// every other role is a real `telemetry` child process.
+final class InProcessAPI: @unchecked Sendable {
+    let db: TSDB
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    static func start(directory: String, serviceToken: String) async throws -> InProcessAPI {
+        var options = TSDBOptions(directory: directory)
+        options.backgroundMaintenance = false
+        let db = try await TSDB.open(options)
+        var config = APIServerConfig()
+        config.host = "127.0.0.1"
+        config.port = 0
+        config.apiKeys = ["e2e-api-key"]
+        config.serviceToken = serviceToken
+        config.rateLimitPerSecond = 0
+        config.accessLog = false
+        var logger = Logger(label: "e2e.api")
+        logger.logLevel = .warning
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = try buildAPIApplication(db: db, config: config, registry: PrometheusCollectorRegistry(), logger: logger) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let task = Task { try await app.run() }
+        var port = 0
+        for await p in stream { port = p }
+        return InProcessAPI(db: db, port: port, task: task)
+    }
+
+    private init(db: TSDB, port: Int, task: Task<Void, any Error>) {
+        self.db = db
+        self.port = port
+        self.task = task
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+        try? await db.close()
+    }
+
+    /// (samples, GPUs, hosts, samples of the example GPU).
+    func totals() throws -> (samples: Int, gpus: Int, hosts: Int, example: Int) {
+        let all = try db.query(Query())
+        let samples = all.series.reduce(0) { $0 + $1.timestamps.count }
+        let gpus = Set(all.series.compactMap { $0.labels["UUID"] }).count
+        let hosts = Set(all.series.compactMap { $0.labels["Hostname"] }).count
+        let example = all.series.filter { $0.labels["UUID"] == exampleGPU }.reduce(0) { $0 + $1.timestamps.count }
+        return (samples, gpus, hosts, example)
+    }
+}
+
+@Suite("Pipeline end to end (real processes)", .serialized)
+struct PipelineEndToEndTests {
+    static let token = "e2e-service-token"
+
+    /// Brokers, proxy, collectors and streamer as `telemetry` processes on loopback.
+    struct Stack {
+        let children = Children()
+        var api: InProcessAPI!
+        var brokers: [Child] = []
+        var brokerPorts: [Int] = []
+        var brokerDirs: [String] = []
+        var proxyPort = 0
+        var collectors: [Child] = []
+        let root = scratchDirectory("pipeline")
+        var env: [String: String] { ["SERVICE_TOKEN": PipelineEndToEndTests.token] }
+        var proxyURL: String { "http://127.0.0.1:\(proxyPort)" }
+
+        mutating func startAll() async throws {
+            api = try await InProcessAPI.start(directory: root + "/tsdb", serviceToken: PipelineEndToEndTests.token)
+            for i in 0..<2 {
+                let dir = root + "/broker\(i)"
+                brokerDirs.append(dir)
+                let b = try startBroker(i, port: 0)
+                brokers.append(b)
+                brokerPorts.append(try await b.port())
+            }
+            let brokerList = brokerPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ",")
+            let proxy = try children.start("proxy", ["proxy", "--listen", "127.0.0.1:0", "--brokers", brokerList,
+                                                     "--health-interval", "0.2s"], environment: env)
+            proxyPort = try await proxy.port()
+            for i in 0..<2 {
+                let c = try startCollector(i)
+                collectors.append(c)
+                _ = try await c.port()
+            }
+        }
+
+        func startBroker(_ i: Int, port: Int) throws -> Child {
+            try children.start("broker\(i)", ["broker", "--listen", "127.0.0.1:\(port)", "--data-dir", brokerDirs[i],
+                                              "--partitions", "4", "--visibility-timeout", "2s", "--min-free-bytes", "0",
+                                              "--heartbeat", "1s"], environment: env)
+        }
+
+        func startCollector(_ i: Int) throws -> Child {
+            try children.start("collector\(i)", ["collector", "--broker", proxyURL, "--api", api.url,
+                                                 "--partitions", i == 0 ? "0,1" : "2,3", "--partition-count", "4",
+                                                 "--listen", "127.0.0.1:0"], environment: env)
+        }
+
+        func startStreamer(rate: Int) throws -> Child {
+            try children.start("streamer", ["streamer", sampleCSV, "--broker", proxyURL, "--timestamps", "original",
+                                             "--rate", String(rate), "--batch", "50", "--retries", "40",
+                                             "--partitions", "4", "--listen", "127.0.0.1:0"], environment: env)
+        }
+
+        func stop() async {
+            await children.stopAll()
+            await api?.stop()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func exactTotalsThroughKillsAndRestarts() async throws {
+        var stack = Stack()
+        defer { stack.children.killAll() }
+        do {
+            try await stack.startAll()
+            let streamer = try stack.startStreamer(rate: 600)   // ≈ 4 s of streaming
+            _ = try await streamer.port()
+            try await Task.sleep(for: .milliseconds(1200))
+            // A collector dies without warning mid-stream; its in-flight messages come back after
+            // the broker's visibility timeout, to its replacement.
+            stack.collectors[0].kill9()
+            await stack.collectors[0].wait()
+            try await Task.sleep(for: .milliseconds(500))
+            stack.collectors[0] = try stack.startCollector(0)
+            _ = try await stack.collectors[0].port()
+            // A broker dies and comes back on the same port and data directory.
+            stack.brokers[1].kill9()
+            await stack.brokers[1].wait()
+            try await Task.sleep(for: .milliseconds(500))
+            stack.brokers[1] = try stack.startBroker(1, port: stack.brokerPorts[1])
+            _ = try await stack.brokers[1].port()
+
+            let code = await streamer.wait(timeout: .seconds(90))
+            #expect(code == 0, "streamer exit \(code)\n\(stack.children.logs)")
+            #expect(streamer.log.contains("dropped 0"), "\(streamer.log.suffix(2000))")
+            let api = stack.api!
+            let done = await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+                (try? api.totals().samples) ?? 0 >= 2470
+            }
+            #expect(done, "\(stack.children.logs)")
+            // Let redeliveries of already-stored messages land too: still exact.
+            try await Task.sleep(for: .seconds(3))
+            let t = try api.totals()
+            #expect(t.samples == 2470)
+            #expect(t.gpus == 247)
+            #expect(t.hosts == 31)
+            #expect(t.example == 10)
+        } catch {
+            Issue.record("\(error)\n\(stack.children.logs)")
+        }
+        await stack.stop()
+    }
+}

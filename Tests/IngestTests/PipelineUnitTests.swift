@@ -1,0 +1,139 @@
+import Foundation
+import NIOCore
+import Testing
+import TSDB
+@testable import Ingest
+
+@Suite("Pipeline building blocks")
+struct PipelineUnitTests {
+    @Test func partitionIsStableAndInRange() {
+        let p = Partitioner(partitions: 4)
+        let uuid = "GPU-5fd4f087-86f3-7a43-b711-4771313afc50"
+        let first = p.partition(uuid: uuid)
+        #expect((0..<4).contains(first))
+        #expect(p.partition(uuid: uuid) == first)
+        // xxHash64 is seed-free and stable across processes: pin the value.
+        #expect(Int(XXHash64.hash(uuid) % 4) == first)
+    }
+
+    @Test func shardsSplitWithoutOverlap() throws {
+        let shards = try (0..<3).map { try Shard(index: $0, count: 3) }
+        var counts = [0, 0, 0]
+        for i in 0..<3000 {
+            let owners = shards.filter { $0.owns(uuid: "GPU-\(i)") }
+            #expect(owners.count == 1)
+            counts[owners[0].index] += 1
+        }
+        #expect(counts.allSatisfy { $0 > 800 })
+        #expect(throws: PipelineConfigError.self) { try Shard(parsing: "2/2") }
+        #expect(throws: PipelineConfigError.self) { try Shard(parsing: "x") }
+        #expect(try Shard(parsing: "1/2") == Shard(index: 1, count: 2))
+    }
+
+    @Test func retryPolicyBacksOffAndGivesUp() async throws {
+        let policy = RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(4))
+        #expect(policy.ceiling(retry: 0) == .milliseconds(1))
+        #expect(policy.ceiling(retry: 10) == .milliseconds(4))
+        for r in 0..<8 { #expect(policy.delay(retry: r) <= .milliseconds(4)) }
+        var calls = 0
+        var retries = 0
+        await #expect(throws: BrokerClientError.self) {
+            _ = try await policy.run(onRetry: { _, _ in retries += 1 }) { () async throws -> Int in
+                calls += 1
+                throw BrokerClientError.retryable(status: 503, retryAfter: nil, message: "busy")
+            }
+        }
+        #expect(calls == 3)
+        #expect(retries == 2)
+        calls = 0
+        await #expect(throws: BrokerClientError.self) {
+            _ = try await policy.run { () async throws -> Int in
+                calls += 1
+                throw BrokerClientError.rejected(status: 400, message: "bad")
+            }
+        }
+        #expect(calls == 1)
+        calls = 0
+        let v = try await policy.run { () async throws -> Int in
+            calls += 1
+            if calls < 3 { throw BrokerClientError.connection("refused") }
+            return 7
+        }
+        #expect(v == 7)
+    }
+
+    @Test func timestampModes() {
+        var original = TimestampRewriter(mode: .original)
+        #expect(original.map(5, now: 1000) == 5)
+
+        var now = TimestampRewriter(mode: .now)
+        let a = now.map(100, now: 10_000)
+        let b = now.map(100, now: 10_050)
+        let c = now.map(200, now: 10_060)
+        #expect(a == 10_000 && b == a)   // rows sharing a timestamp keep sharing one
+        #expect(c > b)
+
+        var shift = TimestampRewriter(mode: .shift)
+        let s = Nanos.second
+        shift.beginPass()
+        let p1 = [0, s, 2 * s].map { shift.map($0, now: 1_000 * s) }
+        #expect(p1 == [1_000 * s, 1_001 * s, 1_002 * s])   // spacing kept, moved to now
+        // Second pass right away: starts one spacing after the first ended, never overlapping.
+        #expect(shift.nextPassStart(now: 1_000 * s) == 1_003 * s)
+        shift.beginPass()
+        let p2 = [0, s, 2 * s].map { shift.map($0, now: 1_000 * s) }
+        #expect(p2 == [1_003 * s, 1_004 * s, 1_005 * s])
+        // Later pass: starts at now.
+        shift.beginPass()
+        #expect(shift.map(0, now: 2_000 * s) == 2_000 * s)
+    }
+
+    @Test func rfc3339Formatting() {
+        #expect(RFC3339Format.format(nanos: 1_752_871_354_000_000_000) == "2025-07-18T20:42:34Z")
+        #expect(RFC3339Format.format(nanos: 1_752_871_354_500_000_000) == "2025-07-18T20:42:34.5Z")
+        #expect(RFC3339Format.format(nanos: 0) == "1970-01-01T00:00:00Z")
+        #expect(RFC3339Format.format(nanos: 951_782_400_000_000_001) == "2000-02-29T00:00:00.000000001Z")
+    }
+
+    @Test func sseParserAcrossChunks() {
+        var parser = SSEParser()
+        let text = ": hb\n\nid: a-1\ndata: aGVs\n\nid: a-2\r\ndata: bG8=\r\n\r\n"
+        var events: [SSEParser.Event] = []
+        for chunk in text.utf8.map({ $0 }).chunked(7) {
+            events += parser.feed(ByteBuffer(bytes: chunk))
+        }
+        #expect(events.map { $0.id } == ["a-1", "a-2"])
+        #expect(events.map { $0.data } == ["aGVs", "bG8="])
+    }
+
+    @Test func batcherGroupsByPartition() throws {
+        let rows = try sampleRecords()
+        var b = RowBatcher(partitioner: Partitioner(partitions: 4), batchRows: 100)
+        var out: [(Int, [DCGMRecord])] = []
+        for r in rows { if let full = b.add(r) { out.append(full) } }
+        out += b.drain()
+        #expect(out.reduce(0) { $0 + $1.1.count } == rows.count)
+        let p = Partitioner(partitions: 4)
+        for (partition, batch) in out {
+            #expect(batch.count <= 100)
+            #expect(batch.allSatisfy { p.partition(uuid: $0.uuid) == partition })
+        }
+    }
+
+    @Test func messageCodecRoundTripAndStrictness() throws {
+        let rows = Array(try sampleRecords().prefix(50))
+        let payload = MessageCodec.encode(rows)
+        let back = try MessageCodec.decode(payload)
+        #expect(back == rows)
+        #expect(throws: MalformedMessage.self) { try MessageCodec.decode(Array("this is not,a dcgm\ncsv document".utf8)) }
+        var broken = payload
+        broken.append(contentsOf: Array("\"2025-07-18T20:42:34Z\",\"X\",\"0\"\n".utf8))
+        #expect(throws: MalformedMessage.self) { try MessageCodec.decode(broken) }
+    }
+}
+
+extension Array {
+    func chunked(_ n: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: n).map { Array(self[$0..<Swift.min($0 + n, count)]) }
+    }
+}
