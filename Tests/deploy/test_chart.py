@@ -82,7 +82,16 @@ def test_deployments_take_replica_counts_from_values(profile):
         "broker": {"replicas": 6}})
     objs = documents(render(values))
     assert one(objs, "Deployment", "-proxy")["spec"]["replicas"] == 5
-    assert one(objs, "Deployment", "-streamer")["spec"]["replicas"] == 4
+    streamers = sorted(find(objs, "Deployment", None), key=lambda o: o["metadata"]["name"])
+    streamers = [o for o in streamers if o["metadata"]["labels"]["app.kubernetes.io/component"] == "streamer"]
+    assert [o["metadata"]["name"].rsplit("-", 1)[-1] for o in streamers] == ["0", "1", "2", "3"]
+    for i, o in enumerate(streamers):
+        assert o["spec"]["replicas"] == 1
+        args = o["spec"]["template"]["spec"]["containers"][0]["args"]
+        assert args[args.index("--shard") + 1] == f"{i}/4"  # split the work, never duplicate it
+        assert o["spec"]["selector"]["matchLabels"]["telemetry/shard"] == str(i)
+    single = documents(render({"streamer": {"replicas": 1}}))
+    assert "--shard" not in one(single, "Deployment", "-streamer-0")["spec"]["template"]["spec"]["containers"][0]["args"]
     assert one(objs, "Deployment", "-collector")["spec"]["replicas"] == 7
     assert one(objs, "StatefulSet", "-broker")["spec"]["replicas"] == 6
     proxy_env = {e["name"]: e.get("value") for e in
@@ -108,12 +117,11 @@ def test_every_role_has_probes_resources_and_runs_as_non_root(objects):
 def test_roles_use_default_ports_and_listen_env(objects):
     for role, port in DEFAULT_PORTS.items():
         kind = "StatefulSet" if role in ("broker", "api") else "Deployment"
-        w = one(objects, kind, f"-{role}")
+        w = one(objects, kind, "-streamer-0" if role == "streamer" else f"-{role}")
         c = w["spec"]["template"]["spec"]["containers"][0]
         assert c["args"][0] == role
         assert [p["containerPort"] for p in c["ports"]] == [port]
-        env = {e["name"]: e.get("value") for e in c["env"]}
-        assert env["LISTEN"] == f"0.0.0.0:{port}"
+        assert c["args"][c["args"].index("--listen") + 1] == f"0.0.0.0:{port}"
         probe_port = c["livenessProbe"]["httpGet"]["port"]
         assert probe_port == c["ports"][0]["name"]
         ann = w["spec"]["template"]["metadata"]["annotations"]
@@ -140,7 +148,7 @@ def test_roles_are_wired_to_each_other_by_service_dns(objects):
     args = collector["args"]
     assert args[args.index("--broker") + 1] == f"http://{proxy_svc}.{ns}.svc:9090"
     assert args[args.index("--api") + 1] == f"http://{api_svc}.{ns}.svc:8080"
-    streamer = one(objects, "Deployment", "-streamer")["spec"]["template"]["spec"]["containers"][0]
+    streamer = one(objects, "Deployment", "-streamer-0")["spec"]["template"]["spec"]["containers"][0]
     assert streamer["args"][streamer["args"].index("--broker") + 1] == f"http://{proxy_svc}.{ns}.svc:9090"
 
 
@@ -169,7 +177,7 @@ def test_image_and_security_defaults():
     assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"]
     objs = documents(render({"image": {"repository": "reg.example/telemetry", "tag": "1.2.3"}}))
     for w in find(objs, "Deployment") + find(objs, "StatefulSet"):
-        if w["metadata"]["name"].endswith(ROLES):
+        if w["metadata"]["labels"]["app.kubernetes.io/component"] in ROLES:
             assert w["spec"]["template"]["spec"]["containers"][0]["image"] == "reg.example/telemetry:1.2.3"
 
 
@@ -186,8 +194,8 @@ def test_prod_adds_disruption_budgets_and_persistence(profile, objects):
 def test_optional_components_can_be_disabled():
     objs = documents(render({"prometheus": {"enabled": False}, "grafana": {"enabled": False},
                              "streamer": {"enabled": False}}))
-    names = [o["metadata"]["name"] for o in objs]
-    assert not [n for n in names if n.endswith(("-prometheus", "-grafana", "-streamer"))], names
+    components = {o["metadata"]["labels"].get("app.kubernetes.io/component") for o in objs}
+    assert not components & {"prometheus", "grafana", "streamer"}, components
     assert one(objs, "StatefulSet", "-broker")
 
 

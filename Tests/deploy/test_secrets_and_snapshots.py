@@ -99,14 +99,18 @@ def test_existing_secret_is_referenced_and_not_created():
 
 
 def test_every_role_that_talks_to_another_gets_the_service_token(objects):
+    roles = set()
     for w in find(objects, "Deployment") + find(objects, "StatefulSet"):
         name = w["metadata"]["name"]
-        if not name.endswith(("-broker", "-api", "-proxy", "-streamer", "-collector")):
+        role = w["metadata"]["labels"]["app.kubernetes.io/component"]
+        if role not in ("broker", "api", "proxy", "streamer", "collector"):
             continue
+        roles.add(role)
         env = {e["name"]: e for e in w["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["SERVICE_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "SERVICE_TOKEN", name
-        if name.endswith("-api"):
+        if role == "api":
             assert env["API_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "API_KEY"
+    assert roles == {"broker", "api", "proxy", "streamer", "collector"}
 
 
 def test_grafana_admin_password_generated_or_given():
