@@ -1,0 +1,122 @@
+import APIServer
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import TSDB
+
+/// `telemetry api`: the REST API, the InfluxDB-compatible writes and the Grafana JSON
+/// datasource over one data directory. Every flag can also come from the environment
+/// variable named in its help; a flag wins over the variable.
+struct APICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "api", abstract: "Runs the REST API and Grafana datasource over a data directory.")
+
+    @Option(help: "Address to listen on, HOST:PORT (env LISTEN; default 127.0.0.1:8080).")
+    var listen: String?
+    @Option(help: "Data directory of the TSDB (env DATA_DIR; default ./data).")
+    var dataDir: String?
+    @Option(help: "API keys, comma-separated for rotation (env API_KEY).")
+    var apiKey: String?
+    @Option(help: "File with API keys, one per line or comma-separated (env API_KEY_FILE).")
+    var apiKeyFile: String?
+    @Option(help: "Token the collector presents on POST /internal/v1/write (env SERVICE_TOKEN).")
+    var serviceToken: String?
+    @Flag(help: "Serve without authentication when no key is set (env INSECURE_NO_AUTH=1). Never in production.")
+    var insecureNoAuth = false
+    @Option(help: "Requests per second per key, token bucket; 0 disables (env RATE_LIMIT; default 200).")
+    var rateLimit: Double?
+    @Option(help: "Token bucket burst per key (env RATE_LIMIT_BURST; default 400).")
+    var rateLimitBurst: Double?
+    @Option(help: "CORS origins, comma-separated, or * (env CORS_ORIGINS; default none).")
+    var corsOrigins: String?
+    @Option(help: "Largest request body in bytes (env MAX_BODY_BYTES; default 67108864).")
+    var maxBodyBytes: Int?
+    @Option(help: "Most series one query may touch (env QUERY_MAX_SERIES; default 50000).")
+    var maxSeries: Int?
+    @Option(help: "Most samples one query may read (env QUERY_MAX_SAMPLES; default 50000000).")
+    var maxSamples: Int?
+    @Option(help: "WAL fsync policy: always, batch or none (env FSYNC; default batch).")
+    var fsync: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
+    var logLevel: String?
+    @Flag(help: "Do not write a log line per request (env ACCESS_LOG=0).")
+    var noAccessLog = false
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        func truthy(_ name: String) -> Bool { ["1", "true", "yes", "on"].contains((env[name] ?? "").lowercased()) }
+
+        var logger = Logger(label: "telemetry.api")
+        let levelText = logLevel ?? env["LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level \(levelText) is not one of trace, debug, info, notice, warning, error, critical") }
+        logger.logLevel = level
+
+        var config = APIServerConfig()
+        let address = listen ?? env["LISTEN"] ?? "127.0.0.1:8080"
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw ValidationError("--listen \(address) is not HOST:PORT")
+        }
+        config.host = String(address[..<colon])
+        config.port = port
+        var keys = APIServerConfig.parseKeyList(apiKey ?? env["API_KEY"] ?? "")
+        if let file = apiKeyFile ?? env["API_KEY_FILE"], !file.isEmpty {
+            do { keys += try APIServerConfig.readKeyFile(file) } catch { throw ValidationError(error.description) }
+        }
+        config.apiKeys = keys
+        config.serviceToken = (serviceToken ?? env["SERVICE_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        config.insecureNoAuth = insecureNoAuth || truthy("INSECURE_NO_AUTH")
+        if let v = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit") { config.rateLimitPerSecond = v }
+        if let v = try number(rateLimitBurst, env["RATE_LIMIT_BURST"], "--rate-limit-burst") { config.rateLimitBurst = v }
+        config.corsOrigins = APIServerConfig.parseKeyList(corsOrigins ?? env["CORS_ORIGINS"] ?? "")
+        if let v = try integer(maxBodyBytes, env["MAX_BODY_BYTES"], "--max-body-bytes") { config.maxBodyBytes = v }
+        var limits = QueryLimits()
+        if let v = try integer(maxSeries, env["QUERY_MAX_SERIES"], "--max-series") { limits.maxSeries = v }
+        if let v = try integer(maxSamples, env["QUERY_MAX_SAMPLES"], "--max-samples") { limits.maxSamples = v }
+        config.queryLimits = limits
+        config.accessLog = !(noAccessLog || env["ACCESS_LOG"] == "0" || env["ACCESS_LOG"]?.lowercased() == "false")
+        do { try config.validate() } catch { throw ValidationError(error.description) }
+
+        var options = TSDBOptions(directory: dataDir ?? env["DATA_DIR"] ?? "./data")
+        let fsyncText = fsync ?? env["FSYNC"] ?? "batch"
+        guard let policy = FsyncPolicy(rawValue: fsyncText) else { throw ValidationError("--fsync \(fsyncText) is not always, batch or none") }
+        options.fsync = policy
+        options.limits = limits
+
+        let registry = PrometheusCollectorRegistry()
+        // The executable, not a library, owns the process-wide metrics backend: the TSDB's
+        // swift-metrics land in the same registry the API serves at /metrics.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let db = try await TSDB.open(options, logger: logger)
+        let announce = logger
+        let host = config.host
+        let directory = options.directory
+        let app = try buildAPIApplication(db: db, config: config, registry: registry, logger: logger) { port in
+            announce.info("API listening", metadata: ["address": .string("\(host):\(port)"), "data_dir": .string(directory)])
+        }
+        do {
+            try await app.runService()
+        } catch {
+            try? await db.close()
+            throw error
+        }
+        try await db.close()
+        logger.info("API stopped; data flushed and closed")
+    }
+
+    func number(_ flag: Double?, _ envValue: String?, _ name: String) throws -> Double? {
+        if let flag { return flag }
+        guard let envValue, !envValue.isEmpty else { return nil }
+        guard let v = Double(envValue) else { throw ValidationError("\(name) (environment) \"\(envValue)\" is not a number") }
+        return v
+    }
+
+    func integer(_ flag: Int?, _ envValue: String?, _ name: String) throws -> Int? {
+        if let flag { return flag }
+        guard let envValue, !envValue.isEmpty else { return nil }
+        guard let v = Int(envValue) else { throw ValidationError("\(name) (environment) \"\(envValue)\" is not an integer") }
+        return v
+    }
+}
