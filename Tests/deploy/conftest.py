@@ -193,3 +193,39 @@ def dcgm_label_names() -> set[str]:
     """Label names a DCGM series carries (DESIGN.md data model), for variable queries."""
     return {"gpu", "UUID", "device", "modelName", "Hostname", "container", "pod", "namespace",
             "instance", "job", "DCGM_FI_DRIVER_VERSION"}
+
+
+# ------------------------------------------------ the API's Grafana JSON datasource contract
+
+GRAFANA_FALLBACK = {
+    "payload": {"hostname", "uuid", "namespace", "agg", "group_by", "format"},
+    "variable": {"hosts", "hostname", "hostnames", "gpus", "uuid", "uuids", "namespaces", "namespace",
+                 "metrics", "metric", "label_names"},
+    "agg": {"avg", "min", "max", "sum", "count", "first", "last", "p50", "p90", "p95", "p99"},
+}
+
+
+def grafana_contract() -> dict[str, set[str]]:
+    """Payload fields, variable queries and aggregations the API accepts, read from
+    Sources/APIServer/Routes/Grafana*.swift and Sources/TSDB/Query/Query.swift when they
+    exist (so the dashboards track the code), else the values above."""
+    out = {k: set(v) for k, v in GRAFANA_FALLBACK.items()}
+    routes = REPO / "Sources" / "APIServer" / "Routes" / "GrafanaRoutes.swift"
+    if routes.exists():
+        text = routes.read_text()
+        m = re.search(r"payloadNames[^=]*=\s*\[(.*?)\n\s*\]", text, re.S)
+        if m:
+            names = set(re.findall(r'\(\s*"([a-z_]+)"\s*,', m.group(1)))
+            if names:
+                out["payload"] = names
+        m = re.search(r"func variableValues.*?switch target \{(.*?)default:", text, re.S)
+        if m:
+            cases = set(re.findall(r'"([a-z_]+)"', m.group(1)))
+            if cases:
+                out["variable"] = cases
+    query = REPO / "Sources" / "TSDB" / "Query" / "Query.swift"
+    if query.exists():
+        m = re.search(r"enum Aggregation[^{]*\{\s*case ([a-z0-9_, ]+)", query.read_text())
+        if m:
+            out["agg"] = {a.strip() for a in m.group(1).split(",") if a.strip()}
+    return out

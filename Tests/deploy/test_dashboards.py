@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import (DASHBOARDS, NAMESPACE, RELEASE, dcgm_label_names, dcgm_metric_names,
-                      documents, find, known_prometheus_metrics, one, render)
+                      documents, find, grafana_contract, known_prometheus_metrics, one, render)
 
 JSON_DS_UID = "telemetry-json"
 PROM_DS_UID = "telemetry-prometheus"
@@ -122,35 +122,59 @@ def test_every_prometheus_query_names_a_known_metric():
         assert required in used, required
 
 
+def test_grafana_contract_is_read_from_the_api_sources():
+    contract = grafana_contract()
+    assert {"uuid", "hostname", "agg", "group_by"} <= contract["payload"]
+    assert {"gpus", "hosts"} <= contract["variable"]
+    assert {"avg", "max", "last"} <= contract["agg"]
+
+
+def payload_of(target: dict) -> dict:
+    """The payload as simpod-json-datasource sends it: the JSON text with each "$var" replaced."""
+    text = target.get("payload") or "{}"
+    if isinstance(text, dict):
+        return text
+    return json.loads(re.sub(r"\$\{?(\w+)\}?", r"value-of-\1", text))
+
+
 def test_every_json_datasource_target_is_a_dcgm_metric():
     dcgm = dcgm_metric_names()
+    contract = grafana_contract()
     assert "DCGM_FI_DEV_GPU_UTIL" in dcgm
     seen = set()
     for name, board in all_dashboards().items():
         for panel, t in targets(board):
             if t.get("datasource", {}).get("uid") != JSON_DS_UID:
                 continue
-            assert t["target"] in dcgm, f"{name} / {panel['title']}: {t['target']}"
+            where = f"{name} / {panel['title']}"
+            assert t["target"] in dcgm, f"{where}: {t['target']}"
             seen.add(t["target"])
-            payload = json.loads(t.get("payload") or "{}")
-            for label in payload.get("labels", {}):
-                assert label in dcgm_label_names(), label
-            for label in payload.get("groupBy", []):
-                assert label in dcgm_label_names(), label
-            assert payload.get("aggregation", "avg") in {"avg", "min", "max", "sum", "count", "last", "first"}
+            payload = payload_of(t)
+            assert set(payload) <= contract["payload"], f"{where}: payload fields {sorted(set(payload) - contract['payload'])}"
+            assert payload.get("agg", "avg") in contract["agg"], where
+            for label in payload.get("group_by", []):
+                assert label in dcgm_label_names(), f"{where}: group_by {label}"
     assert {"DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE"} <= seen
 
 
-def test_single_gpu_dashboard_selects_gpu_by_uuid_variable():
-    board = all_dashboards()["single-gpu.json"]
-    variables = {v["name"]: v for v in board["templating"]["list"]}
-    gpu = variables["gpu"]
-    assert gpu["type"] == "query" and gpu["datasource"]["uid"] == JSON_DS_UID
-    # simpod-json-datasource sends {"payload": {"target": "UUID"}} to /grafana/variable.
-    assert gpu["query"]["format"] == "string" and gpu["query"]["query"] in dcgm_label_names()
+def test_variables_use_queries_the_api_answers():
+    contract = grafana_contract()
+    for name, board in all_dashboards().items():
+        for v in board["templating"]["list"]:
+            if v.get("datasource", {}).get("uid") != JSON_DS_UID:
+                continue
+            q = v["query"]
+            assert q["format"] == "string", (name, v["name"])
+            assert q["query"] in contract["variable"] or re.fullmatch(r"label_values\(\w+\)", q["query"]), (name, q)
+
+
+def test_fleet_dashboard_filters_by_host_variable():
+    board = all_dashboards()["gpu-fleet.json"]
+    host = {v["name"]: v for v in board["templating"]["list"]}["host"]
+    # "All" sends $__all, which the API reads as no filter
+    assert host["includeAll"] and host["allValue"] == "$__all" and not host["multi"]
     for panel, t in targets(board):
-        if t.get("datasource", {}).get("uid") == JSON_DS_UID:
-            assert json.loads(t["payload"])["labels"]["UUID"] == "$gpu", panel["title"]
+        assert json.loads(t["payload"])["hostname"] == "$host", panel["title"]
 
 
 def test_dashboards_only_use_provisioned_datasources():
