@@ -74,6 +74,9 @@ extension TSDB {
         }
     }
 
+    /// Number of series in the catalog.
+    public var seriesCount: Int { state.withLock { $0.index.count } }
+
     public func labelNames() -> [String] { state.withLock { $0.index.labelNames } }
 
     public func labelValues(_ name: String) -> [String] { state.withLock { $0.index.values(of: name) } }

@@ -1,6 +1,38 @@
 import ArgumentParser
+import Foundation
+import TSDB
 
 struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats")
-    func run() async throws { throw ValidationError("not yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show series, samples, time range and bytes on disk of a data directory.")
+
+    @OptionGroup var storage: StorageOptions
+
+    @Flag(help: "Print JSON (keys series, samples, head_samples, blocks, min_time, max_time, bytes_blocks, bytes_wal, bytes_catalog, bytes_total, bytes_per_sample).")
+    var json = false
+
+    func run() async throws {
+        let db = try await TSDB.open(try storage.tsdbOptions())
+        let s = try db.stats()
+        try await db.close()
+        if json {
+            var fields = [
+                "\"series\": \(s.series)", "\"samples\": \(s.samples)", "\"head_samples\": \(s.headSamples)",
+                "\"blocks\": \(s.blocks)",
+                "\"min_time\": \(s.minTime.map { JSONWriter.escape(RFC3339Bridge.format($0)) } ?? "null")",
+                "\"max_time\": \(s.maxTime.map { JSONWriter.escape(RFC3339Bridge.format($0)) } ?? "null")",
+            ]
+            fields += ["\"bytes_blocks\": \(s.bytesBlocks)", "\"bytes_wal\": \(s.bytesWAL)", "\"bytes_catalog\": \(s.bytesCatalog)",
+                       "\"bytes_total\": \(s.bytesTotal)", "\"bytes_per_sample\": \(JSONWriter.number((s.bytesPerSample * 10000).rounded() / 10000))"]
+            print("{" + fields.joined(separator: ", ") + "}")
+        } else {
+            print("series:           \(s.series)")
+            print("samples:          \(s.samples) (\(s.headSamples) in the head)")
+            print("blocks:           \(s.blocks)")
+            print("time range:       \(s.minTime.map(RFC3339Bridge.format) ?? "-") … \(s.maxTime.map(RFC3339Bridge.format) ?? "-")")
+            print("bytes on disk:    \(s.bytesTotal) (blocks \(s.bytesBlocks), WAL \(s.bytesWAL), catalog \(s.bytesCatalog))")
+            print("bytes per sample: \(String(format: "%.4f", s.bytesPerSample))")
+        }
+    }
 }

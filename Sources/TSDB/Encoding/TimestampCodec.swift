@@ -2,9 +2,11 @@
 ///
 /// Layout: `varint n`, then (n ≥ 1) `svarint first`, then (n ≥ 2) a mode byte:
 /// - `0` constant interval: `svarint delta` — a regular scrape costs a few bytes per chunk.
-/// - `1` packed: `svarint firstDelta`, `u8 unitExp` (every delta is a multiple of 10^unitExp,
-///   so millisecond data stored in nanoseconds costs no extra bits), `u8 width`, then n−2
-///   zigzag delta-of-deltas divided by the unit, bit-packed at `width`.
+/// - `1` delta-of-delta: `svarint firstDelta`, `u8 unitExp` (every delta is a multiple of
+///   10^unitExp, so millisecond data stored in nanoseconds costs no extra bits), `u8 width`,
+///   then n−2 zigzag delta-of-deltas divided by the unit, bit-packed at `width`.
+/// - `2` delta frame of reference: `svarint minDelta` (in units), `u8 unitExp`, `u8 width`,
+///   then n−1 deltas minus `minDelta`, bit-packed — steadier for jitter around an interval.
 /// Lossless for every Int64 sequence (wrapping arithmetic), sorted or not.
 public enum TimestampCodec {
     static let pow10: [Int64] = (0...18).map { e in (0..<e).reduce(Int64(1)) { acc, _ in acc * 10 } }
@@ -36,23 +38,44 @@ public enum TimestampCodec {
             while unit < 18, g != 0, g % pow10[unit + 1] == 0 { unit += 1 }
         }
         let div = pow10[unit]
+        // Mode 1: zigzag delta-of-deltas. Mode 2: deltas minus the smallest delta (frame of
+        // reference); better for jitter around a steady interval. The smaller one is kept.
         var zz = [UInt64](repeating: 0, count: n - 2)
         var maxZ: UInt64 = 0
         var prevDelta = firstDelta
-        for i in 2..<n {
-            let d = ts[i] &- ts[i - 1]
-            let dod = unit == 0 ? d &- prevDelta : d / div &- prevDelta / div
-            let z = ZigZag.encode(dod)
-            zz[i - 2] = z
-            maxZ |= z
+        var minD = Int64.max, maxD = Int64.min
+        for i in 1..<n {
+            let d = unit == 0 ? ts[i] &- ts[i - 1] : (ts[i] &- ts[i - 1]) / div
+            minD = Swift.min(minD, d)
+            maxD = Swift.max(maxD, d)
+            if i >= 2 {
+                let z = ZigZag.encode(d &- prevDelta)
+                zz[i - 2] = z
+                maxZ |= z
+            }
             prevDelta = d
         }
-        let width = BitPacking.width(ofMax: maxZ)
+        let width1 = BitPacking.width(ofMax: maxZ)
+        let (range, rangeOverflow) = maxD.subtractingReportingOverflow(minD)
+        let width2 = rangeOverflow ? 65 : BitPacking.width(ofMax: UInt64(range))
+        if width2 <= 64, BitPacking.packedSize(count: n - 1, width: width2) < BitPacking.packedSize(count: n - 2, width: width1) {
+            out.append(2)
+            out.appendSignedVarint(minD)
+            out.append(UInt8(unit))
+            out.append(UInt8(width2))
+            var offsets = [UInt64](repeating: 0, count: n - 1)
+            for i in 1..<n {
+                let d = unit == 0 ? ts[i] &- ts[i - 1] : (ts[i] &- ts[i - 1]) / div
+                offsets[i - 1] = UInt64(bitPattern: d &- minD)
+            }
+            offsets.withUnsafeBufferPointer { BitPacking.pack($0, width: width2, into: &out) }
+            return
+        }
         out.append(1)
         out.appendSignedVarint(firstDelta)
         out.append(UInt8(unit))
-        out.append(UInt8(width))
-        zz.withUnsafeBufferPointer { BitPacking.pack($0, width: width, into: &out) }
+        out.append(UInt8(width1))
+        zz.withUnsafeBufferPointer { BitPacking.pack($0, width: width1, into: &out) }
     }
 
     public static func encode(_ ts: [Int64]) -> [UInt8] {
@@ -80,7 +103,7 @@ public enum TimestampCodec {
         out[0] = try r.signedVarint()
         guard n > 1 else { return 1 }
         let mode = try r.byte()
-        let firstDelta = try r.signedVarint()
+        let firstDelta = try r.signedVarint()  // mode 2: the smallest delta
         switch mode {
         case 0:
             var t = out[0]
@@ -105,6 +128,21 @@ public enum TimestampCodec {
             for i in 2..<n {
                 delta = delta &+ ZigZag.decode(UInt64(bitPattern: out[i]))
                 t = t &+ (unit == 0 ? delta : delta &* div)
+                out[i] = t
+            }
+        case 2:
+            let unit = Int(try r.byte())
+            guard unit <= 18 else { throw CodecError.malformed("timestamp unit exponent \(unit)") }
+            let width = Int(try r.byte())
+            let packed = try r.slice(min(r.remaining, BitPacking.packedSize(count: n - 1, width: width)))
+            try out.baseAddress!.advanced(by: 1).withMemoryRebound(to: UInt64.self, capacity: n - 1) { p in
+                try BitPacking.unpack(packed, count: n - 1, width: width, into: p)
+            }
+            let div = pow10[unit]
+            var t = out[0]
+            for i in 1..<n {
+                let d = firstDelta &+ Int64(bitPattern: UInt64(bitPattern: out[i]))
+                t = t &+ (unit == 0 ? d : d &* div)
                 out[i] = t
             }
         default:

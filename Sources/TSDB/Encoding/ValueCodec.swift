@@ -3,7 +3,8 @@
 /// Layout: `varint n`, `u8 kind`, then
 /// - kind 0 constant: `u64 bits` — every value has the same bit pattern.
 /// - kind 1 scaled: `u8 exp`, `u8 order`, `svarint first`, (`svarint firstDelta` when order 2),
-///   `u8 width`, then the zigzag differences of order 1 or 2 of `value × 10^exp`, bit-packed.
+///   `u8 width`, then the zigzag differences of order 1 or 2 of `value × 10^exp`, bit-packed;
+///   order 0 packs `m − first` where `first` is the smallest (frame of reference).
 ///   Used only when `Double(m) / 10^exp` reproduces every value bit for bit, so it is lossless.
 /// - kind 2 XOR: Gorilla's leading/trailing-zero XOR stream; lossless for every bit pattern
 ///   (NaN payloads, ±0, ±Inf, subnormals).
@@ -106,8 +107,19 @@ public enum ValueCodec {
         let w1 = BitPacking.width(ofMax: max1), w2 = BitPacking.width(ofMax: max2)
         let size1 = BitPacking.packedSize(count: n - 1, width: w1)
         let size2 = n >= 2 ? BitPacking.packedSize(count: n - 2, width: w2) + 9 : Int.max
+        // Order 0: the values minus the smallest (frame of reference), for noisy gauges
+        // whose range is narrower than their jumps.
+        let lo = m.min() ?? 0, hi = m.max() ?? 0
+        let w0 = BitPacking.width(ofMax: UInt64(hi - lo))
+        let size0 = BitPacking.packedSize(count: n, width: w0)
         out.append(UInt8(exponent))
-        if size2 < size1 {
+        if size0 < size1, size0 <= size2 {
+            out.append(0)
+            out.appendSignedVarint(lo)
+            out.append(UInt8(w0))
+            let offsets = m.map { UInt64($0 - lo) }
+            offsets.withUnsafeBufferPointer { BitPacking.pack($0, width: w0, into: &out) }
+        } else if size2 < size1 {
             out.append(2)
             out.appendSignedVarint(m[0])
             out.appendSignedVarint(m[1] - m[0])
@@ -195,11 +207,11 @@ public enum ValueCodec {
         let exp = Int(try r.byte())
         guard exp <= maxExponent else { throw CodecError.malformed("decimal exponent \(exp)") }
         let order = try r.byte()
-        guard order == 1 || order == 2 else { throw CodecError.malformed("difference order \(order)") }
-        let first = try r.signedVarint()
+        guard order <= 2 else { throw CodecError.malformed("difference order \(order)") }
+        let first = try r.signedVarint()   // order 0: the frame of reference
         let firstDelta = order == 2 ? try r.signedVarint() : 0
         let width = Int(try r.byte())
-        let skip = order == 2 ? 2 : 1
+        let skip = Int(order)
         let packedCount = max(0, n - skip)
         let packed = try r.slice(min(r.remaining, BitPacking.packedSize(count: packedCount, width: width)))
         let scale = pow10[exp]
@@ -207,6 +219,10 @@ public enum ValueCodec {
         try out.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: n) { u throws in
             try BitPacking.unpack(packed, count: packedCount, width: width, into: u + skip)
             u.withMemoryRebound(to: Int64.self, capacity: n) { m in
+                if order == 0 {
+                    for i in 0..<n { m[i] = first &+ Int64(bitPattern: u[i]) }
+                    return
+                }
                 m[0] = first
                 if order == 1 {
                     var acc = first

@@ -1,0 +1,156 @@
+import Testing
+@testable import TSDB
+
+@Suite("Codecs")
+struct CodecTests {
+    static let seeds: [UInt64] = [1, 42, 7777, 0xDEADBEEF, 20250718]
+
+    @Test("CRC32C and xxHash64 match their reference vectors")
+    func hashVectors() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8]()) == 0)
+        #expect(XXHash64.hash([UInt8]()) == 0xEF46_DB37_51D8_E999)
+        #expect(XXHash64.hash(Array("abc".utf8)) == 0x44BC_2CF5_AD77_0999)
+        let long = Array("Nobody inspects the spammish repetition".utf8)
+        #expect(XXHash64.hash(long) == 0xFBCE_A83C_8A37_8BF1)
+    }
+
+    static func timestampCases(seed: UInt64) -> [[Int64]] {
+        var g = SeededGenerator(seed: seed)
+        let base = Int64(1_752_871_354) * 1_000_000_000
+        var regular: [Int64] = [], jitter: [Int64] = [], random: [Int64] = [], unsorted: [Int64] = []
+        for i in 0..<1000 {
+            regular.append(base + Int64(i) * 1_000_000_000)
+            jitter.append(base + Int64(i) * 1_000_000_000 + Int64.random(in: -2...2, using: &g) * 1_000_000)
+            random.append(Int64(bitPattern: g.next()))
+            unsorted.append(base + Int64.random(in: -1_000_000...1_000_000, using: &g))
+        }
+        return [[], [base], [base, base + 1], regular, jitter, random, unsorted,
+                [Int64.min, Int64.max, 0, -1, Int64.min, Int64.max], [0, 0, 0, 0], [5, 4, 3, 2, 1]]
+    }
+
+    @Test("timestamps round-trip exactly", arguments: seeds)
+    func timestampRoundTrip(seed: UInt64) throws {
+        for (k, ts) in Self.timestampCases(seed: seed).enumerated() {
+            let enc = TimestampCodec.encode(ts)
+            let dec = try TimestampCodec.decode(enc)
+            #expect(dec == ts, "seed \(seed) case \(k)")
+        }
+    }
+
+    @Test("regular and millisecond-jittered timestamps are compact")
+    func timestampSize() {
+        let regular = TimestampCodec.encode((0..<1024).map { Int64(1_752_871_354_000_000_000) + Int64($0) * 1_000_000_000 })
+        #expect(regular.count < 20)
+        var g = SeededGenerator(seed: 3)
+        let jitter = TimestampCodec.encode((0..<1024).map { Int64(1_752_871_354_000_000_000) + Int64($0) * 1_000_000_000 + Int64.random(in: -2...2, using: &g) * 1_000_000 })
+        // ±2 ms jitter: delta-of-delta within ±4 ms → 4 bits a sample after the unit scaling.
+        #expect(jitter.count < 1024 * 4 / 8 + 40)
+    }
+
+    static func valueCases(seed: UInt64) -> [[Double]] {
+        var g = SeededGenerator(seed: seed)
+        var decimals: [Double] = [], ints: [Double] = [], bits: [Double] = [], smooth: [Double] = []
+        var power = 350.0
+        for _ in 0..<1000 {
+            decimals.append(Double(Int.random(in: -99_999...99_999, using: &g)) / 1000)
+            ints.append(Double(Int.random(in: 0...100, using: &g)))
+            bits.append(Double(bitPattern: g.next()))
+            power += Double(Int.random(in: -500...500, using: &g)) / 1000
+            smooth.append((power * 1000).rounded() / 1000)
+        }
+        let nanPayload = Double(bitPattern: 0x7FF8_0000_DEAD_BEEF)
+        let signalingNaN = Double(bitPattern: 0x7FF0_0000_0000_0001)
+        let adversarial: [Double] = [0, -0.0, .infinity, -.infinity, .nan, nanPayload, signalingNaN,
+                                     .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude,
+                                     .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0.1, 1e-300, 1e300,
+                                     9_007_199_254_740_993, 0.30000000000000004, 123456789.123456789]
+        return [[], [42], [1.5, 1.5, 1.5], decimals, ints, bits, smooth, adversarial, adversarial.reversed(),
+                [-0.0, -0.0], [0.0, -0.0, 0.0], [nanPayload, nanPayload], [1, 2, 3, .nan]]
+    }
+
+    @Test("values round-trip bit for bit", arguments: seeds)
+    func valueRoundTrip(seed: UInt64) throws {
+        for (k, vs) in Self.valueCases(seed: seed).enumerated() {
+            let enc = ValueCodec.encode(vs)
+            let dec = try ValueCodec.decode(enc)
+            #expect(dec.map(\.bitPattern) == vs.map(\.bitPattern), "seed \(seed) case \(k)")
+        }
+    }
+
+    @Test("the decimal path is chosen for decimal data, XOR otherwise")
+    func valueKinds() throws {
+        let cases = Self.valueCases(seed: 1)
+        func kind(_ v: [Double]) throws -> ValueCodec.Kind? { try ValueCodec.encode(v).withUnsafeBytes { try ValueCodec.kind($0) } }
+        #expect(try kind(cases[2]) == .constant)
+        #expect(try kind(cases[3]) == .scaled)
+        #expect(try kind(cases[4]) == .scaled)
+        #expect(try kind(cases[5]) == .xor)
+        #expect(try kind(cases[6]) == .scaled)
+        #expect(try kind([1, -0.0]) == .xor)
+        // Integer gauges in 0...100 need 7-8 bits a sample, far below XOR's.
+        #expect(ValueCodec.encode(cases[4]).count < 1000)
+    }
+
+    @Test("damaged columns throw, never trap", arguments: seeds)
+    func damagedColumns(seed: UInt64) {
+        var g = SeededGenerator(seed: seed)
+        for vs in Self.valueCases(seed: seed) where vs.count > 2 {
+            let enc = ValueCodec.encode(vs)
+            for _ in 0..<50 {
+                var bad = enc
+                let cut = Int.random(in: 0..<bad.count, using: &g)
+                if Bool.random(using: &g) { bad.removeSubrange(cut...) } else { bad[cut] ^= UInt8.random(in: 1...255, using: &g) }
+                _ = try? ValueCodec.decode(bad)  // must return or throw
+            }
+        }
+        for ts in Self.timestampCases(seed: seed) where ts.count > 2 {
+            let enc = TimestampCodec.encode(ts)
+            for _ in 0..<50 {
+                var bad = enc
+                bad.removeSubrange(Int.random(in: 0..<bad.count, using: &g)...)
+                _ = try? TimestampCodec.decode(bad)
+            }
+        }
+    }
+
+    @Test("column frames verify checksums and use LZ4 only when it helps")
+    func columnFrames() throws {
+        let repetitive = [UInt8](repeating: 7, count: 4096)
+        var out: [UInt8] = []
+        ColumnFrame.append(repetitive, to: &out)
+        #expect(out.count < 200)
+        var scratch: [UInt8] = []
+        let view = try out.withUnsafeBytes { try ColumnFrame.read($0, at: 0) }
+        #expect(view.compressed)
+        var damaged = out
+        damaged[damaged.count / 2] ^= 0xFF
+        #expect(throws: CodecError.self) { try damaged.withUnsafeBytes { try ColumnFrame.read($0, at: 0) } }
+        let back = try out.withUnsafeBytes { raw in
+            let v = try ColumnFrame.read(raw, at: 0)
+            return try ColumnFrame.withColumn(v, scratch: &scratch) { Array($0) }
+        }
+        #expect(back == repetitive)
+    }
+
+    @Test("bit writer and reader agree on arbitrary widths", arguments: seeds)
+    func bits(seed: UInt64) throws {
+        var g = SeededGenerator(seed: seed)
+        var w = BitWriter()
+        var expected: [(UInt64, Int)] = []
+        for _ in 0..<5000 {
+            let width = Int.random(in: 1...64, using: &g)
+            let v = width == 64 ? g.next() : g.next() & ((1 << UInt64(width)) - 1)
+            w.write(v, bits: width)
+            expected.append((v, width))
+        }
+        let bytes = w.finish()
+        try bytes.withUnsafeBytes { raw in
+            var r = BitReader(raw)
+            for (v, width) in expected {
+                let got = try r.read(bits: width)
+                #expect(got == v)
+            }
+        }
+    }
+}
