@@ -67,7 +67,7 @@ var targets: [Target] = [
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],
-        resources: [.copy("UI")]
+        resources: [.copy("UI"), .copy("Docs")]
     ),
     .executableTarget(
         name: "telemetry",

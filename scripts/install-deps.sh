@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages the build needs (Debian 12) when they are missing:
+# liblz4-dev (the LZ4 shim), libsqlite3-dev (GRDB), pkg-config.
+set -euo pipefail
+need=()
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+{ command -v pkg-config >/dev/null 2>&1 && pkg-config --exists liblz4; } || need+=(liblz4-dev)
+{ command -v pkg-config >/dev/null 2>&1 && pkg-config --exists sqlite3; } || need+=(libsqlite3-dev)
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH; install Swift 6.1 or newer (https://www.swift.org/install/linux/)" >&2; exit 1; }
