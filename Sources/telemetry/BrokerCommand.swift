@@ -83,7 +83,7 @@ struct BrokerCommand: AsyncParsableCommand {
         let server = BrokerServer(broker: broker, registry: registry, logger: logger)
         let app = server.application(host: address.host, port: address.port) { port in
             print("broker listening on \(address.host):\(port)")
-            fflush(stdout)
+            fflush(nil)
         }
         do {
             try await app.runService()

@@ -47,7 +47,8 @@ struct ProxyCommand: AsyncParsableCommand {
         guard let address = parseListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
         guard virtualNodes > 0 else { throw ValidationError("--virtual-nodes must be at least 1") }
         guard let interval = parseDuration(healthInterval), interval > .zero else { throw ValidationError("--health-interval: use e.g. 2s") }
-        var config = ProxyConfig(brokers: urls)
+        let brokerURLs = urls
+        var config = ProxyConfig(brokers: brokerURLs)
         config.virtualNodes = virtualNodes
         config.failover = failover
         config.healthInterval = interval
@@ -61,8 +62,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let proxy = ProxyServer(config: config, client: client, registry: registry, logger: logger)
         let app = proxy.application(host: address.host, port: address.port) { port in
-            print("proxy listening on \(address.host):\(port), \(urls.count) broker(s)")
-            fflush(stdout)
+            print("proxy listening on \(address.host):\(port), \(brokerURLs.count) broker(s)")
+            fflush(nil)
         }
         do {
             try await app.runService()

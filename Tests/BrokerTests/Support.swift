@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 import TSDB
 import Testing
@@ -29,15 +30,16 @@ func makeTempDir(_ name: String = "broker") -> String {
 final class RunningBroker: Sendable {
     let broker: MessageBroker
     let port: Int
+    let group: ServiceGroup
     let task: Task<Void, any Error>
     let dir: String
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init(broker: MessageBroker, port: Int, task: Task<Void, any Error>, dir: String) {
-        self.broker = broker; self.port = port; self.task = task; self.dir = dir
+    init(broker: MessageBroker, port: Int, group: ServiceGroup, task: Task<Void, any Error>, dir: String) {
+        self.broker = broker; self.port = port; self.group = group; self.task = task; self.dir = dir
     }
 
-    static func start(dir: String? = nil, _ configure: (inout BrokerConfig) -> Void = { _ in }) async throws -> RunningBroker {
+    static func start(dir: String? = nil, port: Int = 0, _ configure: (inout BrokerConfig) -> Void = { _ in }) async throws -> RunningBroker {
         let dir = dir ?? makeTempDir()
         var config = BrokerConfig(dataDirectory: dir)
         config.minFreeBytes = 0
@@ -46,15 +48,17 @@ final class RunningBroker: Sendable {
         let broker = try await MessageBroker(config: config, logger: testLogger, registry: registry)
         let server = BrokerServer(broker: broker, registry: registry, logger: testLogger)
         let (stream, cont) = AsyncStream<Int>.makeStream()
-        let app = server.application(host: "127.0.0.1", port: 0) { port in cont.yield(port) }
-        let task = Task { try await app.run() }
+        let app = server.application(host: "127.0.0.1", port: port) { port in cont.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: testLogger))
+        let task = Task { try await group.run() }
         var it = stream.makeAsyncIterator()
         guard let port = await it.next() else { throw BrokerError.io("server did not start") }
-        return RunningBroker(broker: broker, port: port, task: task, dir: dir)
+        return RunningBroker(broker: broker, port: port, group: group, task: task, dir: dir)
     }
 
+    /// Graceful stop: open SSE streams end, then the broker closes.
     func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
         try? await broker.shutdown()
     }
@@ -177,4 +181,26 @@ final class SSEConnection: Sendable {
 
 func payload(_ i: Int, size: Int = 32) -> [UInt8] {
     (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i &* 7) }
+}
+
+/// Stops what a test started, in reverse order, whether the test passed or threw.
+final class Cleanup: Sendable {
+    private let actions = Mutex<[@Sendable () async -> Void]>([])
+    func add(_ action: @escaping @Sendable () async -> Void) { actions.withLock { $0.append(action) } }
+    func run() async {
+        let list = actions.withLock { a -> [@Sendable () async -> Void] in defer { a.removeAll() }; return a }
+        for action in list.reversed() { await action() }
+    }
+}
+
+func withCleanup<T>(_ body: (Cleanup) async throws -> T) async throws -> T {
+    let cleanup = Cleanup()
+    do {
+        let r = try await body(cleanup)
+        await cleanup.run()
+        return r
+    } catch {
+        await cleanup.run()
+        throw error
+    }
 }

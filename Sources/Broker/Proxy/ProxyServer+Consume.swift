@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import TSDB
 
 extension ProxyServer {
@@ -43,10 +44,11 @@ extension ProxyServer {
         }
         // Unbuffered passthrough: every chunk the broker flushes is written (and flushed) at once.
         return Response(status: .ok, headers: Self.sseHeaders, body: ResponseBody { writer in
-            do {
-                for try await chunk in upstream.body { try await writer.write(chunk) }
-            } catch {}
-            try? await writer.finish(nil)
+            await Self.relay(to: &writer) { out in
+                do {
+                    for try await chunk in upstream.body { out.yield(chunk) }
+                } catch {}
+            }
         })
     }
 
@@ -59,9 +61,7 @@ extension ProxyServer {
         let owner = preference.first
         let interval = config.healthInterval
         return Response(status: .ok, headers: Self.sseHeaders, body: ResponseBody { writer in
-            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
-            await withTaskGroup(of: Void.self) { tasks in
-                tasks.addTask {
+            await Self.relay(to: &writer) { continuation in
                     await withTaskGroup(of: String.self) { pumps in
                         var attached = Set<String>()
                         while !Task.isCancelled {
@@ -80,15 +80,31 @@ extension ProxyServer {
                         }
                         pumps.cancelAll()
                     }
-                    continuation.finish()
-                }
+            }
+        })
+    }
+
+    /// Runs `produce` in a child task and writes what it yields, each buffer flushed as it
+    /// comes. Ends when `produce` returns, the client goes away, or the server shuts down
+    /// gracefully (so a drain is never held up by an idle stream).
+    static func relay(to writer: inout any ResponseBodyWriter,
+                      _ produce: @escaping @Sendable (AsyncStream<ByteBuffer>.Continuation) async -> Void) async {
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                await produce(continuation)
+                continuation.finish()
+            }
+            await withGracefulShutdownHandler {
                 do {
                     for await buffer in stream { try await writer.write(buffer) }
                 } catch {}
-                tasks.cancelAll()
+            } onGracefulShutdown: {
+                continuation.finish()
             }
-            try? await writer.finish(nil)
-        })
+            tasks.cancelAll()
+        }
+        try? await writer.finish(nil)
     }
 
     /// Streams one broker's events into the merged stream, whole events only.

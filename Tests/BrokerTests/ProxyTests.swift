@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Testing
+
+@testable import Broker
+
+/// A real proxy on 127.0.0.1:<ephemeral> in front of real brokers.
+final class RunningProxy: Sendable {
+    let server: ProxyServer
+    let port: Int
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init(server: ProxyServer, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.server = server; self.port = port; self.group = group; self.task = task
+    }
+
+    static func start(brokers: [String], failover: Bool = false) async throws -> RunningProxy {
+        var config = ProxyConfig(brokers: brokers)
+        config.failover = failover
+        config.healthInterval = .milliseconds(100)
+        config.healthTimeout = .milliseconds(500)
+        let server = ProxyServer(config: config, client: httpClient, registry: PrometheusCollectorRegistry(), logger: testLogger)
+        let (stream, cont) = AsyncStream<Int>.makeStream()
+        let app = server.application(host: "127.0.0.1", port: 0) { cont.yield($0) }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: testLogger))
+        let task = Task { try await group.run() }
+        var it = stream.makeAsyncIterator()
+        guard let port = await it.next() else { throw BrokerError.io("proxy did not start") }
+        return RunningProxy(server: server, port: port, group: group, task: task)
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}
+
+@Suite("Proxy over real brokers")
+struct ProxyTests {
+    @Test("routes each partition to its ring owner; consume and ack pass through byte-exact")
+    func routing() async throws { try await withCleanup { cleanup in
+        let a = try await RunningBroker.start(), b = try await RunningBroker.start()
+        cleanup.add { await a.stop() }; cleanup.add { await b.stop() }
+        let proxy = try await RunningProxy.start(brokers: [a.url, b.url])
+        cleanup.add { await proxy.stop() }
+        let ring = HashRing(nodes: [a.url, b.url])
+        // Ports are random: pick a topic whose 4 partitions land on both brokers.
+        let topic = try #require((0..<100).map { "dcgm\($0)" }.first { t in Set((0..<4).map { ring.owner(topic: t, partition: $0)! }).count == 2 })
+        var sent: [Int: [[UInt8]]] = [:]
+        for p in 0..<4 {
+            sent[p] = (0..<10).map { payload($0 * 4 + p, size: 200) }
+            _ = try await produceBatch(proxy.url, topic: topic, partition: p, sent[p]!)
+        }
+        var owners = Set<String>()
+        for p in 0..<4 {
+            let owner = ring.owner(topic: topic, partition: p)!
+            owners.insert(owner)
+            let ownerBroker = owner == a.url ? a : b, other = owner == a.url ? b : a
+            let mine = await ownerBroker.broker.topicsInfo().first { $0.name == topic }?.partitions[p].endOffset
+            let theirs = await other.broker.topicsInfo().first { $0.name == topic }?.partitions[p].endOffset ?? 0
+            #expect(mine == 10)
+            #expect(theirs == 0)
+        }
+        #expect(owners.count == 2, "both brokers own partitions")
+        for p in 0..<4 {
+            let sse = SSEConnection.open(proxy.url, topic: topic, partition: p, group: "collector")
+            let events = await sse.waitFor(10)
+            await sse.close()
+            #expect(events.map(\.data) == sent[p]!)
+            let r = try await ack(proxy.url, topic: topic, partition: p, group: "collector", ids: events.map(\.id))
+            #expect(r.status == 200)
+        }
+        let status = try await http(.GET, "\(proxy.url)/status?topic=\(topic)&partitions=4")
+        #expect(status.status == 200)
+        let json = status.json()
+        #expect((json["points"] as? [Any])?.count == 300)
+        let brokers = json["brokers"] as? [[String: Any]] ?? []
+        let shares = ring.shares()
+        for entry in brokers {
+            let url = entry["url"] as? String ?? ""
+            #expect(abs((entry["share"] as? Double ?? 0) - shares[url]!) < 1e-9)
+        }
+        let routes = json["routes"] as? [[String: Any]] ?? []
+        #expect(routes.map { $0["owner"] as? String ?? "" } == (0..<4).map { ring.owner(topic: topic, partition: $0)! })
+    } }
+
+    @Test("an owner that is down gets a fast retryable 503")
+    func ownerDown() async throws { try await withCleanup { cleanup in
+        let a = try await RunningBroker.start(), b = try await RunningBroker.start()
+        cleanup.add { await a.stop() }; cleanup.add { await b.stop() }
+        let proxy = try await RunningProxy.start(brokers: [a.url, b.url])
+        cleanup.add { await proxy.stop() }
+        let ring = HashRing(nodes: [a.url, b.url])
+        let pa = try #require((0..<64).first { ring.owner(topic: "t", partition: $0) == a.url })
+        await a.stop()
+        await proxy.server.healthChecker.checkOnce()
+        let start = ContinuousClock.now
+        let r = try await http(.POST, "\(proxy.url)/produce?topic=t&partition=\(pa)", body: [1])
+        #expect(r.status == 503)
+        #expect(r.headers.first(name: "Retry-After") != nil)
+        #expect(ContinuousClock.now - start < .milliseconds(500))
+        let c = try await http(.GET, "\(proxy.url)/consume?topic=t&partition=\(pa)&group=g")
+        #expect(c.status == 503)
+    } }
+
+    @Test("failover: records written to the fallback are drained after the owner returns")
+    func failoverDrains() async throws { try await withCleanup { cleanup in
+        let dirA = makeTempDir()
+        let a = try await RunningBroker.start(dir: dirA)
+        let b = try await RunningBroker.start()
+        cleanup.add { await a.stop() }; cleanup.add { await b.stop() }
+        let portA = a.port
+        let proxy = try await RunningProxy.start(brokers: [a.url, b.url], failover: true)
+        cleanup.add { await proxy.stop() }
+        let ring = HashRing(nodes: [a.url, b.url])
+        let p = try #require((0..<64).first { ring.owner(topic: "f", partition: $0) == a.url })
+        _ = try await produceBatch(proxy.url, topic: "f", partition: p, [Array("before".utf8)])
+        await a.stop()
+        await proxy.server.healthChecker.checkOnce()
+        _ = try await produceBatch(proxy.url, topic: "f", partition: p, [Array("during".utf8)])  // to b
+        #expect(await b.broker.topicsInfo().first { $0.name == "f" }?.partitions[p].endOffset == 1)
+        let a2 = try await RunningBroker.start(dir: dirA, port: portA)
+        cleanup.add { await a2.stop() }
+        await proxy.server.healthChecker.checkOnce()
+        _ = try await produceBatch(proxy.url, topic: "f", partition: p, [Array("after".utf8)])  // back to a
+        let sse = SSEConnection.open(proxy.url, topic: "f", partition: p, group: "g")
+        let events = await sse.waitFor(3)
+        await sse.close()
+        #expect(Set(events.map { String(decoding: $0.data, as: UTF8.self) }) == ["before", "during", "after"])
+        let r = try await ack(proxy.url, topic: "f", partition: p, group: "g", ids: events.map(\.id))
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.json()["acked"] as? Int == 3)
+        let onB = await b.broker.topicsInfo().first { $0.name == "f" }?.partitions[p].groups.first
+        #expect(onB?.lag == 0, "nothing stranded on the fallback")
+    } }
+}
