@@ -93,7 +93,9 @@ struct CollectorCommand: AsyncParsableCommand {
             if let server { announce("collector listening on \(server.host):\(server.port)") }
         }
         let service = RoleService { try await collector.run() } onShutdown: { collector.stop() }
-        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         var failure: (any Error)?
         do { try await group.run() } catch { failure = error }
         await server?.stop()

@@ -85,7 +85,9 @@ struct StreamerCommand: AsyncParsableCommand {
             if let server { announce("streamer listening on \(server.host):\(server.port)") }
         }
         let service = RoleService { try await streamer.run() } onShutdown: { streamer.stop() }
-        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         var failure: (any Error)?
         do { try await group.run() } catch { failure = error }
         await server?.stop()

@@ -73,8 +73,11 @@ final class Child: @unchecked Sendable {
     func port(timeout: Duration = .seconds(30)) async throws -> Int {
         var found: Int?
         _ = await eventually(timeout: timeout, every: .milliseconds(20)) {
-            for line in log.split(separator: "\n") where line.contains("listening on ") {
-                if let p = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+            // "<role> listening on HOST:PORT[, anything]"
+            for line in log.split(separator: "\n") {
+                guard let r = line.range(of: "listening on ") else { continue }
+                let address = line[r.upperBound...].prefix { $0 != "," && $0 != " " }
+                if let colon = address.lastIndex(of: ":"), let p = Int(address[address.index(after: colon)...]) {
                     found = p
                     return true
                 }

@@ -1,4 +1,5 @@
 import APIServer
+import AsyncHTTPClient
 import Foundation
 import Logging
 import Prometheus
@@ -116,6 +117,17 @@ struct PipelineEndToEndTests {
                                              "--partitions", "4", "--listen", "127.0.0.1:0"], environment: env)
         }
 
+        /// Index of the broker the proxy routes partition 0 of the topic to.
+        func ownerOfPartition0() async throws -> Int {
+            let r = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: proxyURL + "/status?topic=telemetry&partitions=4"), timeout: .seconds(10))
+            let body = String(buffer: try await r.body.collect(upTo: 1 << 20))
+            let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            let routes = json?["routes"] as? [[String: Any]] ?? []
+            let owner = routes.first { ($0["partition"] as? Int) == 0 }?["owner"] as? String ?? ""
+            return brokerPorts.firstIndex { owner.hasSuffix(":\($0)") } ?? 0
+        }
+
         func stop() async {
             await children.stopAll()
             await api?.stop()
@@ -129,7 +141,7 @@ struct PipelineEndToEndTests {
         defer { stack.children.killAll() }
         do {
             try await stack.startAll()
-            let streamer = try stack.startStreamer(rate: 600)   // ≈ 4 s of streaming
+            let streamer = try stack.startStreamer(rate: 500)   // ≈ 5 s of streaming
             _ = try await streamer.port()
             try await Task.sleep(for: .milliseconds(1200))
             // A collector dies without warning mid-stream; its in-flight messages come back after
@@ -139,12 +151,13 @@ struct PipelineEndToEndTests {
             try await Task.sleep(for: .milliseconds(500))
             stack.collectors[0] = try stack.startCollector(0)
             _ = try await stack.collectors[0].port()
-            // A broker dies and comes back on the same port and data directory.
-            stack.brokers[1].kill9()
-            await stack.brokers[1].wait()
-            try await Task.sleep(for: .milliseconds(500))
-            stack.brokers[1] = try stack.startBroker(1, port: stack.brokerPorts[1])
-            _ = try await stack.brokers[1].port()
+            // The broker that owns partition 0 dies and comes back on the same port and data directory.
+            let victim = try await stack.ownerOfPartition0()
+            stack.brokers[victim].kill9()
+            await stack.brokers[victim].wait()
+            try await Task.sleep(for: .milliseconds(1500))   // long enough for the proxy to see it down
+            stack.brokers[victim] = try stack.startBroker(victim, port: stack.brokerPorts[victim])
+            _ = try await stack.brokers[victim].port()
 
             let code = await streamer.wait(timeout: .seconds(90))
             #expect(code == 0, "streamer exit \(code)\n\(stack.children.logs)")
@@ -161,6 +174,7 @@ struct PipelineEndToEndTests {
             #expect(t.gpus == 247)
             #expect(t.hosts == 31)
             #expect(t.example == 10)
+            if ProcessInfo.processInfo.environment["E2E_VERBOSE"] != nil { print(stack.children.logs) }
         } catch {
             Issue.record("\(error)\n\(stack.children.logs)")
         }

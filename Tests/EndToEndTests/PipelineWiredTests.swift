@@ -33,7 +33,7 @@ struct PipelineWiredTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var bc = BrokerConfig(dataDirectory: dir + "/broker")
         bc.minFreeBytes = 0
-        bc.maxUnackedRecords = 12         // produce answers 503 past 12 unacked messages
+        bc.maxUnackedRecords = 6          // produce answers 503 past 6 unacked messages per partition
         bc.retryAfter = .milliseconds(50)
         let broker = try await MessageBroker(config: bc, logger: quietLogger("broker"))
         var options = TSDBOptions(directory: dir + "/tsdb")
@@ -50,8 +50,8 @@ struct PipelineWiredTests {
         try await Task.sleep(for: .milliseconds(200))   // the group exists before the first produce
 
         var sc = StreamerConfig(inputs: [sampleCSV])
-        sc.batchRows = 50
-        sc.messagesPerRequest = 4
+        sc.batchRows = 20                 // ≈ 31 messages per partition
+        sc.messagesPerRequest = 2
         sc.retry = RetryPolicy(attempts: 1000, baseDelay: .milliseconds(10), maxDelay: .milliseconds(100))
         let streamer = Streamer(config: sc, client: client, logger: quietLogger("streamer"))
         let streaming = Task { try await streamer.run() }

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 
 /// The small HTTP server of a pipeline role (streamer, collector): `GET /metrics` (Prometheus
@@ -12,12 +13,14 @@ public final class RoleHTTPServer: Sendable {
     public let host: String
     public let port: Int
     private let task: Task<Void, any Error>
+    private let group: ServiceGroup
     private let events: EventBroadcaster?
 
-    private init(host: String, port: Int, task: Task<Void, any Error>, events: EventBroadcaster?) {
+    private init(host: String, port: Int, task: Task<Void, any Error>, group: ServiceGroup, events: EventBroadcaster?) {
         self.host = host
         self.port = port
         self.task = task
+        self.group = group
         self.events = events
     }
 
@@ -59,9 +62,11 @@ public final class RoleHTTPServer: Sendable {
             onServerRunning: { channel in bound.fulfill(.success(channel.localAddress?.port ?? requestedPort)) },
             logger: logger
         )
+        // A service group of its own, so stop() shuts the server down gracefully.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
             } catch {
                 bound.fulfill(.failure(error))
                 throw error
@@ -69,13 +74,19 @@ public final class RoleHTTPServer: Sendable {
             bound.fulfill(.failure(CancellationError()))
         }
         let port = try await bound.value
-        return RoleHTTPServer(host: host, port: port, task: task, events: events)
+        return RoleHTTPServer(host: host, port: port, task: task, group: group, events: events)
     }
 
     public func stop() async {
         events?.finish()
-        task.cancel()
+        await group.triggerGracefulShutdown()
+        // Connections that linger past a few seconds are cut.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(5))
+            task.cancel()
+        }
         _ = await task.result
+        watchdog.cancel()
     }
 
     /// `host:port`, `:port` or `port` (host defaults to 127.0.0.1).
