@@ -120,6 +120,7 @@ enum AckBody {
     }
 
     static func decode(_ body: ByteBuffer) throws -> [String] {
+        if let fast = fastDecode(body) { return fast }
         let decoded: Body
         do {
             decoded = try JSONDecoder().decode(Body.self, from: body)
@@ -129,5 +130,51 @@ enum AckBody {
         let ids = (decoded.ids ?? []) + (decoded.id.map { [$0] } ?? [])
         guard !ids.isEmpty else { throw BrokerError.invalidRequest("ack body names no ids") }
         return ids
+    }
+
+    /// The common shape `{"ids":["…",…]}` or `{"id":"…"}` without escapes, parsed in one pass
+    /// over the bytes; anything else (nil) goes through JSONDecoder.
+    static func fastDecode(_ body: ByteBuffer) -> [String]? {
+        body.withUnsafeReadableBytes { b -> [String]? in
+            var i = 0
+            func skipSpace() { while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
+            func expect(_ c: UInt8) -> Bool { skipSpace(); guard i < b.count, b[i] == c else { return false }; i += 1; return true }
+            func string() -> String? {
+                guard expect(0x22) else { return nil }
+                let start = i
+                while i < b.count, b[i] != 0x22 {
+                    if b[i] == 0x5C || b[i] < 0x20 { return nil }
+                    i += 1
+                }
+                guard i < b.count else { return nil }
+                let s = String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                i += 1
+                return s
+            }
+            guard expect(0x7B), let key = string(), expect(0x3A) else { return nil }
+            var ids: [String] = []
+            if key == "id" {
+                guard let s = string() else { return nil }
+                ids.append(s)
+            } else if key == "ids" {
+                guard expect(0x5B) else { return nil }
+                skipSpace()
+                if i < b.count, b[i] == 0x5D { return nil }
+                while true {
+                    guard let s = string() else { return nil }
+                    ids.append(s)
+                    skipSpace()
+                    guard i < b.count else { return nil }
+                    if b[i] == 0x2C { i += 1; continue }
+                    if b[i] == 0x5D { i += 1; break }
+                    return nil
+                }
+            } else {
+                return nil
+            }
+            guard expect(0x7D) else { return nil }
+            skipSpace()
+            return i == b.count ? ids : nil
+        }
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import Broker
+
+@Suite("Wire formats")
+struct CodecTests {
+    @Test("ack bodies: fast path and JSONDecoder agree", arguments: [
+        #"{"ids":["0-1","0-2"]}"#, #" { "ids" : [ "0-1" , "0-2" ] } "#, #"{"id":"0-7"}"#,
+        #"{"ids":["a\"b"]}"#, #"{"id":"x","ids":["y"]}"#,
+    ])
+    func ackBodies(body: String) throws {
+        let ids = try AckBody.decode(ByteBuffer(string: body))
+        struct B: Decodable { let id: String?; let ids: [String]? }
+        let reference = try JSONDecoder().decode(B.self, from: Data(body.utf8))
+        #expect(Set(ids) == Set((reference.ids ?? []) + (reference.id.map { [$0] } ?? [])))
+    }
+
+    @Test("bad ack bodies are rejected", arguments: ["", "[]", #"{"ids":[]}"#, #"{"ids":[1]}"#, "{"])
+    func badAckBodies(body: String) {
+        #expect(throws: BrokerError.self) { try AckBody.decode(ByteBuffer(string: body)) }
+    }
+
+    @Test("batch framing round-trips, truncation is an error")
+    func framing() throws {
+        let payloads: [[UInt8]] = [[], [1], Array(repeating: 9, count: 70_000)]
+        let bytes = BatchFraming.encode(payloads)
+        #expect(try BatchFraming.decode(ByteBuffer(bytes: bytes)) == payloads)
+        #expect(throws: BrokerError.self) { try BatchFraming.decode(ByteBuffer(bytes: bytes.dropLast())) }
+    }
+
+    @Test("SSE encoding: base64 matches Foundation; text splits lines")
+    func sse() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<40 {
+            let p = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var out: [UInt8] = []
+            Base64.encode(p, into: &out)
+            #expect(String(decoding: out, as: UTF8.self) == Data(p).base64EncodedString())
+        }
+        let r = BrokerRecord(id: "0-1", offset: 1, timestamp: 0, payload: Array("a\nb".utf8), deliveryCount: 1)
+        #expect(String(decoding: SSEStream.encode([r], base64: false), as: UTF8.self) == "id: 0-1\ndata: a\ndata: b\n\n")
+    }
+}
