@@ -15,7 +15,7 @@ actor PartitionPublisher {
     private let events: EventBroadcaster?
     private let logger: Logger
 
-    private var queues: [[[DCGMRecord]]]
+    private var queues: [[OutgoingMessage]]
     private var running: [Bool]
     private var queued = 0
     private var inFlight = 0
@@ -38,17 +38,17 @@ actor PartitionPublisher {
         self.running = Array(repeating: false, count: partitions)
     }
 
-    /// Queues one message's rows for a partition; waits while the queue is full.
-    func enqueue(partition: Int, rows: [DCGMRecord]) async {
-        guard !rows.isEmpty else { return }
+    /// Queues one message for a partition; waits while the queue is full.
+    func enqueue(partition: Int, message: OutgoingMessage) async {
+        guard message.rows > 0 else { return }
         while queued >= maxQueuedBatches && !aborted {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         if aborted {
-            metrics.didDrop(rows: rows.count)
+            metrics.didDrop(rows: message.rows)
             return
         }
-        queues[partition].append(rows)
+        queues[partition].append(message)
         queued += 1
         if !running[partition] {
             running[partition] = true
@@ -68,7 +68,7 @@ actor PartitionPublisher {
         aborted = true
         var dropped = 0
         for p in queues.indices {
-            dropped += queues[p].reduce(0) { $0 + $1.count }
+            dropped += queues[p].reduce(0) { $0 + $1.rows }
             queues[p].removeAll()
         }
         queued = 0
@@ -81,7 +81,7 @@ actor PartitionPublisher {
         checkIdle()
     }
 
-    private func take(_ partition: Int) -> [[DCGMRecord]]? {
+    private func take(_ partition: Int) -> [OutgoingMessage]? {
         let q = queues[partition]
         guard !q.isEmpty, !aborted else {
             running[partition] = false
@@ -123,9 +123,9 @@ actor PartitionPublisher {
         }
     }
 
-    private nonisolated func send(partition: Int, batch: [[DCGMRecord]]) async {
-        let rows = batch.reduce(0) { $0 + $1.count }
-        let payloads = batch.map { MessageCodec.encode($0) }
+    private nonisolated func send(partition: Int, batch: [OutgoingMessage]) async {
+        let rows = batch.reduce(0) { $0 + $1.rows }
+        let payloads = batch.map(\.payload)
         let start = ContinuousClock.now
         do {
             let ids = try await retry.run(onRetry: { attempt, error in
@@ -139,7 +139,9 @@ actor PartitionPublisher {
             metrics.publishDuration.record(ContinuousClock.now - start)
             metrics.didPublish(rows: rows, batches: batch.count)
             if let events, events.hasSubscribers {
-                for (i, rowsOfMessage) in batch.enumerated() {
+                for (i, message) in batch.enumerated() {
+                    // Only a live viewer pays for decoding what was sent.
+                    let rowsOfMessage = (try? DCGMCSVParser.parse(message.payload).0) ?? []
                     events.publish(event: "batch", json: Self.eventJSON(partition: partition, id: i < ids.count ? ids[i] : nil, rows: rowsOfMessage))
                 }
             }

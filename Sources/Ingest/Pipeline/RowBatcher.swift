@@ -1,38 +1,76 @@
 import Foundation
+import TSDB
 
-/// Groups rows by partition into messages of `batchRows` rows.
-struct RowBatcher {
-    let partitioner: Partitioner
+/// One broker message on its way out: a DCGM CSV document and its row count.
+struct OutgoingMessage: Sendable {
+    var payload: [UInt8]
+    var rows: Int
+}
+
+/// Groups parsed rows by partition into DCGM CSV documents of `batchRows` rows, copying each
+/// row's raw fields (no strings built per row); only a rewritten timestamp is formatted.
+struct PayloadBatcher {
+    let partitions: Int
     let batchRows: Int
-    private var buffers: [[DCGMRecord]]
+    private var buffers: [[UInt8]]
+    private var counts: [Int]
+    private static let header = Array(DCGMCSVWriter.header.utf8)
 
-    init(partitioner: Partitioner, batchRows: Int) {
-        self.partitioner = partitioner
+    init(partitions: Int, batchRows: Int) {
+        self.partitions = partitions
         self.batchRows = batchRows
-        self.buffers = Array(repeating: [], count: partitioner.partitions)
+        self.buffers = Array(repeating: [], count: partitions)
+        self.counts = Array(repeating: 0, count: partitions)
     }
 
-    /// Adds a row; returns a full message (and its partition) when one fills up.
-    mutating func add(_ row: DCGMRecord) -> (partition: Int, rows: [DCGMRecord])? {
-        let p = partitioner.partition(uuid: row.uuid)
-        if buffers[p].isEmpty { buffers[p].reserveCapacity(batchRows) }
-        buffers[p].append(row)
-        guard buffers[p].count >= batchRows else { return nil }
-        defer { buffers[p] = [] }
-        return (p, buffers[p])
+    /// The partition of a row: xxHash64 of its UUID bytes mod partitions (as ``Partitioner``).
+    func partition(of row: borrowing DCGMRow) -> Int {
+        Int(XXHash64.hash(row.raw(4)) % UInt64(partitions))
     }
 
-    /// Every partial message, emptying the buffers.
-    mutating func drain() -> [(partition: Int, rows: [DCGMRecord])] {
-        var out: [(Int, [DCGMRecord])] = []
-        for p in buffers.indices where !buffers[p].isEmpty {
-            out.append((p, buffers[p]))
-            buffers[p] = []
+    /// Appends a row (with `timestamp` replacing its own when given); returns a full message.
+    mutating func add(_ row: borrowing DCGMRow, timestamp: Int64?) -> (partition: Int, message: OutgoingMessage)? {
+        let p = partition(of: row)
+        if buffers[p].isEmpty {
+            buffers[p].reserveCapacity(batchRows * 400 + 256)
+            buffers[p].append(contentsOf: Self.header)
         }
+        Self.encode(row, timestamp: timestamp, into: &buffers[p])
+        counts[p] += 1
+        guard counts[p] >= batchRows else { return nil }
+        return take(p)
+    }
+
+    private mutating func take(_ p: Int) -> (partition: Int, message: OutgoingMessage) {
+        let out = (p, OutgoingMessage(payload: buffers[p], rows: counts[p]))
+        buffers[p] = []
+        counts[p] = 0
         return out
     }
 
-    var pendingRows: Int { buffers.reduce(0) { $0 + $1.count } }
+    /// Every partial message, emptying the buffers.
+    mutating func drain() -> [(partition: Int, message: OutgoingMessage)] {
+        var out: [(partition: Int, message: OutgoingMessage)] = []
+        for p in 0..<partitions where counts[p] > 0 { out.append(take(p)) }
+        return out
+    }
+
+    var pendingRows: Int { counts.reduce(0, +) }
+
+    /// `"f0","f1",…,"f11"\n` in ``DCGMCSVParser/columns`` order; raw fields keep their doubled quotes.
+    static func encode(_ row: borrowing DCGMRow, timestamp: Int64?, into out: inout [UInt8]) {
+        for k in 0..<12 {
+            if k > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            if k == 0, let timestamp {
+                out.append(contentsOf: RFC3339Format.format(nanos: timestamp).utf8)
+            } else {
+                out.append(contentsOf: row.raw(k))
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
 }
 
 /// Spaces sends so that on average at most `rate` rows per second go out (nil: unlimited).

@@ -8,7 +8,8 @@ struct ScrapeConverter {
     var instance: String
     var job: String
 
-    func records(from samples: [PrometheusSample], scrapeTime: Int64) throws -> (records: [DCGMRecord], skipped: Int) {
+    /// The scrape as a DCGM CSV document (samples without a GPU UUID skipped and counted).
+    func document(from samples: [PrometheusSample], scrapeTime: Int64) -> (document: [UInt8], skipped: Int) {
         // The column order of dcgm CSV exports; the parser maps columns by header name.
         var doc = "timestamp,metric_name,gpu_id,device,uuid,modelName,Hostname,container,pod,namespace,value,labels_raw\n"
         var skipped = 0
@@ -41,8 +42,14 @@ struct ScrapeConverter {
             doc += "\n"
             rows += 1
         }
-        guard rows > 0 else { return ([], skipped) }
-        let (records, stats) = try DCGMCSVParser.parse(Array(doc.utf8))
+        return (rows > 0 ? Array(doc.utf8) : [], skipped)
+    }
+
+    /// The scrape as records, read back through the CSV parser.
+    func records(from samples: [PrometheusSample], scrapeTime: Int64) throws -> (records: [DCGMRecord], skipped: Int) {
+        let (doc, skipped) = document(from: samples, scrapeTime: scrapeTime)
+        guard !doc.isEmpty else { return ([], skipped) }
+        let (records, stats) = try DCGMCSVParser.parse(doc)
         return (records, skipped + stats.badRows + stats.blankSkipped)
     }
 

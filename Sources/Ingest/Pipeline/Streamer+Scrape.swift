@@ -5,11 +5,9 @@ import NIOCore
 extension Streamer {
     /// Polls one dcgm-exporter endpoint every `scrapeInterval` until stopped and publishes what it
     /// reads. A failed scrape is logged and counted; the next tick tries again.
-    func scrapeLoop(url: String, partitioner: Partitioner, publisher: PartitionPublisher) async throws {
+    func scrapeLoop(url: String, partitions: Int, publisher: PartitionPublisher) async throws {
         let converter = ScrapeConverter(instance: Self.instance(of: url), job: config.scrapeJob)
-        var batcher = RowBatcher(partitioner: partitioner, batchRows: config.batchRows)
-        var rewriter = TimestampRewriter(mode: .original)
-        var limiter = RateLimiter(rate: config.rate)
+        var state = PublishState(mode: .original, rate: config.rate, partitions: partitions, batchRows: config.batchRows)
         let interval = config.scrapeInterval
         var next = ContinuousClock.now
         while !Task.isCancelled && !isStopped {
@@ -20,10 +18,13 @@ extension Streamer {
                 if let first = problems.first {
                     logger.warning("scrape had unparsable lines", metadata: ["url": "\(url)", "count": "\(problems.count)", "first": "\(first)"])
                 }
-                var (rows, skipped) = try converter.records(from: samples, scrapeTime: scrapeTime)
+                let (document, skipped) = converter.document(from: samples, scrapeTime: scrapeTime)
                 metrics.update { $0.scrapes += 1; $0.rowsSkipped += skipped }
-                try await publish(&rows, rewriter: &rewriter, limiter: &limiter, batcher: &batcher, publisher: publisher)
-                for (p, partial) in batcher.drain() { await publisher.enqueue(partition: p, rows: partial) }
+                var parser = DCGMCSVParser(strict: false)
+                try document.withUnsafeBytes { try state.feed(&parser, $0, shard: config.shard) }
+                try state.feed(&parser, nil, shard: config.shard)
+                try await state.flushReady(to: publisher, metrics: metrics)
+                for (p, m) in state.batcher.drain() { await publisher.enqueue(partition: p, message: m) }
             } catch is CancellationError {
                 break
             } catch {

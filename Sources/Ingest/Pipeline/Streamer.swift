@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Prometheus
 import Synchronization
+import TSDB
 
 /// Publishes DCGM rows — from CSV files or scraped dcgm-exporter endpoints — to a broker topic,
 /// keyed by GPU UUID so one GPU's rows stay in order in one partition. Retries retryable
@@ -78,14 +79,13 @@ public final class Streamer: Sendable {
             client: client, topic: config.topic, partitions: partitions, retry: config.retry,
             messagesPerRequest: config.messagesPerRequest, maxQueuedBatches: config.maxQueuedBatches,
             metrics: metrics, events: events, logger: logger)
-        let partitioner = Partitioner(partitions: partitions)
         let work = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if !files.isEmpty {
-                    group.addTask { try await self.streamFiles(files, partitioner: partitioner, publisher: publisher) }
+                    group.addTask { try await self.streamFiles(files, partitions: partitions, publisher: publisher) }
                 }
                 for url in self.config.scrapeURLs {
-                    group.addTask { try await self.scrapeLoop(url: url, partitioner: partitioner, publisher: publisher) }
+                    group.addTask { try await self.scrapeLoop(url: url, partitions: partitions, publisher: publisher) }
                 }
                 try await group.waitForAll()
             }
@@ -113,25 +113,22 @@ public final class Streamer: Sendable {
 
     // MARK: Files
 
-    private func streamFiles(_ files: [String], partitioner: Partitioner, publisher: PartitionPublisher) async throws {
-        var rewriter = TimestampRewriter(mode: config.effectiveTimestamps)
-        var limiter = RateLimiter(rate: config.rate)
-        var batcher = RowBatcher(partitioner: partitioner, batchRows: config.batchRows)
+    private func streamFiles(_ files: [String], partitions: Int, publisher: PartitionPublisher) async throws {
+        var state = PublishState(mode: config.effectiveTimestamps, rate: config.rate, partitions: partitions, batchRows: config.batchRows)
         repeat {
-            let start = rewriter.nextPassStart(now: wallClockNanos())
+            let start = state.rewriter.nextPassStart(now: wallClockNanos())
             let wait = start - wallClockNanos()
             if wait > 0 { try await Task.sleep(for: .nanoseconds(wait)) }
-            rewriter.beginPass()
+            state.rewriter.beginPass()
             for file in files {
-                try await streamFile(file, rewriter: &rewriter, limiter: &limiter, batcher: &batcher, publisher: publisher)
+                try await streamFile(file, state: &state, publisher: publisher)
             }
-            for (p, rows) in batcher.drain() { await publisher.enqueue(partition: p, rows: rows) }
+            for (p, m) in state.batcher.drain() { await publisher.enqueue(partition: p, message: m) }
             metrics.update { $0.passes += 1 }
         } while config.loop && !Task.isCancelled && !isStopped
     }
 
-    private func streamFile(_ path: String, rewriter: inout TimestampRewriter, limiter: inout RateLimiter,
-                            batcher: inout RowBatcher, publisher: PartitionPublisher) async throws {
+    private func streamFile(_ path: String, state: inout PublishState, publisher: PartitionPublisher) async throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno)))
@@ -141,22 +138,20 @@ public final class Streamer: Sendable {
         let chunkSize = config.rate.map { min(1 << 20, max(4096, Int($0 * 40))) } ?? (1 << 20)
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         var parser = DCGMCSVParser(strict: false)
-        var rows: [DCGMRecord] = []
         var lastFlush = ContinuousClock.now
         while true {
             try Task.checkCancellation()
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
-            if n < 0 { throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno))) }
-            if n == 0 {
-                try parser.finish { rows.append($0) }
-            } else {
-                try buffer.withUnsafeBytes { raw in
-                    try parser.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { rows.append($0) }
-                }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno)))
             }
-            try await publish(&rows, rewriter: &rewriter, limiter: &limiter, batcher: &batcher, publisher: publisher)
+            try buffer.withUnsafeBytes { raw in
+                try state.feed(&parser, n == 0 ? nil : UnsafeRawBufferPointer(rebasing: raw[0..<n]), shard: config.shard)
+            }
+            try await state.flushReady(to: publisher, metrics: metrics)
             if config.rate != nil, ContinuousClock.now - lastFlush >= config.linger {
-                for (p, partial) in batcher.drain() { await publisher.enqueue(partition: p, rows: partial) }
+                for (p, m) in state.batcher.drain() { await publisher.enqueue(partition: p, message: m) }
                 lastFlush = ContinuousClock.now
             }
             if n == 0 { break }
@@ -170,23 +165,53 @@ public final class Streamer: Sendable {
         }
         metrics.update { $0.rowsSkipped += stats.badRows + stats.blankSkipped }
     }
+}
 
-    /// Shards, re-stamps, batches and queues rows; empties `rows`.
-    func publish(_ rows: inout [DCGMRecord], rewriter: inout TimestampRewriter, limiter: inout RateLimiter,
-                 batcher: inout RowBatcher, publisher: PartitionPublisher) async throws {
-        guard !rows.isEmpty else { return }
+/// The reader's side of publishing: timestamps, batching, rate, and the messages that filled up
+/// while parsing a chunk (queued after the chunk, since parsing cannot suspend).
+struct PublishState {
+    var rewriter: TimestampRewriter
+    var limiter: RateLimiter
+    var batcher: PayloadBatcher
+    var ready: [(partition: Int, message: OutgoingMessage)] = []
+    var rowsRead = 0
+    var rowsKept = 0
+
+    init(mode: TimestampMode, rate: Double?, partitions: Int, batchRows: Int) {
+        rewriter = TimestampRewriter(mode: mode)
+        limiter = RateLimiter(rate: rate)
+        batcher = PayloadBatcher(partitions: partitions, batchRows: batchRows)
+    }
+
+    /// Parses a chunk (nil: end of input) and batches its rows.
+    mutating func feed(_ parser: inout DCGMCSVParser, _ chunk: UnsafeRawBufferPointer?, shard: Shard) throws {
         let now = wallClockNanos()
-        var kept = 0
-        for var row in rows where config.shard.owns(uuid: row.uuid) {
-            kept += 1
-            row.timestamp = rewriter.map(row.timestamp, now: now)
-            if let full = batcher.add(row) {
-                await publisher.enqueue(partition: full.partition, rows: full.rows)
+        let rewrite = rewriter.mode != .original
+        let onRow: (borrowing DCGMRow) throws -> Void = { row in
+            self.rowsRead += 1
+            if shard.count > 1 {
+                guard Int(XXHash64.hash(row.raw(4), seed: Shard.seed) % UInt64(shard.count)) == shard.index else { return }
             }
+            self.rowsKept += 1
+            let ts: Int64? = rewrite ? self.rewriter.map(row.timestamp, now: now) : nil
+            if let full = self.batcher.add(row, timestamp: ts) { self.ready.append(full) }
         }
-        let read = rows.count
+        if let chunk {
+            try parser.feedRows(chunk, onRow)
+        } else {
+            try parser.finishRows(onRow)
+        }
+    }
+
+    /// Queues the full messages, then waits as the rate asks.
+    mutating func flushReady(to publisher: PartitionPublisher, metrics: StreamerMetrics) async throws {
+        let (read, kept) = (rowsRead, rowsKept)
         metrics.update { $0.rowsRead += read; $0.rowsSkipped += read - kept }
-        rows.removeAll(keepingCapacity: true)
+        rowsRead = 0
+        rowsKept = 0
+        let ready = self.ready
+        self.ready.removeAll(keepingCapacity: true)
+        for (p, m) in ready { await publisher.enqueue(partition: p, message: m) }
         try await limiter.acquire(kept)
     }
 }
