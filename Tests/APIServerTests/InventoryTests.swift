@@ -69,7 +69,7 @@ import Testing
             #expect(try unknownRoute.errorCode() == "not_found")
             let wrongMethod = try await server.request("/api/v1/gpus", method: .DELETE)
             #expect(wrongMethod.status == 405)
-            #expect(wrongMethod.header("Allow") == "GET")
+            #expect(wrongMethod.header("Allow") == "GET, HEAD")
         }
     }
 }

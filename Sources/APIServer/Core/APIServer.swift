@@ -36,8 +36,9 @@ public func buildAPIRouter(
 ) -> Router<APIRequestContext> {
     let metrics = APIMetrics(registry: registry)
     let handlers = APIHandlers(db: db, config: config, metrics: metrics, logger: logger, readiness: readiness, assets: StaticAssets(logger: logger))
-    let router = Router(context: APIRequestContext.self)
+    let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger, accessLog: config.accessLog))
+    router.add(middleware: MethodNotAllowedMiddleware())
     router.add(middleware: CORSPolicyMiddleware(origins: config.corsOrigins))
     router.add(middleware: AuthMiddleware(config: config))
     if config.rateLimitPerSecond > 0 {
@@ -52,33 +53,7 @@ public func buildAPIRouter(
     handlers.addStreamRoutes(to: v1)
     handlers.addWriteRoutes(to: router)
     handlers.addGrafanaRoutes(to: router.group("grafana"))
-    addMethodNotAllowed(to: router)
     return router
-}
-
-/// Every route with the methods it serves; other methods on these paths get 405 with `Allow`.
-let routeTable: [(String, [HTTPRequest.Method])] = [
-    ("health", [.get]), ("ready", [.get]), ("metrics", [.get]), ("ping", [.get, .head]), ("openapi.json", [.get]), ("docs", [.get]),
-    ("api/v1/gpus", [.get]), ("api/v1/gpus/:uuid", [.get]), ("api/v1/gpus/:uuid/telemetry", [.get]),
-    ("api/v1/gpus/:uuid/stream", [.get]), ("api/v1/hosts", [.get]), ("api/v1/hosts/:hostname/gpus", [.get]),
-    ("api/v1/namespaces", [.get]), ("api/v1/metrics", [.get]), ("api/v1/query", [.get]), ("api/v1/query/explain", [.get]),
-    ("telemetry", [.post]), ("api/v1/write", [.post]), ("write", [.post]), ("api/v2/write", [.post]), ("internal/v1/write", [.post]),
-    ("grafana", [.get]), ("grafana/metrics", [.post]), ("grafana/metric-payload-options", [.post]), ("grafana/query", [.post]),
-    ("grafana/variable", [.post]), ("grafana/tag-keys", [.post]), ("grafana/tag-values", [.post]),
-    ("grafana/search", [.post]), ("grafana/annotations", [.post]),
-]
-
-func addMethodNotAllowed(to router: Router<APIRequestContext>) {
-    for (path, methods) in routeTable {
-        let allow = methods.map(\.rawValue).joined(separator: ", ")
-        for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !methods.contains(method) {
-            router.on(RouterPath(path), method: method) { request, _ -> Response in
-                var error = APIError.methodNotAllowed("\(request.method.rawValue) is not allowed on /\(path); use \(allow)")
-                error.headers[.allow] = allow
-                throw error
-            }
-        }
-    }
 }
 
 /// Builds the API application over an open database.

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -15,8 +16,9 @@ enum AccessClass {
     }
 }
 
-/// API keys from `X-API-Key` or `Authorization: Bearer <key>` (and InfluxDB's
-/// `Authorization: Token <key>` on the InfluxDB write paths), compared in constant time.
+/// API keys from `X-API-Key` or `Authorization: Bearer <key>` (and, on the InfluxDB write
+/// paths only, InfluxDB's `Authorization: Token <key>` or HTTP Basic with the key as the
+/// password), compared in constant time.
 /// Any other scheme is refused, never ignored.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -72,6 +74,11 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         let scheme = parts.first.map { $0.lowercased() } ?? ""
+        // InfluxDB v1 clients send the key as the password of HTTP Basic; only on their paths.
+        if allowTokenScheme, scheme == "basic", parts.count == 2,
+           let decoded = Data(base64Encoded: String(parts[1])), let colon = decoded.firstIndex(of: UInt8(ascii: ":")) {
+            return Array(decoded[decoded.index(after: colon)...])
+        }
         guard parts.count == 2, scheme == "bearer" || (allowTokenScheme && scheme == "token") else {
             throw APIError.unauthorized("unsupported authorization scheme \"\(parts.first ?? "")\"; use Authorization: Bearer <key> or X-API-Key")
         }

@@ -16,6 +16,7 @@ indirect enum OA {
 
     static func ref(_ name: String) -> OA { .o([("$ref", .s("#/components/schemas/\(name)"))]) }
     static let string: OA = .o([("type", .s("string"))])
+    static let nonEmpty: OA = .o([("type", .s("string")), ("minLength", .i(1))])
     static let nullableString: OA = .o([("type", .s("string")), ("nullable", .b(true))])
     static let dateTime: OA = .o([("type", .s("string")), ("format", .s("date-time"))])
     static let nullableDateTime: OA = .o([("type", .s("string")), ("format", .s("date-time")), ("nullable", .b(true))])

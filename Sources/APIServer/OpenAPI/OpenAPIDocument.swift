@@ -13,11 +13,12 @@ enum OpenAPIDocument {
         .param("limit", "query", .intRange(1, 10_000), "Page size (default 100)"),
         .param("cursor", "query", .string, "next_cursor of the previous page"),
     ]
+    static let time: OA = .o([("anyOf", .a([.dateTime, .o([("type", .s("number")), ("minimum", .i(-9_000_000_000)), ("maximum", .i(9_000_000_000))])]))])
     static let windowParams: [OA] = [
-        .param("start_time", "query", .string, "Inclusive start: RFC 3339 or epoch (s, ms, µs or ns by magnitude)"),
-        .param("end_time", "query", .string, "Inclusive end: RFC 3339 or epoch"),
-        .param("start", "query", .string, "Alias of start_time"),
-        .param("end", "query", .string, "Alias of end_time"),
+        .param("start_time", "query", time, "Inclusive start: RFC 3339 or epoch (s, ms, µs or ns by magnitude)"),
+        .param("end_time", "query", time, "Inclusive end: RFC 3339 or epoch"),
+        .param("start", "query", time, "Alias of start_time"),
+        .param("end", "query", time, "Alias of end_time"),
     ]
     static let aggParams: [OA] = [
         .param("step", "query", .string, "Bucket width for downsampling: 30s, 5m, 1h, 500ms or seconds"),
@@ -176,7 +177,7 @@ enum GrafanaOpenAPI {
                 ("200", .json(.array(.ref("GrafanaMetric")), "Metrics")), bad,
             ]))])),
             ("/grafana/metric-payload-options", .o([("post", .op("grafanaPayloadOptions", "grafana", "Options of one payload field",
-                body: OpenAPIDocument.jsonRequest(.object([("metric", .string), ("name", .string), ("payload", .o([("type", .s("object"))]))], required: ["name"])),
+                body: OpenAPIDocument.jsonRequest(.object([("metric", .string), ("name", .nonEmpty), ("payload", .o([("type", .s("object"))]))], required: ["name"])),
                 responses: [("200", .json(.array(.ref("GrafanaOption")), "Options")), bad]))])),
             ("/grafana/query", .o([("post", .op("grafanaQuery", "grafana", "Time series or table data for panel targets",
                 "The step is max(intervalMs, (to - from) / maxDataPoints); filters and adhocFilters become label matchers.",
@@ -187,13 +188,16 @@ enum GrafanaOpenAPI {
                 ]))])),
             ("/grafana/variable", .o([("post", .op("grafanaVariable", "grafana", "Values of a dashboard variable",
                 "payload.target is hosts, gpus, namespaces, metrics, label_names or label_values(NAME).",
-                body: OpenAPIDocument.jsonRequest(.object([("payload", .object([("target", .string)]))])),
+                body: OpenAPIDocument.jsonRequest(.object([("payload", .object([("target", .o([("anyOf", .a([
+                    .stringEnum(["hosts", "hostname", "gpus", "uuid", "namespaces", "metrics", "label_names"]),
+                    .o([("type", .s("string")), ("pattern", .s("^label_values\\([A-Za-z_][A-Za-z0-9_]*\\)$"))]),
+                ]))]))]))])),
                 responses: [("200", .json(.array(.object([("__text", .string), ("__value", .string)])), "Values")), bad]))])),
             ("/grafana/tag-keys", .o([("post", .op("grafanaTagKeys", "grafana", "Label names for ad hoc filters", body: body, responses: [
                 ("200", .json(.array(.object([("type", .string), ("text", .string)])), "Label names")), bad,
             ]))])),
             ("/grafana/tag-values", .o([("post", .op("grafanaTagValues", "grafana", "Values of one label",
-                body: OpenAPIDocument.jsonRequest(.object([("key", .string)])),
+                body: OpenAPIDocument.jsonRequest(.object([("key", .nonEmpty)])),
                 responses: [("200", .json(.array(.object([("text", .string)])), "Label values")), bad]))])),
             ("/grafana/search", .o([("post", .op("grafanaSearch", "grafana", "Metric names containing target (simple-json)", body: body, responses: [
                 ("200", .json(.array(.string), "Metric names")), bad,

@@ -58,7 +58,7 @@ enum OpenAPISchemas {
                 ("group_by", .o([("type", .s("array")), ("items", .string), ("nullable", .b(true))])),
             ])),
             ("SampleInput", .object([
-                ("metric", .string), ("value", .o([("anyOf", .a([.number, .string]))])),
+                ("metric", .nonEmpty), ("value", .o([("anyOf", .a([.number, .o([("type", .s("string")), ("pattern", .s("^[-+]?[0-9]+(\\.[0-9]+)?$"))])]))])),
                 ("time", .o([("anyOf", .a([.string, .number])), ("description", .s("RFC 3339 or epoch (s/ms/µs/ns by magnitude); absent means now"))])),
                 ("gpu_id", .string), ("uuid", .string), ("device_id", .string), ("model_name", .string), ("hostname", .string),
                 ("container", .string), ("pod", .string), ("namespace", .string), ("labels_raw", .string),

@@ -15,14 +15,15 @@ extension APIHandlers {
         var maxPoints = config.maxGrafanaPoints
         if let m = body["maxDataPoints"], !m.isNull {
             guard let d = m.double, d.isFinite, d >= 1 else { throw APIError.badRequest("maxDataPoints must be a positive number") }
-            maxPoints = min(maxPoints, Int(d))
+            if d < Double(maxPoints) { maxPoints = Int(d) }
         }
         var step = Nanos.millisecond
         if let i = body["intervalMs"], !i.isNull {
-            guard let d = i.double, d.isFinite, d >= 0, d < 1e13 else { throw APIError.badRequest("intervalMs must be a non-negative number of milliseconds") }
+            guard let d = i.double, d.isFinite, d >= 0, d < 9e12 else { throw APIError.badRequest("intervalMs must be a non-negative number of milliseconds") }
             step = max(step, Int64(d) * Nanos.millisecond)
         }
-        let span = to - from
+        let (span, overflow) = to.subtractingReportingOverflow(from)
+        guard !overflow else { throw APIError.badRequest("range spans more than Int64 nanoseconds can hold (about 292 years)") }
         let minStep = span / Int64(maxPoints) + (span % Int64(maxPoints) == 0 ? 0 : 1)
         step = max(step, minStep)
 
@@ -67,6 +68,7 @@ extension APIHandlers {
             query.step = step
             if let groupBy = payload["group_by"]?.strings { query.groupBy = groupBy.filter { !$0.isEmpty } }
             query.limits = queryLimits
+            try checkBuckets(start: from, end: to, step: step)
             let result = try db.query(query)
             let asTable = target["type"]?.string == "table" || payload["format"]?.string == "table" || target["format"]?.string == "table"
             if asTable { writeTable(&w, result) } else { writeTimeSeries(&w, result) }

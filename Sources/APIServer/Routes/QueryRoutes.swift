@@ -92,6 +92,7 @@ extension APIHandlers {
         }
         if q.string("limit") != nil { query.limit = try q.int("limit", default: 0, range: 1...1_000_000) }
         query.limits = queryLimits
+        try checkBuckets(start: query.start, end: query.end, step: step)
         return query
     }
 

@@ -26,6 +26,7 @@ extension APIHandlers {
             query.step = step
             query.aggregation = aggregation
             query.limits = queryLimits
+            try checkBuckets(start: query.start, end: query.end, step: step)
             let result = try db.query(query)
             return telemetryPage(uuid: uuid, result: result, cursor: cursor, limit: limit)
         }
@@ -36,6 +37,17 @@ extension APIHandlers {
         let end = try q.time("end_time", "end") ?? .max
         guard start <= end else { throw APIError.badRequest("start_time is after end_time") }
         return (start, end)
+    }
+
+    /// Refuses (422) a step that would cut a bounded window into more buckets than the
+    /// sample limit, before the engine does arithmetic on it.
+    func checkBuckets(start: Int64, end: Int64, step: Int64?) throws(APIError) {
+        guard let step, start != .min, end != .max else { return }
+        let limit = (queryLimits ?? db.options.limits).maxSamples
+        let (span, overflow) = end.subtractingReportingOverflow(start)
+        if overflow || span / step >= Int64(limit) {
+            throw .queryLimit("step \(step) ns cuts the window into more buckets than the limit of \(limit) samples (max_samples); use a larger step or a shorter window")
+        }
     }
 
     func stepAndAggregation(_ q: QueryParameters) throws(APIError) -> (Int64?, Aggregation?) {

@@ -97,11 +97,11 @@ extension APIHandlers {
     /// Appends and answers 204 once durable; how many samples were stored and how many fell
     /// outside the out-of-order window are in `X-Samples-Written` / `X-Samples-Rejected`.
     func store(_ samples: [LabeledSample]) async throws -> Response {
-        var result = AppendResult()
-        if !samples.isEmpty {
-            result = try await db.append(samples)
-            metrics.samplesWritten.increment(by: Int64(result.appended))
+        guard !samples.isEmpty else {
+            throw APIError.badRequest("the body holds no samples")
         }
+        let result = try await db.append(samples)
+        metrics.samplesWritten.increment(by: Int64(result.appended))
         return Response(status: .noContent, headers: [
             .samplesWritten: String(result.appended),
             .samplesRejected: String(result.outOfWindow),

@@ -12,6 +12,9 @@ struct QueryParameters {
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = try Self.decode(kv[0])
             let value = kv.count > 1 ? try Self.decode(kv[1]) : ""
+            // An empty value is the same as leaving the parameter out (forms send `start=`),
+            // except for group_by, where empty means one group of everything.
+            if value.isEmpty && key != "group_by" { continue }
             pairs.append((key, value))
         }
     }

@@ -7,7 +7,22 @@ enum TimeParsing {
     /// (seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, else ns).
     static func parse(_ text: String) -> Int64? {
         if let t = RFC3339.parse(text) { return t }
-        return Epoch.parse(text)
+        if let t = Epoch.parse(text) { return t }
+        return saturated(text)
+    }
+
+    /// A well-formed RFC 3339 time outside what Int64 nanoseconds can hold (before 1678 or
+    /// after 2261) bounds a window at the start or end of time instead of failing.
+    static func saturated(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count >= 19, b[0...3].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), b[4] == 0x2D,
+              let year = Int(String(decoding: b[0...3], as: UTF8.self))
+        else { return nil }
+        guard year < 1678 || year > 2261 else { return nil }
+        // Validate the rest of the text with a representable year (2000 is a leap year, so 02-29 stays valid).
+        let probe = "2000" + String(decoding: b[4...], as: UTF8.self)
+        guard RFC3339.parse(probe) != nil else { return nil }
+        return year < 1678 ? .min : .max
     }
 
     /// `1h30m`, `15s`, `250ms`, `2d`, `1w`, `100us`, `10ns`, or a plain number of seconds.
