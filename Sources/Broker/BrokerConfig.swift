@@ -16,6 +16,9 @@ public struct BrokerConfig: Sendable {
     public var topicPartitions: [String: Int] = [:]
     /// Most recent records per partition also held in memory (`QUEUE_SIZE`).
     public var queueSize: Int = 2000
+    /// Bytes of payload per partition the memory tail may hold (`QUEUE_BYTES`); the older
+    /// records beyond it are read from the segments.
+    public var queueBytes: Int = 64 << 20
     /// A delivered, unacked record becomes visible again after this (`VISIBILITY_TIMEOUT`).
     public var visibilityTimeout: Duration = .seconds(30)
     /// After this many deliveries without an ack a record moves to the dead-letter topic (`MAX_DELIVERIES`).
@@ -26,6 +29,9 @@ public struct BrokerConfig: Sendable {
     public var segmentBytes: Int = 64 << 20
     /// Fully acked segments are kept at least this long before deletion (`RETENTION`); zero deletes at once.
     public var retention: Duration = .zero
+    /// Fully acked segments are also deleted, however young, while the partition holds more
+    /// than this many bytes (`RETENTION_BYTES`; 0 = only `retention` decides).
+    public var retentionBytes: Int = 0
     /// Largest request body accepted over HTTP (`MAX_BODY_BYTES`); larger bodies get 413.
     public var maxBodyBytes: Int = 8 << 20
     /// Largest single record (`MAX_RECORD_BYTES`).

@@ -87,7 +87,7 @@ public actor MessageBroker {
 
     private static func openPartition(config: BrokerConfig, topic: String, index: Int, logger: Logger) throws -> PartitionState {
         let dir = config.dataDirectory + "/topics/\(topic)/\(index)"
-        let log = try PartitionLog(directory: dir, partition: index, queueSize: config.queueSize,
+        let log = try PartitionLog(directory: dir, partition: index, queueSize: config.queueSize, queueBytes: config.queueBytes,
                                    segmentBytes: config.segmentBytes, durable: config.fsync != .none, logger: logger)
         let state = PartitionState(topic: topic, index: index, log: log)
         for file in FileIO.list(dir) {
@@ -238,7 +238,7 @@ public actor MessageBroker {
            minCommitted >= p.log.segments[0].endOffset
         {
             let cutoff = Self.nowNanos() - Int64(config.retention.components.seconds) * 1_000_000_000
-            p.log.deleteSegments(below: minCommitted, newestBefore: cutoff)
+            p.log.deleteSegments(below: minCommitted, newestBefore: cutoff, maxBytes: config.retentionBytes)
         }
     }
 

@@ -21,6 +21,8 @@ struct BrokerCommand: AsyncParsableCommand {
     var topicPartitions: String = env["TOPIC_PARTITIONS"] ?? ""
     @Option(name: .customLong("queue-size"), help: "Recent records per partition kept in memory (env QUEUE_SIZE).")
     var queueSize: Int = Int(env["QUEUE_SIZE"] ?? "") ?? 2000
+    @Option(name: .customLong("queue-bytes"), help: "Payload bytes per partition kept in memory (env QUEUE_BYTES).")
+    var queueBytes: Int = Int(env["QUEUE_BYTES"] ?? "") ?? (64 << 20)
     @Option(name: .customLong("visibility-timeout"), help: "Redeliver unacked records after this: 30, 0.2, 200ms, 5m (env VISIBILITY_TIMEOUT).")
     var visibilityTimeout: String = env["VISIBILITY_TIMEOUT"] ?? "30s"
     @Option(name: .customLong("max-deliveries"), help: "Deliveries before a record is dead-lettered (env MAX_DELIVERIES).")
@@ -31,6 +33,8 @@ struct BrokerCommand: AsyncParsableCommand {
     var segmentBytes: Int = Int(env["SEGMENT_BYTES"] ?? "") ?? (64 << 20)
     @Option(help: "Keep fully acked segments at least this long: 0, 1h, ... (env RETENTION).")
     var retention: String = env["RETENTION"] ?? "0"
+    @Option(name: .customLong("retention-bytes"), help: "Also delete acked segments while a partition is larger than this; 0 = age only (env RETENTION_BYTES).")
+    var retentionBytes: Int = Int(env["RETENTION_BYTES"] ?? "") ?? 0
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger gets 413 (env MAX_BODY_BYTES).")
     var maxBodyBytes: Int = Int(env["MAX_BODY_BYTES"] ?? "") ?? (8 << 20)
     @Option(name: .customLong("max-record-bytes"), help: "Largest single record (env MAX_RECORD_BYTES).")
@@ -54,6 +58,8 @@ struct BrokerCommand: AsyncParsableCommand {
         c.topicPartitions = tp
         guard queueSize > 0 else { throw ValidationError("--queue-size must be at least 1") }
         c.queueSize = queueSize
+        guard queueBytes > 0 else { throw ValidationError("--queue-bytes must be positive") }
+        c.queueBytes = queueBytes
         guard let vt = parseDuration(visibilityTimeout), vt > .zero else { throw ValidationError("--visibility-timeout: use e.g. 30, 30s, 200ms") }
         c.visibilityTimeout = vt
         guard maxDeliveries > 0 else { throw ValidationError("--max-deliveries must be at least 1") }
@@ -63,6 +69,7 @@ struct BrokerCommand: AsyncParsableCommand {
         c.segmentBytes = segmentBytes
         guard let r = parseDuration(retention) else { throw ValidationError("--retention: use e.g. 0, 1h, 7d") }
         c.retention = r
+        c.retentionBytes = retentionBytes
         c.maxBodyBytes = maxBodyBytes
         c.maxRecordBytes = maxRecordBytes
         c.maxUnackedRecords = maxUnacked

@@ -46,6 +46,21 @@ struct RestartTests {
         try await second.shutdown()
     }
 
+    @Test("records beyond the memory tail (count or bytes) are read back from the segments", arguments: [(10, 1 << 20), (1000, 500)])
+    func memoryTail(queueSize: Int, queueBytes: Int) async throws {
+        var config = BrokerConfig(dataDirectory: makeTempDir())
+        config.minFreeBytes = 0
+        config.queueSize = queueSize
+        config.queueBytes = queueBytes
+        config.segmentBytes = 8192
+        let broker = try await MessageBroker(config: config, logger: testLogger)
+        for b in 0..<10 { _ = try await broker.produce(topic: "m", partition: 0, payloads: (0..<10).map { payload(b * 10 + $0, size: 100) }) }
+        let got = try await drain(broker, topic: "m", partition: 0, group: "g")
+        #expect(got.map(\.offset) == Array(0..<100))
+        #expect(got.allSatisfy { $0.payload == payload(Int($0.offset), size: 100) })
+        try await broker.shutdown()
+    }
+
     @Test("acked segments are deleted; a torn tail is cut off on restart")
     func segmentsAndTornTail() async throws {
         let dir = makeTempDir()

@@ -21,11 +21,14 @@ final class PartitionLog {
     // `max(tailLow, nextOffset - capacity) ..< nextOffset`.
     private var tail: [StoredRecord?]
     private var tailLow: UInt64 = 0
+    private var tailBytes = 0
+    private let maxTailBytes: Int
 
     var startOffset: UInt64 { segments.first?.baseOffset ?? nextOffset }
     var byteSize: Int { segments.reduce(0) { $0 + $1.size } }
 
-    init(directory: String, partition: Int, queueSize: Int, segmentBytes: Int, durable: Bool, logger: Logger) throws {
+    init(directory: String, partition: Int, queueSize: Int, queueBytes: Int = 64 << 20, segmentBytes: Int, durable: Bool, logger: Logger) throws {
+        self.maxTailBytes = max(1, queueBytes)
         self.directory = directory
         self.partition = partition
         self.segmentBytes = max(4096, segmentBytes)
@@ -59,10 +62,10 @@ final class PartitionLog {
         while at < nextOffset {
             let batch = try readFromDisk(from: at, maxCount: 1000)
             guard let last = batch.last else { break }
-            for r in batch { tail[Int(r.offset % UInt64(tail.count))] = r }
+            for r in batch { remember(r) }
             at = last.offset + 1
         }
-        tailLow = at == nextOffset ? warmFrom : nextOffset
+        if at != nextOffset { tailLow = nextOffset }  // could not warm: serve from disk
     }
 
     /// Appends `payloads` as consecutive records; all or nothing. Returns the first offset and
@@ -87,13 +90,30 @@ final class PartitionLog {
         }
         try active.append(frames: frames, frameSizes: sizes, lastTimestamp: timestamp)
         touched.append(active)
-        let capacity = UInt64(tail.count)
         for (i, payload) in payloads.enumerated() {
-            let offset = first + UInt64(i)
-            tail[Int(offset % capacity)] = StoredRecord(offset: offset, timestamp: timestamp, payload: payload)
+            remember(StoredRecord(offset: first + UInt64(i), timestamp: timestamp, payload: payload))
         }
         nextOffset += UInt64(payloads.count)
         return (first, touched)
+    }
+
+    /// Puts `r` (the newest record) into the memory tail, evicting the oldest records beyond
+    /// `queueSize` records or `queueBytes` bytes.
+    private func remember(_ r: StoredRecord) {
+        let capacity = UInt64(tail.count)
+        if r.offset + 1 > capacity { tailLow = max(tailLow, r.offset + 1 - capacity) }
+        let slot = Int(r.offset % capacity)
+        if let old = tail[slot] { tailBytes -= old.payload.count }
+        tail[slot] = r
+        tailBytes += r.payload.count
+        while tailBytes > maxTailBytes, tailLow < r.offset {
+            let s = Int(tailLow % capacity)
+            if let old = tail[s], old.offset == tailLow {
+                tailBytes -= old.payload.count
+                tail[s] = nil
+            }
+            tailLow += 1
+        }
     }
 
     /// Makes records below `offset` visible to consumers (monotonic).
@@ -142,12 +162,13 @@ final class PartitionLog {
     }
 
     /// Deletes closed segments whose records are all below `committed` and whose newest record
-    /// is older than `cutoff` (ns since the epoch). Returns how many were deleted.
+    /// is older than `cutoff` (ns since the epoch) or, with `maxBytes` > 0, while the partition
+    /// is larger than that. Returns how many were deleted.
     @discardableResult
-    func deleteSegments(below committed: UInt64, newestBefore cutoff: Int64) -> Int {
+    func deleteSegments(below committed: UInt64, newestBefore cutoff: Int64, maxBytes: Int = 0) -> Int {
         var deleted = 0
-        while segments.count > 1, let first = segments.first,
-              first.endOffset <= committed, first.lastTimestamp <= cutoff {
+        while segments.count > 1, let first = segments.first, first.endOffset <= committed,
+              first.lastTimestamp <= cutoff || (maxBytes > 0 && byteSize > maxBytes) {
             first.deleted = true  // unlinked when the last reference (maybe the flusher's) goes
             segments.removeFirst()
             deleted += 1
