@@ -21,7 +21,7 @@ const Chart = (() => {
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
     const ticks = [];
-    for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+    for (let v = Math.floor(min / step + 1e-9) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
     return ticks;
   }
 
@@ -87,6 +87,9 @@ const Chart = (() => {
     if (o.yMax !== undefined) vmax = Math.max(vmax, o.yMax);
     if (vmin === vmax) { vmin -= Math.abs(vmin) * 0.1 || 1; vmax += Math.abs(vmax) * 0.1 || 1; }
     const yTicks = niceTicks(vmin, vmax, 4);
+    // Short labels ("73.4k") can collide on a narrow range; then write the numbers out.
+    const labels = yTicks.map(o.format);
+    const tickLabel = new Set(labels).size === labels.length ? o.format : (v) => v.toLocaleString("en-US");
     vmin = Math.min(vmin, yTicks[0]);
     vmax = Math.max(vmax, yTicks[yTicks.length - 1]);
     const pw = width - m.left - m.right, ph = height - m.top - m.bottom;
@@ -96,7 +99,7 @@ const Chart = (() => {
     const grid = node("g", { class: "grid" });
     for (const v of yTicks) {
       grid.append(node("line", { x1: m.left, x2: width - m.right, y1: y(v), y2: y(v) }));
-      grid.append(node("text", { x: m.left - 6, y: y(v) + 4, "text-anchor": "end" }, o.format(v)));
+      grid.append(node("text", { x: m.left - 6, y: y(v) + 4, "text-anchor": "end" }, tickLabel(v)));
     }
     const { ticks, step } = timeTicks(t0, t1, Math.max(2, Math.floor(pw / 90)));
     for (const t of ticks) {

@@ -119,6 +119,11 @@
           el("div", { class: "host", title: h }, el("span", {}, h), el("span", { class: "muted small" }, `${list.length} GPU${list.length === 1 ? "" : "s"}`)),
           el("div", { class: "cells" }, cells));
       });
+      // Every host on one line: the label as wide as the longest name, then one cell per GPU slot.
+      const longest = Math.min(32, Math.max(8, ...names.map((h) => h.length)));
+      const slotsWide = Math.max(columns, ...names.map((h) => hosts.get(h).length));
+      grid.style.setProperty("--host-width", `${longest + 1}ch`);
+      grid.style.gridTemplateColumns = `repeat(auto-fill, calc(${longest + 1}ch + ${slotsWide} * 2.85rem + 1rem))`;
       grid.replaceChildren(...(rows.length ? rows : [el("p", { class: "muted" }, gpus.length ? "No host matches the filter." : "No GPUs yet. Data appears here as soon as the collector stores some.")]));
 
       const card = (label, value, id, hint) => el("div", { class: "card" }, el("div", { class: "big", id }, value), el("div", { class: "muted" }, label), hint ? el("div", { class: "small muted" }, hint) : null);

@@ -109,6 +109,7 @@
       }
       s.dirty = true;
       document.getElementById("last-seen").textContent = fmtTime(t, true);
+      if (received === 1) status("");
       liveBadge.dataset.events = String(received);
     };
     const onState = (state) => {

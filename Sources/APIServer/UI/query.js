@@ -147,23 +147,27 @@
     }
     const values = series.flatMap((x) => x.points.map((pt) => pt[1]));
     const top = Math.max(...values.map(Math.abs), 1e-12);
+    const head = single ? ["", "series", "points", "value", ""] : ["", "series", "points", "min", "avg", "max", "last", "last at"];
     const table = el("table", { class: "data", id: "q-table" },
-      el("thead", {}, el("tr", {}, ["", "series", "points", "min", "avg", "max", "last", single ? "" : "last at"].map((h) => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))),
       el("tbody", {}, series.slice(0, MAX_ROWS).map((x, i) => {
         const v = x.points.map((pt) => pt[1]);
         const last = x.points[x.points.length - 1];
         const avg = v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
         const color = i < MAX_DRAWN && !single ? Chart.PALETTE[i % Chart.PALETTE.length] : "transparent";
+        const cells = single
+          ? [el("td", { class: "num" }, last ? fmtNumber(last[1]) : "–"),
+            el("td", { class: "wide" }, last ? el("span", { class: "bar", style: `width:${Math.max(0.5, (Math.abs(last[1]) / top) * 100)}%` }) : null)]
+          : [el("td", { class: "num" }, fmtNumber(v.length ? Math.min(...v) : null)),
+            el("td", { class: "num" }, fmtNumber(avg)),
+            el("td", { class: "num" }, fmtNumber(v.length ? Math.max(...v) : null)),
+            el("td", { class: "num" }, last ? fmtNumber(last[1]) : "–"),
+            el("td", { class: "small muted" }, last ? fmtTime(last[0], true) : "–")];
         return el("tr", {},
           el("td", {}, el("i", { class: "swatch", style: `background:${color}` })),
           el("td", { class: "mono" }, x.name),
           el("td", { class: "num" }, v.length),
-          el("td", { class: "num" }, fmtNumber(v.length ? Math.min(...v) : null)),
-          el("td", { class: "num" }, fmtNumber(avg)),
-          el("td", { class: "num" }, fmtNumber(v.length ? Math.max(...v) : null)),
-          el("td", { class: "num" }, last ? fmtNumber(last[1]) : "–",
-            single && last ? el("span", { class: "bar", style: `width:${Math.max(1, (Math.abs(last[1]) / top) * 120)}px` }) : null),
-          single ? el("td", {}) : el("td", { class: "small muted" }, last ? fmtTime(last[0], true) : "–"));
+          ...cells);
       })));
     box.append(el("div", { class: "scroll" }, table));
     if (series.length > MAX_ROWS) box.append(el("p", { class: "muted small" }, `First ${MAX_ROWS} of ${series.length} series.`));
@@ -188,7 +192,7 @@
       el("dl", { class: "facts" }, facts.map(([k, v]) => el("div", {}, el("dt", {}, k), el("dd", {}, String(v))))),
       el("h3", {}, "Plan"),
       el("ol", { class: "mono small" }, plan.steps.map((s) => el("li", {}, s))),
-      plan.blocks.length ? el("details", {}, el("summary", {}, `${plan.blocks.length} blocks`),
+      plan.blocks.length ? el("details", {}, el("summary", {}, `${plan.blocks.length} block${plan.blocks.length === 1 ? "" : "s"}`),
         el("ul", { class: "mono small" }, plan.blocks.map((b) => el("li", {}, b)))) : null);
   }
 })();
