@@ -91,6 +91,31 @@ struct PipelineCollectorTests {
         #expect(dlq.first?.payload == Array("garbage\u{0}\n1,2".utf8))
     }
 
+    /// A sink that, like the HTTP one, cannot tell which document of a batch is bad.
+    struct OpaqueSink: SampleSink {
+        let inner = MemorySink()
+        func write(documents: [[UInt8]]) async throws -> Int {
+            do { return try await inner.write(documents: documents) } catch SinkError.malformed {
+                throw SinkError.malformed(document: nil, reason: "400 bad request")
+            }
+        }
+    }
+
+    @Test func malformedMessagesFoundWhenTheSinkCannotSayWhich() async throws {
+        let broker = MemoryBroker(partitions: 1)
+        let good = MessageCodec.encode(Array(try sampleRecords().prefix(10)))
+        _ = try await broker.produce(topic: "telemetry", partition: 0, payloads: [good, Array("x,y\n1,2\n".utf8), good, Array("junk".utf8)])
+        let sink = OpaqueSink()
+        let collector = Collector(config: collectorConfig(), client: broker, sink: sink)
+        let task = Task { try await collector.run() }
+        #expect(await eventually { broker.unacked(topic: "telemetry") == 0 })
+        collector.stop()
+        try await task.value
+        #expect(collector.stats.messagesDeadLettered == 2)
+        #expect(sink.inner.records.count == 20)
+        #expect(broker.records(topic: "telemetry.dlq").joined().count == 2)
+    }
+
     @Test func exportsMetricsByTheirNames() async throws {
         let broker = MemoryBroker(partitions: 2)
         var sc = StreamerConfig(inputs: [sampleCSVPath]); sc.partitions = 2

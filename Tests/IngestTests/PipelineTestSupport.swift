@@ -123,7 +123,12 @@ final class MemorySink: SampleSink, @unchecked Sendable {
 
     func write(documents: [[UInt8]]) async throws -> Int {
         if delay > .zero { try await Task.sleep(for: delay) }
-        let records = try documents.flatMap { try DCGMCSVParser.parse($0, strict: true).0 }
+        var records: [DCGMRecord] = []
+        for (i, doc) in documents.enumerated() {
+            do { records += try DCGMCSVParser.parse(doc, strict: true).0 } catch {
+                throw SinkError.malformed(document: i, reason: "\(error)")
+            }
+        }
         try lock.withLock {
             writes += 1
             if failuresLeft > 0 {

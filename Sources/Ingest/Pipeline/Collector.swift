@@ -98,24 +98,15 @@ public final class Collector: Sendable {
         metrics.setLag(partition: partition, lag ?? inHand)
     }
 
-    /// Decodes, writes durably, then acks. Malformed messages go to the dead-letter path.
+    /// Writes durably, then acks. Malformed messages go to the dead-letter path and the rest is
+    /// written again at once; other failures leave the messages unacked for redelivery.
     func process(_ messages: [ConsumedMessage], partition: Int) async {
-        var documents: [[UInt8]] = []
-        var rows = 0
-        var goodIDs: [String] = []
+        var pending = messages
         var deadIDs: [String] = []
-        for m in messages {
-            do {
-                rows += try MessageCodec.validate(m.payload)
-                documents.append(m.payload)
-                goodIDs.append(m.id)
-            } catch {
-                if await deadLetter(m, partition: partition, reason: error.description) { deadIDs.append(m.id) }
-            }
-        }
-        if rows > 0 {
+        while !pending.isEmpty {
             let start = ContinuousClock.now
             do {
+                let documents = pending.map(\.payload)
                 let written = try await config.writeRetry.run(onRetry: { attempt, error in
                     self.metrics.update { $0.writeFailures += 1 }
                     self.logger.warning("write failed, retrying", metadata: [
@@ -126,17 +117,41 @@ public final class Collector: Sendable {
                 }
                 metrics.writeDuration.record(ContinuousClock.now - start)
                 metrics.didWrite(samples: written)
+                await ack(pending.map(\.id) + deadIDs, partition: partition)
+                return
+            } catch SinkError.malformed(let index, let reason) {
+                // Find the bad messages (the sink may say which), dead-letter them, write the rest.
+                let bad: [Int]
+                if let index, index < pending.count {
+                    bad = [index]
+                } else {
+                    bad = pending.indices.filter { (try? MessageCodec.validate(pending[$0].payload)) == nil }
+                }
+                guard !bad.isEmpty else {
+                    metrics.update { $0.writeFailures += 1 }
+                    logger.error("storage rejects messages that parse here; leaving them unacked", metadata: [
+                        "partition": "\(partition)", "messages": "\(pending.count)", "reason": "\(reason)",
+                    ])
+                    await ack(deadIDs, partition: partition)
+                    return
+                }
+                for i in bad.reversed() {
+                    let m = pending.remove(at: i)
+                    let why: String
+                    do { _ = try MessageCodec.validate(m.payload); why = reason } catch { why = error.description }
+                    if await deadLetter(m, partition: partition, reason: why) { deadIDs.append(m.id) }
+                }
             } catch {
                 // Not acked: the broker redelivers these after its visibility timeout.
                 metrics.update { $0.writeFailures += 1 }
                 logger.error("write failed; leaving messages unacked for redelivery", metadata: [
-                    "partition": "\(partition)", "messages": "\(goodIDs.count)", "samples": "\(rows)", "error": "\(error)",
+                    "partition": "\(partition)", "messages": "\(pending.count)", "error": "\(error)",
                 ])
                 await ack(deadIDs, partition: partition)
                 return
             }
         }
-        await ack(goodIDs + deadIDs, partition: partition)
+        await ack(deadIDs, partition: partition)   // every message was malformed
     }
 
     private func ack(_ ids: [String], partition: Int) async {

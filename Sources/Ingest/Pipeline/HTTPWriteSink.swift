@@ -28,8 +28,14 @@ public final class HTTPWriteSink: SampleSink {
 
     public func write(documents: [[UInt8]]) async throws -> Int {
         var written = 0
-        for body in Self.merge(documents) where !body.bytes.isEmpty {
-            written += try await post(body.bytes, rows: body.rows)
+        let bodies = Self.merge(documents)
+        for body in bodies where !body.bytes.isEmpty {
+            do {
+                written += try await post(body.bytes, rows: body.rows)
+            } catch SinkError.rejected(let status?, let message) where status == 400 || status == 415 {
+                // Which document is bad is only known when the body held one.
+                throw SinkError.malformed(document: documents.count == 1 ? 0 : nil, reason: message)
+            }
         }
         return written
     }

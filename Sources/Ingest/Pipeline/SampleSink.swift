@@ -9,11 +9,13 @@ public enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
     case rejected(status: Int?, message: String)
     /// Storage failed (disk, catalog); the collector does not ack, so the broker redelivers.
     case storage(String)
+    /// A document is not valid DCGM CSV (`document`: its index, when the sink can tell).
+    case malformed(document: Int?, reason: String)
 
     public var isRetryable: Bool {
         switch self {
         case .retryable, .storage: return true
-        case .rejected: return false
+        case .rejected, .malformed: return false
         }
     }
 
@@ -27,12 +29,14 @@ public enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
         case .retryable(let status, _, let m): return "storage busy\(status.map { " (HTTP \($0))" } ?? ""): \(m)"
         case .rejected(let status, let m): return "storage refused the write\(status.map { " (HTTP \($0))" } ?? ""): \(m)"
         case .storage(let m): return "storage failed: \(m)"
+        case .malformed(let d, let m): return "malformed document\(d.map { " #\($0)" } ?? ""): \(m)"
         }
     }
 }
 
-/// Where the collector stores what it consumed: DCGM CSV documents (broker payloads it has
-/// already validated). ``write(documents:)`` returns only once the samples are durable — that is
+/// Where the collector stores what it consumed: DCGM CSV documents (broker payloads), parsed
+/// strictly; a document that does not parse fails the write with ``SinkError/malformed(document:reason:)``
+/// and nothing of the call is stored. ``write(documents:)`` returns only once the samples are durable — that is
 /// when the collector acks. Two implementations: ``TSDBSink`` (in-process) and ``HTTPWriteSink``
 /// (the API server's internal write endpoint).
 public protocol SampleSink: Sendable {
@@ -50,7 +54,7 @@ public protocol SampleSink: Sendable {
 /// ```
 public final class TSDBSink: SampleSink {
     public let db: TSDB
-    private let refs = Mutex<[[UInt8]: UInt32]>([:])
+    private let refs = Mutex(SeriesKeyCache())
     /// Series refs kept at most; the cache restarts empty past it.
     private let maxCachedSeries: Int
 
@@ -67,60 +71,85 @@ public final class TSDBSink: SampleSink {
                 return try await db.append(batch).appended
             } catch TSDBError.unknownSeries {
                 // A ref went stale (series dropped by retention): resolve afresh once.
-                refs.withLock { $0.removeAll() }
+                refs.withLock { $0 = SeriesKeyCache() }
                 return try await db.append(try makeBatch(documents)).appended
             }
         } catch let error as TSDBError {
             throw SinkError.storage(error.description)
-        } catch let error as DCGMError {
-            throw SinkError.rejected(status: nil, message: error.description)
         }
     }
 
     private func makeBatch(_ documents: [[UInt8]]) throws -> SampleBatch {
         var batch = SampleBatch(capacity: documents.reduce(0) { $0 + $1.count / 256 })
-        var missing: [(index: Int, key: [UInt8], labels: Labels)] = []
+        // Rows of series not in the cache: their batch positions and which new series they are.
+        var missing: [(index: Int, series: Int)] = []
+        var newKeys: [[UInt8]] = []
+        var newLabels: [Labels] = []
+        var newIndex: [[UInt8]: Int] = [:]
         var key: [UInt8] = []
         key.reserveCapacity(512)
-        for doc in documents {
+        for (docIndex, doc) in documents.enumerated() {
             var parser = DCGMCSVParser(strict: true)
             let onRow: (borrowing DCGMRow) throws -> Void = { row in
                 key.removeAll(keepingCapacity: true)
                 row.appendSeriesKey(to: &key)
-                if let id = self.refs.withLock({ $0[key] }) {
+                let hash = XXHash64.hash(key)
+                if let id = self.refs.withLock({ $0.lookup(hash, key) }) {
                     batch.refs.append(id)
                 } else {
-                    missing.append((batch.refs.count, key, row.labels()))
+                    let series: Int
+                    if let known = newIndex[key] {
+                        series = known
+                    } else {
+                        series = newLabels.count
+                        newIndex[key] = series
+                        newKeys.append(key)
+                        newLabels.append(row.labels())
+                    }
+                    missing.append((batch.refs.count, series))
                     batch.refs.append(0)
                 }
                 batch.timestamps.append(row.timestamp)
                 batch.values.append(row.value)
             }
-            try doc.withUnsafeBytes { try parser.feedRows($0, onRow) }
-            try parser.finishRows(onRow)
+            do {
+                try doc.withUnsafeBytes { try parser.feedRows($0, onRow) }
+                try parser.finishRows(onRow)
+            } catch {
+                throw SinkError.malformed(document: docIndex, reason: "\(error)")
+            }
         }
         guard !missing.isEmpty else { return batch }
         // New series: one catalog call for all of them.
-        var unique: [Labels] = []
-        var position: [Labels: Int] = [:]
-        for m in missing where position[m.labels] == nil {
-            position[m.labels] = unique.count
-            unique.append(m.labels)
+        let resolved = try db.resolve(newLabels)
+        guard resolved.count == newLabels.count else {
+            throw SinkError.storage("resolved \(resolved.count) of \(newLabels.count) new series")
         }
-        let resolved = try db.resolve(unique)
-        var fresh: [[UInt8]: UInt32] = [:]
-        for m in missing {
-            guard let i = position[m.labels], i < resolved.count else {
-                throw SinkError.storage("series \(m.labels) did not resolve")
-            }
-            batch.refs[m.index] = resolved[i].id
-            fresh[m.key] = resolved[i].id
-        }
+        for m in missing { batch.refs[m.index] = resolved[m.series].id }
         let maxCached = maxCachedSeries
         refs.withLock { cache in
-            if cache.count + fresh.count > maxCached { cache.removeAll(keepingCapacity: true) }
-            cache.merge(fresh) { a, _ in a }
+            if cache.count + newKeys.count > maxCached { cache = SeriesKeyCache() }
+            for (i, k) in newKeys.enumerated() { cache.insert(XXHash64.hash(k), k, resolved[i].id) }
         }
         return batch
+    }
+}
+
+/// Series refs by the raw bytes of a row's label columns, bucketed by their xxHash64 (the key
+/// is compared too, so a hash collision cannot mix series up).
+struct SeriesKeyCache {
+    private var buckets: [UInt64: [(key: [UInt8], id: UInt32)]] = [:]
+    private(set) var count = 0
+
+    func lookup(_ hash: UInt64, _ key: [UInt8]) -> UInt32? {
+        guard let bucket = buckets[hash] else { return nil }
+        for entry in bucket where entry.key == key { return entry.id }
+        return nil
+    }
+
+    mutating func insert(_ hash: UInt64, _ key: [UInt8], _ id: UInt32) {
+        if lookup(hash, key) != nil { return }
+        buckets[hash, default: []].append((key, id))
+        count += 1
     }
 }
