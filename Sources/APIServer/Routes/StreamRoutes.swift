@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 import TSDB
 
 extension APIHandlers {
@@ -48,8 +49,13 @@ extension APIHandlers {
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 defer { forward.cancel(); ticker.cancel() }
                 try await writer.write(ByteBuffer(bytes: Array(": stream of \(uuid.count) byte uuid opened\n\n".utf8)))
-                for await event in events {
-                    try await writer.write(ByteBuffer(bytes: event))
+                // A graceful shutdown ends open streams instead of waiting for their clients.
+                try await withGracefulShutdownHandler {
+                    for await event in events {
+                        try await writer.write(ByteBuffer(bytes: event))
+                    }
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
                 try await writer.finish(nil)
             })
