@@ -75,6 +75,16 @@ struct ProxyTests {
             let r = try await ack(proxy.url, topic: topic, partition: p, group: "collector", ids: events.map(\.id))
             #expect(r.status == 200)
         }
+        // Unbuffered passthrough: a record produced while the stream is open arrives at once.
+        let live = SSEConnection.open(proxy.url, topic: topic, partition: 0, group: "live")
+        try await Task.sleep(for: .milliseconds(100))
+        let before = await live.waitFor(10, timeout: .seconds(5))
+        let start = ContinuousClock.now
+        _ = try await produceBatch(proxy.url, topic: topic, partition: 0, [Array("now".utf8)])
+        let arrived = await live.waitFor(before.count + 1, timeout: .seconds(3))
+        await live.close()
+        #expect(arrived.last?.data == Array("now".utf8))
+        #expect(ContinuousClock.now - start < .seconds(1))
         let status = try await http(.GET, "\(proxy.url)/status?topic=\(topic)&partitions=4")
         #expect(status.status == 200)
         let json = status.json()
