@@ -103,7 +103,18 @@ struct PipelineUnitTests {
             events += parser.feed(ByteBuffer(bytes: chunk))
         }
         #expect(events.map { $0.id } == ["a-1", "a-2"])
-        #expect(events.map { $0.data } == ["aGVs", "bG8="])
+        #expect(events.map { $0.data } == [Array("aGVs".utf8), Array("bG8=".utf8)])
+        #expect(events.compactMap { Base64Decoder.decode($0.data) } == [Array("hel".utf8), Array("lo".utf8)])
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 4, 5, 31, 32, 33, 1000])
+    func base64MatchesFoundation(length: Int) {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let encoded = Array(Data(bytes).base64EncodedString().utf8)
+        #expect(Base64Decoder.decode(encoded) == bytes, "bytes \(bytes)")
+        #expect(Base64Decoder.decode(Array("a$cd".utf8)) == nil)
+        #expect(Base64Decoder.decode(Array("abcde".utf8)) == nil)
     }
 
     @Test func batcherCopiesRowsIntoPartitionDocuments() throws {

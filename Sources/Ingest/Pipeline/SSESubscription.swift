@@ -115,11 +115,11 @@ actor SSESubscription {
                 var parser = SSEParser()
                 for try await chunk in response.body {
                     for event in parser.feed(chunk) {
-                        guard let id = event.id, let payload = Data(base64Encoded: event.data) else {
+                        guard let id = event.id, let payload = Base64Decoder.decode(event.data) else {
                             if event.id != nil { logger.warning("consume event with undecodable data", metadata: ["url": "\(url)"]) }
                             continue
                         }
-                        await push(ConsumedMessage(id: id, payload: Array(payload), deliveryCount: event.deliveryCount))
+                        await push(ConsumedMessage(id: id, payload: payload, deliveryCount: event.deliveryCount))
                     }
                 }
             } catch {
@@ -138,55 +138,71 @@ actor SSESubscription {
 }
 
 /// An incremental Server-Sent Events parser (the subset brokers send: `id`, `event`, `data`, a
-/// `delivery` count, comments).
+/// `delivery` count, comments). Bytes are scanned once (a long `data:` line arriving in many
+/// chunks is not rescanned), and data stays bytes.
 struct SSEParser {
     struct Event {
         var id: String?
         var event: String?
-        var data = ""
+        var data: [UInt8] = []
         var deliveryCount = 0
     }
 
     private var pending: [UInt8] = []
+    /// Bytes of `pending` already known to hold no newline.
+    private var scanned = 0
     private var current = Event()
     private var hasData = false
 
     mutating func feed(_ chunk: ByteBuffer) -> [Event] {
-        pending.append(contentsOf: chunk.readableBytesView)
+        chunk.withUnsafeReadableBytes { feed($0) }
+    }
+
+    mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [Event] {
+        pending.append(contentsOf: chunk)
         var events: [Event] = []
         var start = 0
-        while let nl = pending[start...].firstIndex(of: 0x0A) {
+        var i = scanned
+        let n = pending.count
+        while i < n {
+            guard let nl = pending[i..<n].firstIndex(of: 0x0A) else { break }
             var end = nl
             if end > start && pending[end - 1] == 0x0D { end -= 1 }
-            line(pending[start..<end], &events)
+            line(start, end, &events)
             start = nl + 1
+            i = start
         }
         if start > 0 { pending.removeFirst(start) }
+        scanned = pending.count
         return events
     }
 
-    private mutating func line(_ l: ArraySlice<UInt8>, _ events: inout [Event]) {
-        if l.isEmpty {
+    private mutating func line(_ s: Int, _ e: Int, _ events: inout [Event]) {
+        if s == e {
             if hasData || current.id != nil { events.append(current) }
             current = Event()
             hasData = false
             return
         }
-        if l.first == UInt8(ascii: ":") { return }
-        let colon = l.firstIndex(of: UInt8(ascii: ":")) ?? l.endIndex
-        let field = String(decoding: l[l.startIndex..<colon], as: UTF8.self)
-        var valueStart = colon < l.endIndex ? colon + 1 : colon
-        if valueStart < l.endIndex && l[valueStart] == 0x20 { valueStart += 1 }
-        let value = String(decoding: l[valueStart..<l.endIndex], as: UTF8.self)
-        switch field {
-        case "id": current.id = value
-        case "event": current.event = value
-        case "data":
-            if hasData { current.data += "\n" }
-            current.data += value
+        if pending[s] == UInt8(ascii: ":") { return }
+        var colon = s
+        while colon < e && pending[colon] != UInt8(ascii: ":") { colon += 1 }
+        var valueStart = colon < e ? colon + 1 : colon
+        if valueStart < e && pending[valueStart] == 0x20 { valueStart += 1 }
+        let field = pending[s..<colon]
+        if field.elementsEqual("data".utf8) {
+            if hasData { current.data.append(0x0A) }
+            current.data.append(contentsOf: pending[valueStart..<e])
             hasData = true
-        case "delivery", "deliveries", "delivery_count": current.deliveryCount = Int(value) ?? 0
-        default: break
+            return
+        }
+        let value = String(decoding: pending[valueStart..<e], as: UTF8.self)
+        if field.elementsEqual("id".utf8) {
+            current.id = value
+        } else if field.elementsEqual("event".utf8) {
+            current.event = value
+        } else if field.elementsEqual("delivery".utf8) || field.elementsEqual("deliveries".utf8) {
+            current.deliveryCount = Int(value) ?? 0
         }
     }
 }
