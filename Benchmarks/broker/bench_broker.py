@@ -120,6 +120,29 @@ class Ours:
             self.proc.kill()
 
 
+class OursViaProxy(Ours):
+    """`telemetry proxy` in front of BROKERS brokers; the client talks to the proxy only."""
+    name = "proxy+brokers"
+
+    def __init__(self, binary, fsync, scratch, brokers):
+        self.brokers = [Ours(binary, fsync, os.path.join(scratch, f"b{i}")) for i in range(brokers)]
+        self.name = f"proxy+{brokers} brokers"
+        urls = ",".join(f"http://127.0.0.1:{b.port}" for b in self.brokers)
+        self.proc = subprocess.Popen([binary, "proxy", "--listen", "127.0.0.1:0", "--brokers", urls, "--log-level", "warning",
+                                      "--max-body-bytes", str(64 << 20)], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.stop()
+            sys.exit(f"proxy did not start: {line!r}")
+        self.port = int(m.group(1))
+
+    def stop(self):
+        super().stop()
+        for b in self.brokers:
+            b.stop()
+
+
 class Redis:
     name = "redis streams"
     FSYNC = {"always": "always", "batch": "everysec", "none": "no"}
@@ -211,7 +234,7 @@ def bench(server, args, payloads):
             "consume_rps": n / consume_s, "consume_mbps": mb / consume_s, "records": n}
 
 
-def main():
+def main():  # noqa: C901 - a linear script
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=".build/release/telemetry")
     ap.add_argument("--records", type=int, default=200_000)
@@ -219,6 +242,8 @@ def main():
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--partitions", type=int, default=4, help="one producer and one consumer thread per partition/stream")
     ap.add_argument("--fsync", default="always,batch")
+    ap.add_argument("--via-proxy", type=int, default=0, metavar="BROKERS",
+                    help="also measure through `telemetry proxy` in front of BROKERS brokers")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     if not shutil.which("redis-server"):
@@ -228,7 +253,10 @@ def main():
     scratch = tempfile.mkdtemp(prefix="bench-broker-")
     try:
         for fsync in args.fsync.split(","):
-            for make in (lambda: Ours(args.binary, fsync, scratch), lambda: Redis(fsync, scratch)):
+            makers = [lambda: Ours(args.binary, fsync, scratch), lambda: Redis(fsync, scratch)]
+            if args.via_proxy:
+                makers.append(lambda: OursViaProxy(args.binary, fsync, os.path.join(scratch, "proxy-" + fsync), args.via_proxy))
+            for make in makers:
                 server = make()
                 try:
                     r = bench(server, args, payloads)
@@ -241,7 +269,8 @@ def main():
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print()
-    for i in range(0, len(results), 2):
+    step = 3 if args.via_proxy else 2
+    for i in range(0, len(results), step):
         ours, red = results[i], results[i + 1]
         print(f"fsync {ours['fsync']:<7} ratio ours/redis: produce {ours['produce_rps'] / red['produce_rps']:.2f}x,"
               f" consume+ack {ours['consume_rps'] / red['consume_rps']:.2f}x")

@@ -42,4 +42,14 @@ struct CodecTests {
         let r = BrokerRecord(id: "0-1", offset: 1, timestamp: 0, payload: Array("a\nb".utf8), deliveryCount: 1)
         #expect(String(decoding: SSEStream.encode([r], base64: false), as: UTF8.self) == "id: 0-1\ndata: a\ndata: b\n\n")
     }
+
+    @Test("proxy failover tags: ids of fallback events are rewritten, whole events only")
+    func retag() {
+        let events = Array("id: 0-1\ndata: x\n\n: hb\n\nid: 0-2\ndata: id: not an id\n\n".utf8)
+        let out = String(decoding: ProxyServer.retag(events, tag: "fab"), as: UTF8.self)
+        #expect(out == "id: fab~0-1\ndata: x\n\n: hb\n\nid: fab~0-2\ndata: id: not an id\n\n")
+        #expect(ProxyServer.lastEventEnd(Array("id: 1\ndata: a\n\nid: 2\nda".utf8)) == 15)
+        #expect(ProxyServer.lastEventEnd(Array("id: 1\ndata: a\n".utf8)) == nil)
+        #expect(ProxyServer.tag("http://a:1").count == 17)
+    }
 }

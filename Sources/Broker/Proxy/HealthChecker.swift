@@ -19,12 +19,18 @@ public struct HealthChecker: Service {
         self.registry = registry; self.logger = logger
     }
 
+    /// Runs until graceful shutdown or cancellation, then returns normally (so the service
+    /// group, and the process, end cleanly).
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await checkOnce()
-                try await Task.sleep(for: interval)
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    await checkOnce()
+                    try await Task.sleep(for: interval)
+                }
             }
+        } catch is CancellationError {
+            return
         }
     }
 
