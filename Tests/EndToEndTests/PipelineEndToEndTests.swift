@@ -174,6 +174,12 @@ struct PipelineEndToEndTests {
             #expect(t.gpus == 247)
             #expect(t.hosts == 31)
             #expect(t.example == 10)
+            // The surviving collector reports the broker's lag (through the proxy), now zero.
+            let metricsPort = try await stack.collectors[1].port()
+            let r = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"), timeout: .seconds(10))
+            let metrics = String(buffer: try await r.body.collect(upTo: 1 << 20))
+            #expect(metrics.contains("collector_lag{partition=\"2\"} 0"), "\(metrics)")
+            #expect(metrics.contains("collector_samples_written_total"))
             if ProcessInfo.processInfo.environment["E2E_VERBOSE"] != nil { print(stack.children.logs) }
         } catch {
             Issue.record("\(error)\n\(stack.children.logs)")

@@ -102,9 +102,8 @@ public final class HTTPBrokerClient: BrokerClient {
     /// The topic's partition count from `GET /topics`; a topic the broker has not created yet
     /// gets `defaultPartitions` (the broker's own default, PARTITIONS_PER_TOPIC).
     public func partitionCount(topic: String) async throws -> Int {
-        if let t = try await topicInfo(topic), let parts = t["partitions"] as? [Any], !parts.isEmpty {
-            return parts.count
-        }
+        let counts = try await topicEntries(topic).compactMap { ($0["partitions"] as? [Any])?.count }
+        if let n = counts.max(), n > 0 { return n }
         logger.notice("topic not created yet; assuming the default partition count", metadata: [
             "topic": "\(topic)", "partitions": "\(defaultPartitions)",
         ])
@@ -112,19 +111,33 @@ public final class HTTPBrokerClient: BrokerClient {
     }
 
     public func lag(topic: String, partition: Int, group: String) async -> Int? {
-        guard let t = try? await topicInfo(topic), let parts = t["partitions"] as? [[String: Any]] else { return nil }
-        guard let p = parts.first(where: { ($0["partition"] as? Int) == partition }),
-              let groups = p["groups"] as? [[String: Any]],
-              let g = groups.first(where: { ($0["name"] as? String) == group }) else { return nil }
-        return g["lag"] as? Int
+        guard let entries = try? await topicEntries(topic), !entries.isEmpty else { return nil }
+        var total: Int?
+        for t in entries {
+            guard let parts = t["partitions"] as? [[String: Any]],
+                  let p = parts.first(where: { ($0["partition"] as? Int) == partition }),
+                  let groups = p["groups"] as? [[String: Any]],
+                  let g = groups.first(where: { ($0["name"] as? String) == group }),
+                  let lag = g["lag"] as? Int else { continue }
+            total = (total ?? 0) + lag
+        }
+        return total
     }
 
-    /// The entry of `topic` in `GET /topics` (`{"topics":[{"name":…,"partitions":[…]}]}`).
-    private func topicInfo(_ topic: String) async throws -> [String: Any]? {
+    /// The entries of `topic` in `GET /topics`: one from a broker (`{"topics":[…]}`), one per
+    /// broker from the proxy (`{"brokers":[{"url":…,"topics":[…]}]}`, summed by the caller).
+    private func topicEntries(_ topic: String) async throws -> [[String: Any]] {
         let (_, body) = try await send(request(url("/topics", []), method: .GET))
         let json = try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))
-        let list = (json as? [[String: Any]]) ?? ((json as? [String: Any])?["topics"] as? [[String: Any]]) ?? []
-        return list.first { ($0["name"] as? String) == topic }
+        var lists: [[[String: Any]]] = []
+        if let list = json as? [[String: Any]] { lists.append(list) }
+        if let obj = json as? [String: Any] {
+            if let list = obj["topics"] as? [[String: Any]] { lists.append(list) }
+            for b in obj["brokers"] as? [[String: Any]] ?? [] {
+                if let list = b["topics"] as? [[String: Any]] { lists.append(list) }
+            }
+        }
+        return lists.flatMap { $0.filter { ($0["name"] as? String) == topic } }
     }
 
     public func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
