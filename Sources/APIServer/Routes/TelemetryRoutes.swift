@@ -108,15 +108,15 @@ extension APIHandlers {
         w.key("count"); w.int(picked.count)
         w.key("data")
         w.beginArray()
+        // The per-series part of each item (metric and label fields) is encoded once.
+        var fragments: [[UInt8]?] = Array(repeating: nil, count: result.series.count)
         for (s, i) in picked {
             let series = result.series[s]
+            if fragments[s] == nil { fragments[s] = Self.seriesFragment(metric: keys[s].metric, labels: series.labels) }
             w.beginObject()
             w.key("timestamp"); w.timestamp(series.timestamps[i])
-            w.key("metric"); w.string(keys[s].metric)
             w.key("value"); w.double(series.values[i])
-            for (label, field) in Self.sampleFields {
-                if let v = series.labels[label] { w.key(field); w.string(v) }
-            }
+            w.appendRaw(fragments[s]!)
             w.endObject()
         }
         w.endArray()
@@ -129,6 +129,21 @@ extension APIHandlers {
         }
         w.endObject()
         return w.response()
+    }
+
+    /// `,"metric":"…","hostname":"…",…` for splicing after the first fields of an item.
+    static func seriesFragment(metric: String, labels: Labels) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        w.key("metric"); w.string(metric)
+        for (label, field) in sampleFields {
+            if let v = labels[label] { w.key(field); w.string(v) }
+        }
+        w.endObject()
+        // Drop the braces: the fragment continues an open object.
+        var bytes = Array(w.bytes.dropFirst().dropLast())
+        bytes.insert(UInt8(ascii: ","), at: 0)
+        return bytes
     }
 
     static let sampleFields: [(String, String)] = [

@@ -76,6 +76,10 @@ struct JSONWriter {
         if let nanos { timestamp(nanos) } else { null() }
     }
 
+    /// Appends bytes verbatim with no separator handling (a fragment such as `,"k":"v"`
+    /// that continues the current object); the next key or value gets its comma as usual.
+    mutating func appendRaw(_ fragment: [UInt8]) { bytes.append(contentsOf: fragment); needsComma = true }
+
     /// Splices already-encoded JSON in as one value.
     mutating func rawValue(_ json: [UInt8]) { separate(); bytes.append(contentsOf: json); needsComma = true }
 
