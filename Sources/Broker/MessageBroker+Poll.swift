@@ -73,8 +73,8 @@ extension MessageBroker {
         return out
     }
 
-    /// Appends the records to the dead-letter topic (same partition index, modulo its count)
-    /// and settles them for this group; both are durable before the poll goes on.
+    /// Appends the records to the dead-letter topic (same partition index, modulo its count),
+    /// then settles them for this group; both are durable before the poll goes on.
     private func moveToDeadLetter(_ p: PartitionState, _ g: ConsumerGroup, offsets: [UInt64]) async throws {
         var payloads: [[UInt8]] = []
         var moved: [UInt64] = []
@@ -91,12 +91,16 @@ extension MessageBroker {
         try createTopic(dlqTopic)
         guard let dlqParts = topics[dlqTopic] else { return }
         let dlq = dlqParts[p.index % dlqParts.count]
+        // The copy must be durable before the settle is: a crash in between then leaves a
+        // duplicate in the dead-letter topic, never a lost record. Meanwhile the records stay
+        // in flight (out of the expiry queue), so no poll hands them out again.
         let (first, touched) = try dlq.log.append(payloads: payloads, timestamp: Self.nowNanos())
-        try g.state.append(kind: .deadLetter, offsets: moved)
-        for o in moved { _ = g.settle(o) }
-        try await flusher.sync(touched + [g.state.file])
+        try await flusher.sync(touched)
         dlq.log.markDurable(upTo: first + UInt64(payloads.count))
         dlq.wakeAll()
+        try g.state.append(kind: .deadLetter, offsets: moved)
+        for o in moved { _ = g.settle(o) }
+        try await flusher.sync([g.state.file])
         metrics.deadLettered(p.topic, moved.count)
         metrics.produced(dlqTopic, moved.count)
         logger.warning("records dead-lettered", metadata: [
