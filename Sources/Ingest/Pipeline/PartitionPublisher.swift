@@ -23,6 +23,7 @@ actor PartitionPublisher {
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var aborted = false
+    static let maxRequestBytes = 4 << 20
 
     init(client: any BrokerClient, topic: String, partitions: Int, retry: RetryPolicy, messagesPerRequest: Int,
          maxQueuedBatches: Int, metrics: StreamerMetrics, events: EventBroadcaster?, logger: Logger) {
@@ -89,7 +90,13 @@ actor PartitionPublisher {
             checkIdle()
             return nil
         }
-        let n = min(messagesPerRequest, q.count)
+        // Up to messagesPerRequest messages, and under the broker's default body limit (8 MiB).
+        var n = 1
+        var bytes = q[0].payload.count
+        while n < min(messagesPerRequest, q.count), bytes + q[n].payload.count <= Self.maxRequestBytes {
+            bytes += q[n].payload.count
+            n += 1
+        }
         let batch = Array(q.prefix(n))
         queues[partition].removeFirst(n)
         queued -= n
