@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import TSDB
 import Testing
 
 @testable import Broker
@@ -82,6 +83,37 @@ struct BrokerHTTPTests {
         #expect(end - before >= .milliseconds(200))
         #expect(end - after < .milliseconds(500), "woke \(end - after) after the delivery")
         try await broker.shutdown()
+    }
+
+    @Test("concurrent producers and consumers: nothing lost, nothing delivered twice", arguments: [FsyncPolicy.batch, .always])
+    func concurrency(policy: FsyncPolicy) async throws {
+        try await withBroker({ $0.fsync = policy; $0.segmentBytes = 64 << 10; $0.queueSize = 100 }) { b in
+            let conns = (0..<4).map { SSEConnection.open(b.url, topic: "cc", partition: $0, group: "g") }
+            let produced = try await withThrowingTaskGroup(of: [String].self) { group in
+                for w in 0..<8 {
+                    group.addTask {
+                        var ids: [String] = []
+                        for round in 0..<10 {
+                            ids += try await produceBatch(b.url, topic: "cc", partition: w % 4, (0..<50).map { payload(w * 1000 + round * 50 + $0) })
+                        }
+                        return ids
+                    }
+                }
+                var all: [String] = []
+                for try await ids in group { all += ids }
+                return all
+            }
+            #expect(Set(produced).count == 4000)
+            var received: [String] = []
+            for (p, c) in conns.enumerated() {
+                let events = await c.waitFor(1000, timeout: .seconds(20))
+                received += events.map(\.id)
+                #expect(try await ack(b.url, topic: "cc", partition: p, group: "g", ids: events.map(\.id)).status == 200)
+                await c.close()
+            }
+            #expect(received.count == 4000)
+            #expect(Set(received) == Set(produced))
+        }
     }
 
     @Test("two groups each receive every record")
