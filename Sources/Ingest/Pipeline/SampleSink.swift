@@ -54,7 +54,8 @@ public protocol SampleSink: Sendable {
 /// ```
 public final class TSDBSink: SampleSink {
     public let db: TSDB
-    private let refs = Mutex(SeriesKeyCache())
+    /// Striped by key hash so collector tasks on different partitions rarely meet on a lock.
+    private let shards: [CacheShard] = (0..<16).map { _ in CacheShard() }
     /// Series refs kept at most; the cache restarts empty past it.
     private let maxCachedSeries: Int
 
@@ -71,7 +72,7 @@ public final class TSDBSink: SampleSink {
                 return try await db.append(batch).appended
             } catch TSDBError.unknownSeries {
                 // A ref went stale (series dropped by retention): resolve afresh once.
-                refs.withLock { $0 = SeriesKeyCache() }
+                for shard in shards { shard.cache.withLock { $0 = SeriesKeyCache() } }
                 return try await db.append(try makeBatch(documents)).appended
             }
         } catch let error as TSDBError {
@@ -94,7 +95,7 @@ public final class TSDBSink: SampleSink {
                 key.removeAll(keepingCapacity: true)
                 row.appendSeriesKey(to: &key)
                 let hash = XXHash64.hash(key)
-                if let id = self.refs.withLock({ $0.lookup(hash, key) }) {
+                if let id = self.shards[Int(hash & 15)].cache.withLock({ $0.lookup(hash, key) }) {
                     batch.refs.append(id)
                 } else {
                     let series: Int
@@ -126,13 +127,20 @@ public final class TSDBSink: SampleSink {
             throw SinkError.storage("resolved \(resolved.count) of \(newLabels.count) new series")
         }
         for m in missing { batch.refs[m.index] = resolved[m.series].id }
-        let maxCached = maxCachedSeries
-        refs.withLock { cache in
-            if cache.count + newKeys.count > maxCached { cache = SeriesKeyCache() }
-            for (i, k) in newKeys.enumerated() { cache.insert(XXHash64.hash(k), k, resolved[i].id) }
+        let maxPerShard = max(1, maxCachedSeries / shards.count)
+        for (i, k) in newKeys.enumerated() {
+            let hash = XXHash64.hash(k)
+            shards[Int(hash & 15)].cache.withLock { cache in
+                if cache.count >= maxPerShard { cache = SeriesKeyCache() }
+                cache.insert(hash, k, resolved[i].id)
+            }
         }
         return batch
     }
+}
+
+final class CacheShard: Sendable {
+    let cache = Mutex(SeriesKeyCache())
 }
 
 /// Series refs by the raw bytes of a row's label columns, bucketed by their xxHash64 (the key
