@@ -1,4 +1,5 @@
 import APIServer
+import TSDB
 import Foundation
 import Testing
 
@@ -85,6 +86,36 @@ import Testing
             #expect(denied.status == 403)
             let get = try await server.get("/api/v1/gpus", headers: [("X-API-Key", "test-key"), ("Origin", "http://grafana.local")])
             #expect(get.header("Access-Control-Allow-Origin") == "http://grafana.local")
+        }
+    }
+}
+
+@Suite struct QueryLimitTests {
+    @Test func queryOverALimitIs422NamingIt() async throws {
+        var config = TestServer.config()
+        config.queryLimits = QueryLimits(maxSeries: 5, maxSamples: 1_000_000)
+        try await TestServer.with(config: config) { server in
+            let r = try await server.get("/api/v1/query?metric=DCGM_FI_DEV_GPU_UTIL")
+            #expect(r.status == 422)
+            #expect(try r.errorCode() == "query_limit_exceeded")
+            #expect(r.text.contains("max_series"))
+            let narrow = try await server.get("/api/v1/query?metric=DCGM_FI_DEV_GPU_UTIL&match%5B%5D=" + encode(#"{Hostname="mtv5-dgx1-hgpu-031",gpu=~"0|1"}"#))
+            #expect(narrow.status == 200)
+            #expect(try narrow.object()["count"] as? Int == 2)
+            let tiny = try await server.get("/api/v1/query?metric=DCGM_FI_DEV_GPU_UTIL&match%5B%5D=gpu%3D%220%22&limit=1")
+            #expect(tiny.status == 422)
+            let steps = try await server.get("/api/v1/query?metric=x&start=0&end=1752871354&step=1ms")
+            #expect(steps.status == 422)
+            #expect(steps.text.contains("max_samples"))
+            let explain = try await server.get("/api/v1/query/explain?metric=DCGM_FI_DEV_GPU_UTIL&match%5B%5D=" + encode(#"Hostname="mtv5-dgx1-hgpu-012""#))
+            #expect(explain.status == 200)
+            #expect(try explain.object()["series_matched"] as? Int == 7)
+            #expect(try await server.get("/api/v1/query?match%5B%5D=" + encode("gpu=~\"(\"")).status == 400)
+
+            _ = try await server.post("/write", "m value=1 1", contentType: "text/plain")
+            let metrics = try await server.get("/metrics", headers: []).text
+            #expect(metrics.contains("api_samples_written_total 1"))
+            #expect(metrics.contains("http_request_duration_seconds_bucket"))
         }
     }
 }
