@@ -55,6 +55,8 @@ struct RunCommand: AsyncParsableCommand {
     var apiKey: String = env["API_KEY"] ?? ""
     @Flag(name: .customLong("insecure-no-auth"), help: "Serve the API without a key (env INSECURE_NO_AUTH=1). Never on a shared network.")
     var insecureNoAuth: Bool = truthy("INSECURE_NO_AUTH")
+    @Option(help: "Delete TSDB blocks this far behind the newest data, e.g. 7d; default keeps everything (env RETENTION).")
+    var retention: String = env["RETENTION"] ?? ""
     @Option(help: "fsync policy of the WAL and the broker: always, batch or none (env FSYNC).")
     var fsync: String = env["FSYNC"] ?? "batch"
     @Flag(name: .customLong("access-log"), help: "Log every API request (env ACCESS_LOG=1).")
@@ -116,14 +118,21 @@ struct RunCommand: AsyncParsableCommand {
         guard let address = parseListenAddress(listen) else { throw ValidationError("--listen \(listen) is not HOST:PORT") }
         guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
         guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
+        var retentionNanos: Int64?
+        if !retention.isEmpty {
+            guard let r = DurationParser.parse(retention), r > 0 else { throw ValidationError("--retention \(retention): use e.g. 12h, 7d, 30d") }
+            retentionNanos = r
+        }
         let source = try source()
         let streamerConfig = try streamerConfig(source)
 
         do {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         } catch {
-            throw ValidationError("cannot create the data directory \(dataDir): \(error.localizedDescription)")
+            throw RunError("cannot create the data directory \(dataDir): \(error.localizedDescription)")
         }
+        let lock = try DataDirLock(directory: dataDir)
+        defer { withExtendedLifetime(lock) {} }
         let key: RunAPIKey.Resolved? = insecureNoAuth && apiKey.isEmpty
             ? nil : try RunAPIKey.resolve(given: APIServerConfig.parseKeyList(apiKey), dataDir: dataDir)
 
@@ -142,6 +151,7 @@ struct RunCommand: AsyncParsableCommand {
 
         var options = TSDBOptions(directory: (dataDir as NSString).appendingPathComponent("tsdb"))
         options.fsync = policy
+        options.retention = retentionNanos
         let db = try await TSDB.open(options, logger: logger)
         var brokerConfig = BrokerConfig(dataDirectory: (dataDir as NSString).appendingPathComponent("broker"))
         brokerConfig.fsync = policy
@@ -184,7 +194,14 @@ struct RunCommand: AsyncParsableCommand {
         groupConfig.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: groupConfig)
         var failure: (any Error)?
-        do { try await group.run() } catch is CancellationError {} catch { failure = error }
+        do {
+            try await group.run()
+        } catch is CancellationError {
+        } catch where "\(error)".contains("Address already in use") {
+            failure = RunError("cannot listen on \(listen): the address is already in use; stop what uses it or give --listen HOST:PORT")
+        } catch {
+            failure = error
+        }
         readiness.set(false)
         do { try await broker.shutdown() } catch { logger.error("broker shutdown failed", metadata: ["error": "\(error)"]); failure = failure ?? error }
         do { try await db.close() } catch { logger.error("TSDB close failed", metadata: ["error": "\(error)"]); failure = failure ?? error }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Ingest
 
@@ -21,12 +20,12 @@ enum RunAPIKey {
         if FileManager.default.fileExists(atPath: path) {
             // Tighten a key file someone loosened; it is a credential.
             if chmod(path, 0o600) != 0 {
-                throw ValidationError("cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")
+                throw RunError("cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")
             }
             let keys: [String]
-            do { keys = try APIKeyFile.read(path) } catch { throw ValidationError("cannot read the API key in \(path): \(error)") }
+            do { keys = try APIKeyFile.read(path) } catch { throw RunError("cannot read the API key in \(path): \(error)") }
             guard !keys.isEmpty else {
-                throw ValidationError("\(path) holds no key; delete it to have a new one generated, or set API_KEY")
+                throw RunError("\(path) holds no key; delete it to have a new one generated, or set API_KEY")
             }
             return Resolved(keys: keys, file: path, created: false)
         }
@@ -51,12 +50,12 @@ enum RunAPIKey {
     /// and fsyncs it, so a crash right after the banner cannot lose the printed key.
     static func writeNew(path: String, contents: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RunError("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let bytes = Array(contents.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count, fsync(fd) == 0 else {
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw RunError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
 }
@@ -94,7 +93,7 @@ enum SampleLocator {
     static func locate(environment: [String: String]) throws -> String {
         let list = candidates(environment: environment)
         if let found = list.first(where: { FileManager.default.isReadableFile(atPath: $0) }) { return found }
-        throw ValidationError("""
+        throw RunError("""
             the bundled DCGM sample was not found; looked in:
               \(list.joined(separator: "\n  "))
             Give a file with --csv PATH (or SAMPLE_CSV), scrape with --scrape URL, or start without a source with --no-streamer.
@@ -159,4 +158,32 @@ struct RunBanner {
         lines.append("")
         return lines.joined(separator: "\n")
     }
+}
+
+/// An exclusive lock on the data directory for the life of the process, so a second
+/// `telemetry run` on the same directory fails at once instead of writing beside the first.
+final class DataDirLock {
+    private let fd: Int32
+
+    init(directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent(".lock")
+        fd = open(path, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else { throw RunError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(fd)
+            throw RunError("\(directory) is in use by another telemetry process\(holder.isEmpty ? "" : " (pid \(holder))"); stop it or give another --data-dir")
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    deinit { close(fd) }
+}
+
+/// A failure of `telemetry run` at run time (not a bad flag): printed as "Error: <message>".
+struct RunError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
