@@ -29,7 +29,7 @@ public final class HTTPBrokerClient: BrokerClient {
     private let closed = Mutex(false)
 
     public init(baseURL: String, token: String? = nil, requestTimeout: Duration = .seconds(15),
-                consumeBuffer: Int = 16, defaultPartitions: Int = 4, logger: Logger = Logger(label: "broker-client")) {
+                consumeBuffer: Int = 32, defaultPartitions: Int = 4, logger: Logger = Logger(label: "broker-client")) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         if !base.contains("://") { base = "http://" + base }
