@@ -4,7 +4,10 @@ import Synchronization
 /// What a streamer has done so far (also exported at `/metrics` under the METRICS.md names).
 public struct StreamerStats: Sendable, Equatable, Codable {
     public var rowsRead = 0
+    /// Bad or blank rows of the input, and scraped samples without a GPU UUID.
     public var rowsSkipped = 0
+    /// Rows left to the other streamers of `--shard`.
+    public var rowsOtherShards = 0
     public var rowsPublished = 0
     public var batchesPublished = 0
     public var rowsDropped = 0

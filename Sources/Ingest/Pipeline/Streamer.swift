@@ -206,7 +206,7 @@ struct PublishState {
     /// Queues the full messages, then waits as the rate asks.
     mutating func flushReady(to publisher: PartitionPublisher, metrics: StreamerMetrics) async throws {
         let (read, kept) = (rowsRead, rowsKept)
-        metrics.update { $0.rowsRead += read; $0.rowsSkipped += read - kept }
+        metrics.update { $0.rowsRead += read; $0.rowsOtherShards += read - kept }
         rowsRead = 0
         rowsKept = 0
         let ready = self.ready
