@@ -72,6 +72,13 @@ import Testing
             let docs = try await server.get("/docs", headers: [])
             #expect(docs.status == 200)
             #expect(docs.text.contains("openapi.json"))
+            #expect(docs.text.contains("swagger-ui-bundle.js"), "the vendored Swagger UI is bundled")
+            let js = try await server.get("/docs/swagger-ui-bundle.js", headers: [])
+            #expect(js.status == 200)
+            #expect(js.header("Content-Type")?.hasPrefix("application/javascript") == true)
+            #expect(js.body.count > 500_000)
+            #expect(try await server.get("/docs/swagger-ui.css", headers: []).status == 200)
+            #expect(try await server.get("/docs/nothing.js", headers: []).status == 404)
         }
     }
 }
