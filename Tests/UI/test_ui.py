@@ -147,6 +147,13 @@ def test_query_page_chart_table_and_explain(browser, stack):
     assert matched == str(GPUS)
     browser.screenshot(artifact("07-query-grouped.png"))
 
+    # "()" groups everything into one series, as PromQL's `avg by ()`.
+    open_page(browser, stack, "query?metric=DCGM_FI_DEV_GPU_UTIL&step=1m&agg=avg&group_by=()")
+    browser.wait_for("!!document.querySelector('#q-chart svg.chart')", what="the fleet-wide chart")
+    assert browser.evaluate("document.querySelectorAll('#q-table tbody tr').length") == 1
+    fleet = stack.get("/api/v1/query?metric=DCGM_FI_DEV_GPU_UTIL&step=1m&agg=avg&group_by=")
+    assert browser.evaluate("document.querySelector('#q-chart svg.chart').dataset.points") == str(len(fleet["series"][0]["values"]))
+
     # The form: pick metric, aggregation and grouping, run — one value per host.
     browser.evaluate("""(() => {
         const set = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); };

@@ -232,6 +232,9 @@ const App = (() => {
     if (controller) controller.abort();
     controller = new AbortController();
     const { name, arg, params } = parseHash();
+    // A 401 on the new page opens the key dialog again; a stale one must not cover it.
+    const dialog = document.getElementById("key-dialog");
+    if (dialog.open) dialog.close();
     const render = pages[name] || pages.fleet;
     for (const a of document.querySelectorAll("[data-nav]")) {
       a.classList.toggle("active", a.dataset.nav === name || (name === "gpu" && a.dataset.nav === "fleet"));

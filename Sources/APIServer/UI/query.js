@@ -31,7 +31,7 @@
       field("Range", range), custom,
       field("Step", input("step", { placeholder: "e.g. 30s, 5m (empty: raw)", size: 10 })),
       field("Aggregation", agg),
-      field("Group by", input("group_by", { placeholder: "e.g. Hostname (empty: per series)" }), "labels, comma-separated"),
+      field("Group by", input("group_by", { placeholder: "e.g. Hostname (empty: per series)" }), "labels, comma-separated; () for one group of everything"),
       field("Series limit", input("limit", { type: "number", min: 1, placeholder: "(server default)" })),
       el("div", { class: "row end span-all" }, el("button", { type: "submit", id: "q-run" }, "Run query")));
     const request = el("pre", { class: "request mono", id: "q-request", hidden: true });
@@ -73,7 +73,10 @@
       } else if (r !== "all") {
         q.set("start", new Date(Date.now() - parseSpan(r)).toISOString());
       }
-      for (const f of ["step", "agg", "group_by", "limit"]) if (p.get(f)) q.set(f, p.get(f));
+      for (const f of ["step", "agg", "limit"]) if (p.get(f)) q.set(f, p.get(f));
+      // As in PromQL's `sum by ()`, "()" puts every series in one group (the API's empty group_by).
+      const groupBy = (p.get("group_by") || "").trim();
+      if (groupBy) q.set("group_by", groupBy === "()" ? "" : groupBy.replace(/^\((.*)\)$/, "$1"));
       return q;
     }
 
@@ -109,7 +112,7 @@
     return [
       ["Average utilisation per host", "metric=DCGM_FI_DEV_GPU_UTIL&agg=avg&group_by=Hostname"],
       ["Hottest GPU per host (max temperature)", "metric=DCGM_FI_DEV_GPU_TEMP&agg=max&group_by=Hostname"],
-      ["Fleet power, 1-minute sums", "metric=DCGM_FI_DEV_POWER_USAGE&step=1m&agg=sum&group_by="],
+      ["Average power draw of the whole fleet, per minute", "metric=DCGM_FI_DEV_POWER_USAGE&step=1m&agg=avg&group_by=()"],
       ["GPU 0 of one host, raw samples", 'metric=DCGM_FI_DEV_GPU_UTIL&match=Hostname%3D%22mtv5-dgx1-hgpu-031%22%2C+gpu%3D%220%22'],
     ];
   }
