@@ -86,6 +86,12 @@ import Testing
             #expect(denied.status == 403)
             let get = try await server.get("/api/v1/gpus", headers: [("X-API-Key", "test-key"), ("Origin", "http://grafana.local")])
             #expect(get.header("Access-Control-Allow-Origin") == "http://grafana.local")
+            let delete = try await server.request("/api/v1/gpus", method: .DELETE, headers: [("X-API-Key", "test-key"), ("Origin", "http://grafana.local")])
+            #expect(delete.status == 405)
+            #expect(delete.header("Access-Control-Allow-Origin") == "http://grafana.local")
+            let anonymous = try await server.get("/api/v1/gpus", headers: [("Origin", "http://grafana.local")])
+            #expect(anonymous.status == 401)
+            #expect(anonymous.header("Access-Control-Allow-Origin") == "http://grafana.local")
         }
     }
 }

@@ -25,7 +25,7 @@ struct APIHandlers: Sendable {
     var queryLimits: QueryLimits? { config.queryLimits }
 }
 
-/// Builds the API router: middleware (observability → CORS → auth → rate limit) and every
+/// Builds the API router: middleware (observability → CORS → 405 → auth → rate limit) and every
 /// route group. `telemetry api` and the embedded `telemetry run` both serve this.
 public func buildAPIRouter(
     db: TSDB,
@@ -38,8 +38,8 @@ public func buildAPIRouter(
     let handlers = APIHandlers(db: db, config: config, metrics: metrics, logger: logger, readiness: readiness, assets: StaticAssets(logger: logger))
     let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger, accessLog: config.accessLog))
-    router.add(middleware: MethodNotAllowedMiddleware())
     router.add(middleware: CORSPolicyMiddleware(origins: config.corsOrigins))
+    router.add(middleware: MethodNotAllowedMiddleware())
     router.add(middleware: AuthMiddleware(config: config))
     if config.rateLimitPerSecond > 0 {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: config.rateLimitPerSecond, burst: config.rateLimitBurst), metrics: metrics))
