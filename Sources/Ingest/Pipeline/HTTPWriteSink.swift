@@ -32,6 +32,9 @@ public final class HTTPWriteSink: SampleSink {
         for body in bodies where !body.bytes.isEmpty {
             do {
                 written += try await post(body.bytes, rows: body.rows)
+            } catch SinkError.rejected(413?, _) where documents.count > 1 {
+                // Too large merged: send the documents one by one (idempotent if some were stored).
+                return try await documents.asyncSum { try await write(documents: [$0]) }
             } catch SinkError.rejected(let status?, let message) where status == 400 || status == 415 {
                 // Which document is bad is only known when the body held one.
                 throw SinkError.malformed(document: documents.count == 1 ? 0 : nil, reason: message)
@@ -75,7 +78,8 @@ public final class HTTPWriteSink: SampleSink {
         let text = String(buffer: try await response.body.collect(upTo: 64 * 1024))
         switch status {
         case 200..<300:
-            return max(0, rows)
+            // X-Samples-Written: what the server stored (rows minus blanks and out-of-window).
+            return response.headers.first(name: "X-Samples-Written").flatMap { Int($0) } ?? max(0, rows)
         case 429, 502, 503, 504:
             throw SinkError.retryable(status: status, retryAfter: parseRetryAfter(response.headers), message: text)
         case 500..<600:
@@ -94,4 +98,12 @@ func parseRetryAfter(_ headers: HTTPHeaders) -> Duration? {
 
 extension TimeAmount {
     init(_ d: Duration) { self = .nanoseconds(d.nanoseconds) }
+}
+
+extension Array {
+    fileprivate func asyncSum(_ body: (Element) async throws -> Int) async rethrows -> Int {
+        var total = 0
+        for e in self { total += try await body(e) }
+        return total
+    }
 }
