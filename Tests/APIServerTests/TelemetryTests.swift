@@ -31,6 +31,10 @@ import Testing
             // Metric filter.
             let util = try await allSamples(server, "&metric=DCGM_FI_DEV_GPU_UTIL")
             #expect(!util.isEmpty && util.allSatisfy { $0["metric"] as? String == "DCGM_FI_DEV_GPU_UTIL" })
+            let two = try await allSamples(server, "&metric=DCGM_FI_DEV_GPU_UTIL&metric=DCGM_FI_DEV_GPU_TEMP")
+            #expect(Set(two.compactMap { $0["metric"] as? String }) == ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_GPU_TEMP"])
+            let commas = try await allSamples(server, "&metric=DCGM_FI_DEV_GPU_UTIL,DCGM_FI_DEV_GPU_TEMP")
+            #expect(commas.count == two.count)
 
             // Pages of 3 joined equal the whole list.
             var joined: [String] = []
