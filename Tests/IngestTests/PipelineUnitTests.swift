@@ -155,6 +155,17 @@ struct PipelineUnitTests {
         #expect(rows.allSatisfy { $0.timestamp == 1_800_000_000_123_000_000 })
     }
 
+    @Test func writeSinkMergesDocumentsWithOneHeader() throws {
+        let rows = try sampleRecords()
+        let a = MessageCodec.encode(rows[0..<3]), b = MessageCodec.encode(rows[3..<5])
+        let foreign = Array("metric_name,timestamp,value\nX,2025-07-18T20:42:34Z,1\n".utf8)
+        let merged = HTTPWriteSink.merge([a, b, foreign])
+        #expect(merged.count == 2)
+        #expect(merged[0].rows == 5)
+        #expect(try MessageCodec.decode(merged[0].bytes) == Array(rows[0..<5]))
+        #expect(merged[1].bytes == foreign)
+    }
+
     @Test func messageCodecRoundTripAndStrictness() throws {
         let rows = Array(try sampleRecords().prefix(50))
         let payload = MessageCodec.encode(rows)
