@@ -46,6 +46,7 @@ final class LoopbackBroker: Sendable {
         task.cancel()
         _ = await task.result
         try? await broker.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }
 
