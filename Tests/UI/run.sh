@@ -7,19 +7,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "== installing chromium (apt)" >&2
+sudo_cmd=""
+if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+apt_updated=0
+apt_install() {
+  echo "== installing $* (apt)" >&2
   export DEBIAN_FRONTEND=noninteractive
-  sudo_cmd=""
-  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
-  $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq chromium >/dev/null
-fi
+  if [ "$apt_updated" = 0 ]; then $sudo_cmd apt-get update -qq; apt_updated=1; fi
+  $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
 
 venv=.venv/ui-tests
 if [ ! -x "$venv/bin/python" ]; then
   echo "== creating $venv" >&2
-  python3 -m venv "$venv" || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    apt_install python3-venv
+    python3 -m venv "$venv"
+  fi
 fi
 if ! "$venv/bin/python" -c "import pytest, websocket" 2>/dev/null; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "pytest>=7" "websocket-client>=1.6"
