@@ -168,14 +168,23 @@ struct RunCommand: AsyncParsableCommand {
         let streamer = streamerConfig.map { Streamer(config: $0, client: client, registry: registry, logger: logger) }
 
         let readiness = APIReadiness(ready: false)
-        let banner = RunBanner(baseURL: "http://\(address.host):\(address.port)", dataDir: dataDir, source: describe(source), key: key,
+        // A wildcard bind is reached through loopback from this machine.
+        let shownHost = ["0.0.0.0", "::", "[::]", ""].contains(address.host) ? "127.0.0.1" : address.host
+        let banner = RunBanner(baseURL: "http://\(shownHost):\(address.port)", dataDir: dataDir, source: describe(source), key: key,
                                exampleUUID: exampleUUID(source, db))
-        let app = try buildAPIApplication(db: db, config: api, registry: registry, logger: logger, readiness: readiness) { port in
-            var b = banner
-            b.baseURL = "http://\(address.host):\(port)"
-            announce(b.text)
-            announce("API listening on \(address.host):\(port)")
-            readiness.set(true)
+        let app: any Service
+        do {
+            app = try buildAPIApplication(db: db, config: api, registry: registry, logger: logger, readiness: readiness) { port in
+                var b = banner
+                b.baseURL = "http://\(shownHost):\(port)"
+                announce(b.text)
+                announce("API listening on \(address.host):\(port)")
+                readiness.set(true)
+            }
+        } catch {
+            try? await broker.shutdown()
+            try? await db.close()
+            throw RunError("\(error)")
         }
 
         // Graceful shutdown runs in reverse order: the streamer stops reading and publishes what
