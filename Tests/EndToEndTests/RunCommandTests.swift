@@ -95,7 +95,7 @@ struct RunCommandTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func givenAPIKeyIsUsedAndNothingIsWritten() async throws {
+    func givenAPIKeyIsUsedNothingIsWrittenAndSIGINTEndsEvenWithALiveStream() async throws {
         let dir = scratchDirectory("run-key")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let children = Children()
@@ -108,7 +108,28 @@ struct RunCommandTests {
         #expect(!child.log.contains("my-own-key"), "a key from the environment is never printed")
         #expect(try await get(base + "/api/v1/gpus", key: "my-own-key").status == 200)
         #expect(try await get(base + "/api/v1/gpus", key: nil).status == 401)
-        child.terminate()
-        #expect(await child.wait(timeout: .seconds(30)) == 0)
+
+        // A browser's live stream stays open; SIGINT (Ctrl-C) still ends the process, with 0.
+        let csv = """
+            timestamp,metric_name,gpu_id,device,uuid,modelName,Hostname,container,pod,namespace,value,labels_raw
+            2025-07-18T20:42:34Z,DCGM_FI_DEV_GPU_UTIL,0,nvidia0,\(exampleGPU),H100,host-a,,,,7,
+
+            """
+        var write = HTTPClientRequest(url: base + "/api/v1/write")
+        write.method = .POST
+        write.headers.add(name: "X-API-Key", value: "my-own-key")
+        write.headers.add(name: "Content-Type", value: "text/csv")
+        write.body = .bytes(Array(csv.utf8))
+        #expect(try await HTTPClient.shared.execute(write, timeout: .seconds(10)).status.code == 204)
+        var streamRequest = HTTPClientRequest(url: base + "/api/v1/gpus/\(exampleGPU)/stream")
+        streamRequest.headers.add(name: "X-API-Key", value: "my-own-key")
+        let stream = try await HTTPClient.shared.execute(streamRequest, timeout: .seconds(60))
+        #expect(stream.status.code == 200)
+        let reader = Task { for try await _ in stream.body {} }
+        defer { reader.cancel() }
+        let stopped = ContinuousClock.now
+        kill(child.pid, SIGINT)
+        #expect(await child.wait(timeout: .seconds(30)) == 0, "\(child.log.suffix(2000))")
+        #expect(ContinuousClock.now - stopped < .seconds(20))
     }
 }
