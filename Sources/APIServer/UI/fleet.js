@@ -69,6 +69,8 @@
       } catch (error) {
         if (error.name === "AbortError") return;
         problem.replaceChildren(errorBox(error));
+        // Nothing known yet (no key, server down): the error alone, no empty grid.
+        if (!gpus.length) return;
       }
       draw();
     }
@@ -113,7 +115,7 @@
             href: "#/gpu/" + encodeURIComponent(g.uuid), title,
             style: v === undefined ? null : `background:${colour(v, view)}`,
             "data-uuid": g.uuid, "data-value": v === undefined ? null : v,
-          }, el("span", { class: "idx" }, g.gpu_id ?? "?"), el("span", { class: "val" }, v === undefined ? "–" : fmtNumber(Math.round(v * 10) / 10)));
+          }, el("span", { class: "idx" }, g.gpu_id ?? "?"), el("span", { class: "val" }, v === undefined ? "–" : fmtNumber(Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10)));
         });
         return el("div", { class: "host-row", "data-host": h },
           el("div", { class: "host", title: h }, el("span", {}, h), el("span", { class: "muted small" }, `${list.length} GPU${list.length === 1 ? "" : "s"}`)),
