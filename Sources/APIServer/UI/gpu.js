@@ -32,7 +32,8 @@
       fact("GPU", gpu.gpu_id ?? "–"), fact("device", gpu.device || "–"), fact("model", gpu.model_name || "–"),
       fact("namespaces", (gpu.namespaces || []).join(", ") || "–"),
       fact("first seen", fmtTime(first, true)), fact("last seen", el("span", { id: "last-seen" }, fmtTime(last, true))),
-      fact("series", gpu.series_count));
+      fact("series", gpu.series_count),
+      fact("raw samples", el("a", { href: "#/query?" + new URLSearchParams({ match: `UUID=${quote(uuid)}`, range: live ? "1h" : "all" }) }, "query this GPU")));
     const note = el("p", { class: "muted small" });
     const charts = el("div", { class: "charts", id: "gpu-charts" });
     root.append(
