@@ -40,6 +40,11 @@ indirect enum OA {
         return .o(f)
     }
 
+    /// A response object: exactly these properties, nothing more.
+    static func closed(_ props: [(String, OA)], required: [String]? = nil) -> OA {
+        object(props, required: required, additional: .b(false))
+    }
+
     static func stringEnum(_ values: [String]) -> OA { .o([("type", .s("string")), ("enum", .a(values.map { .s($0) }))]) }
 
     static func intRange(_ min: Int, _ max: Int) -> OA {

@@ -192,13 +192,13 @@ enum GrafanaOpenAPI {
                     .stringEnum(["hosts", "hostname", "gpus", "uuid", "namespaces", "metrics", "label_names"]),
                     .o([("type", .s("string")), ("pattern", .s("^label_values\\([A-Za-z_][A-Za-z0-9_]*\\)$"))]),
                 ]))]))]))])),
-                responses: [("200", .json(.array(.object([("__text", .string), ("__value", .string)])), "Values")), bad]))])),
+                responses: [("200", .json(.array(.closed([("__text", .string), ("__value", .string)])), "Values")), bad]))])),
             ("/grafana/tag-keys", .o([("post", .op("grafanaTagKeys", "grafana", "Label names for ad hoc filters", body: body, responses: [
-                ("200", .json(.array(.object([("type", .string), ("text", .string)])), "Label names")), bad,
+                ("200", .json(.array(.closed([("type", .string), ("text", .string)])), "Label names")), bad,
             ]))])),
             ("/grafana/tag-values", .o([("post", .op("grafanaTagValues", "grafana", "Values of one label",
                 body: OpenAPIDocument.jsonRequest(.object([("key", .nonEmpty)])),
-                responses: [("200", .json(.array(.object([("text", .string)])), "Label values")), bad]))])),
+                responses: [("200", .json(.array(.closed([("text", .string)])), "Label values")), bad]))])),
             ("/grafana/search", .o([("post", .op("grafanaSearch", "grafana", "Metric names containing target (simple-json)", body: body, responses: [
                 ("200", .json(.array(.string), "Metric names")), bad,
             ]))])),

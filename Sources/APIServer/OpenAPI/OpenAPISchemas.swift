@@ -3,7 +3,7 @@ import TSDB
 /// The component schemas: every response body the API sends, exactly.
 enum OpenAPISchemas {
     static func page(_ field: String, _ item: String, extra: [(String, OA)] = []) -> OA {
-        .object(extra + [
+        .closed(extra + [
             ("count", .o([("type", .s("integer")), ("minimum", .i(0)), ("description", .s("Items on this page"))])),
             ("total", .o([("type", .s("integer")), ("minimum", .i(0)), ("description", .s("Items matching the filters, all pages"))])),
             (field, .array(.ref(item))),
@@ -15,42 +15,42 @@ enum OpenAPISchemas {
 
     static var all: OA {
         .o([
-            ("Error", .object([("error", .object([("code", .string), ("message", .string)]))])),
-            ("Status", .object([("status", .string)])),
-            ("GPU", .object([
+            ("Error", .closed([("error", .closed([("code", .string), ("message", .string)]))])),
+            ("Status", .closed([("status", .string)])),
+            ("GPU", .closed([
                 ("uuid", .string), ("gpu_id", .nullableString), ("device", .nullableString), ("model_name", .nullableString),
                 ("hostname", .nullableString), ("namespaces", .array(.string)),
                 ("first_seen", .nullableDateTime), ("last_seen", .nullableDateTime), ("series_count", .integer),
             ])),
             ("GPUList", page("gpus", "GPU")),
             ("HostGPUList", page("gpus", "GPU", extra: [("hostname", .string)])),
-            ("Host", .object([("hostname", .string), ("gpu_count", .integer), ("series_count", .integer)])),
+            ("Host", .closed([("hostname", .string), ("gpu_count", .integer), ("series_count", .integer)])),
             ("HostList", page("hosts", "Host")),
-            ("Namespace", .object([("namespace", .string), ("gpu_count", .integer), ("series_count", .integer)])),
+            ("Namespace", .closed([("namespace", .string), ("gpu_count", .integer), ("series_count", .integer)])),
             ("NamespaceList", page("namespaces", "Namespace")),
-            ("Metric", .object([("name", .string), ("series_count", .integer)])),
+            ("Metric", .closed([("name", .string), ("series_count", .integer)])),
             ("MetricList", page("metrics", "Metric")),
-            ("TelemetrySample", .object([
+            ("TelemetrySample", .closed([
                 ("timestamp", .dateTime), ("metric", .string), ("value", .nullableNumber),
                 ("hostname", .string), ("gpu_id", .string), ("device", .string), ("model_name", .string),
                 ("container", .string), ("pod", .string), ("namespace", .string),
             ], required: ["timestamp", "metric", "value"])),
-            ("TelemetryPage", .object([
+            ("TelemetryPage", .closed([
                 ("uuid", .string), ("count", .integer), ("data", .array(.ref("TelemetrySample"))), ("next_cursor", .nullableString),
             ])),
-            ("QueryStats", .object([
+            ("QueryStats", .closed([
                 ("series_matched", .integer), ("series_returned", .integer), ("blocks_touched", .integer),
                 ("chunks_total", .integer), ("chunks_summarized", .integer), ("chunks_decoded", .integer),
                 ("chunks_pruned", .integer), ("samples_scanned", .integer), ("samples_returned", .integer), ("duration_ns", .integer),
             ])),
-            ("Series", .object([
+            ("Series", .closed([
                 ("metric", .nullableString),
                 ("labels", stringMap),
                 ("timestamps", .array(.o([("anyOf", .a([.integer, .number, .dateTime]))]))),
                 ("values", .array(.nullableNumber)),
             ])),
-            ("QueryResult", .object([("count", .integer), ("series", .array(.ref("Series"))), ("stats", .ref("QueryStats"))])),
-            ("QueryPlan", .object([
+            ("QueryResult", .closed([("count", .integer), ("series", .array(.ref("Series"))), ("stats", .ref("QueryStats"))])),
+            ("QueryPlan", .closed([
                 ("steps", .array(.string)), ("series_matched", .integer), ("blocks", .array(.string)),
                 ("chunks_total", .integer), ("chunks_summarizable", .integer), ("chunks_to_decode", .integer),
                 ("chunks_pruned", .integer), ("head_series", .integer), ("estimated_samples", .integer),
@@ -64,18 +64,18 @@ enum OpenAPISchemas {
                 ("container", .string), ("pod", .string), ("namespace", .string), ("labels_raw", .string),
                 ("labels", stringMap),
             ], required: ["metric", "value"])),
-            ("GrafanaMetric", .object([
+            ("GrafanaMetric", .closed([
                 ("label", .string), ("value", .string),
-                ("payloads", .array(.object([("label", .string), ("name", .string), ("type", .stringEnum(["select", "multi-select", "input", "textarea"]))]))),
+                ("payloads", .array(.closed([("label", .string), ("name", .string), ("type", .stringEnum(["select", "multi-select", "input", "textarea"]))]))),
             ])),
-            ("GrafanaOption", .object([("label", .string), ("value", .string)])),
-            ("GrafanaTimeSeries", .object([
+            ("GrafanaOption", .closed([("label", .string), ("value", .string)])),
+            ("GrafanaTimeSeries", .closed([
                 ("target", .string),
                 ("datapoints", .array(.array(.o([("anyOf", .a([.nullableNumber, .integer]))]), min: 2, max: 2))),
             ])),
-            ("GrafanaTable", .object([
+            ("GrafanaTable", .closed([
                 ("type", .stringEnum(["table"])),
-                ("columns", .array(.object([("text", .string), ("type", .stringEnum(["time", "string", "number"]))]))),
+                ("columns", .array(.closed([("text", .string), ("type", .stringEnum(["time", "string", "number"]))]))),
                 ("rows", .array(.array(.o([("anyOf", .a([.nullableNumber, .string]))])))),
             ])),
             ("GrafanaRange", .object([("from", .dateTime), ("to", .dateTime)], required: ["from", "to"])),
