@@ -143,6 +143,25 @@ struct PipelineUnitTests {
         #expect(Set(decoded) == Set(original))
     }
 
+    @Test func batcherReordersForeignColumnOrders() throws {
+        let lines = [
+            "value,metric_name,timestamp,uuid,Hostname,labels_raw",
+            "7,DCGM_FI_DEV_GPU_UTIL,2025-07-18T20:42:34Z,GPU-1,h1,\"job=\"\"j\"\"\"",
+            "8,DCGM_FI_DEV_GPU_UTIL,2025-07-18T20:42:35Z,GPU-1,h1,\"job=\"\"j\"\"\"",
+        ]
+        let doc = Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+        let expected = try DCGMCSVParser.parse(doc).0
+        #expect(expected.count == 2)
+        var b = PayloadBatcher(partitions: 2, batchRows: 10)
+        var parser = DCGMCSVParser()
+        let onRow: (borrowing DCGMRow) throws -> Void = { row in _ = b.add(row, timestamp: nil) }
+        try doc.withUnsafeBytes { try parser.feedRows($0, onRow) }
+        try parser.finishRows(onRow)
+        let rows = try b.drain().flatMap { try MessageCodec.decode($0.message.payload) }
+        #expect(rows == expected)
+        #expect(rows.first?.labels["job"] == "j")
+    }
+
     @Test func batcherRewritesTimestamps() throws {
         var b = PayloadBatcher(partitions: 1, batchRows: 10)
         var parser = DCGMCSVParser()

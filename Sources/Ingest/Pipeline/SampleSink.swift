@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import TSDB
 
@@ -84,27 +85,33 @@ public final class TSDBSink: SampleSink {
         var batch = SampleBatch(capacity: documents.reduce(0) { $0 + $1.count / 256 })
         // Rows of series not in the cache: their batch positions and which new series they are.
         var missing: [(index: Int, series: Int)] = []
-        var newKeys: [[UInt8]] = []
+        var newKeys: [(hash: UInt64, key: [UInt8])] = []
         var newLabels: [Labels] = []
         var newIndex: [[UInt8]: Int] = [:]
-        var key: [UInt8] = []
-        key.reserveCapacity(512)
         for (docIndex, doc) in documents.enumerated() {
             var parser = DCGMCSVParser(strict: true)
             let onRow: (borrowing DCGMRow) throws -> Void = { row in
-                key.removeAll(keepingCapacity: true)
-                row.appendSeriesKey(to: &key)
-                let hash = XXHash64.hash(key)
-                if let id = self.shards[Int(hash & 15)].cache.withLock({ $0.lookup(hash, key) }) {
+                // The series key is the row's bytes minus timestamp and value: hashed and
+                // compared in place, copied only for a series seen for the first time.
+                let hash = row.seriesKeyHash()
+                var found: UInt32?
+                if let bucket = self.shards[Int(hash & 15)].cache.withLock({ $0.bucket(hash) }) {
+                    for entry in bucket where row.seriesKeyEquals(entry.key) {
+                        found = entry.id
+                        break
+                    }
+                }
+                if let id = found {
                     batch.refs.append(id)
                 } else {
+                    let key = row.seriesKeyBytes()
                     let series: Int
                     if let known = newIndex[key] {
                         series = known
                     } else {
                         series = newLabels.count
                         newIndex[key] = series
-                        newKeys.append(key)
+                        newKeys.append((hash, key))
                         newLabels.append(row.labels())
                     }
                     missing.append((batch.refs.count, series))
@@ -129,10 +136,9 @@ public final class TSDBSink: SampleSink {
         for m in missing { batch.refs[m.index] = resolved[m.series].id }
         let maxPerShard = max(1, maxCachedSeries / shards.count)
         for (i, k) in newKeys.enumerated() {
-            let hash = XXHash64.hash(k)
-            shards[Int(hash & 15)].cache.withLock { cache in
+            shards[Int(k.hash & 15)].cache.withLock { cache in
                 if cache.count >= maxPerShard { cache = SeriesKeyCache() }
-                cache.insert(hash, k, resolved[i].id)
+                cache.insert(k.hash, k.key, resolved[i].id)
             }
         }
         return batch
@@ -149,10 +155,22 @@ struct SeriesKeyCache {
     private var buckets: [UInt64: [(key: [UInt8], id: UInt32)]] = [:]
     private(set) var count = 0
 
+    func bucket(_ hash: UInt64) -> [(key: [UInt8], id: UInt32)]? { buckets[hash] }
+
     func lookup(_ hash: UInt64, _ key: [UInt8]) -> UInt32? {
         guard let bucket = buckets[hash] else { return nil }
-        for entry in bucket where entry.key == key { return entry.id }
+        for entry in bucket where Self.same(entry.key, key) { return entry.id }
         return nil
+    }
+
+    private static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in
+                guard let x = pa.baseAddress, let y = pb.baseAddress else { return pa.count == 0 }
+                return memcmp(x, y, pa.count) == 0
+            }
+        }
     }
 
     mutating func insert(_ hash: UInt64, _ key: [UInt8], _ id: UInt32) {
