@@ -18,9 +18,9 @@ extension TSDB {
         let series = try catalog.allSeries()
         report.seriesInCatalog = series.count
         var known = Set<UInt32>()
-        for (id, bytes) in series {
+        for (id, labels) in series {
             known.insert(id)
-            if Labels(canonicalBytes: bytes) == nil { report.problems.append("catalog: series \(id) has malformed labels") }
+            if labels == nil { report.problems.append("catalog: series \(id) has malformed labels") }
         }
         let blocksDir = "\(directory)/blocks"
         let registered = try catalog.blocks()

@@ -81,11 +81,11 @@ public final class TSDB: Sendable {
         }
         catalog = try Catalog(path: Self.catalogPath(dir), fsync: options.fsync)
         var st = State()
-        for (id, bytes) in try catalog.allSeries() {
-            guard let labels = Labels(canonicalBytes: bytes) else {
+        for (id, labels) in try catalog.allSeries() {
+            guard let labels else {
                 throw TSDBError.corrupt(path: Self.catalogPath(dir), message: "series \(id) has malformed labels")
             }
-            st.index.add(id: id, labels: labels, hash: XXHash64.hash(bytes))
+            st.index.add(id: id, labels: labels, hash: labels.stableHash)
             st.ensureSeries(id)
         }
         let (blocks, next) = try Self.loadBlocks(dir: "\(dir)/blocks", catalog: catalog, logger: logger)

@@ -51,8 +51,12 @@ struct CodecTests {
     static func valueCases(seed: UInt64) -> [[Double]] {
         var g = SeededGenerator(seed: seed)
         var decimals: [Double] = [], ints: [Double] = [], bits: [Double] = [], smooth: [Double] = []
+        var plateaus: [Double] = []
+        var level = 66725.0
         var power = 350.0
         for _ in 0..<1000 {
+            if Int.random(in: 0..<50, using: &g) == 0 { level += Double(Int.random(in: -2000...2000, using: &g)) }
+            plateaus.append(level)
             decimals.append(Double(Int.random(in: -99_999...99_999, using: &g)) / 1000)
             ints.append(Double(Int.random(in: 0...100, using: &g)))
             bits.append(Double(bitPattern: g.next()))
@@ -66,7 +70,7 @@ struct CodecTests {
                                      .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0.1, 1e-300, 1e300,
                                      9_007_199_254_740_993, 0.30000000000000004, 123456789.123456789]
         return [[], [42], [1.5, 1.5, 1.5], decimals, ints, bits, smooth, adversarial, adversarial.reversed(),
-                [-0.0, -0.0], [0.0, -0.0, 0.0], [nanPayload, nanPayload], [1, 2, 3, .nan]]
+                [-0.0, -0.0], [0.0, -0.0, 0.0], [nanPayload, nanPayload], [1, 2, 3, .nan], plateaus]
     }
 
     @Test("values round-trip bit for bit", arguments: seeds)
@@ -90,6 +94,8 @@ struct CodecTests {
         #expect(try kind([1, -0.0]) == .xor)
         // Integer gauges in 0...100 need 7-8 bits a sample, far below XOR's.
         #expect(ValueCodec.encode(cases[4]).count < 1000)
+        // Plateaus (a gauge that rarely moves) cost about a bit a sample: sparse groups.
+        #expect(ValueCodec.encode(cases[13]).count < 1000 / 8 + 100)
     }
 
     @Test("damaged columns throw, never trap", arguments: seeds)

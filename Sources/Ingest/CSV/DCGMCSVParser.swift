@@ -135,20 +135,24 @@ public struct DCGMCSVParser {
         var newlines = 0
         while true {
             if i < n, p[i] == 34 {
-                // Quoted field: up to the closing quote that is not doubled.
+                // Quoted field: up to the closing quote that is not doubled (memchr jumps).
                 var j = i + 1
                 var escaped = false
                 var closed = false
+                let base = p.baseAddress!
                 while j < n {
-                    let c = p[j]
-                    if c == 34 {
-                        if j + 1 < n, p[j + 1] == 34 { escaped = true; j += 2; continue }
-                        if j + 1 >= n, !final { return nil }  // might be the first of a doubled pair
-                        closed = true
+                    guard let hit = memchr(base + j, 34, n - j) else {
+                        for k in j..<n where p[k] == 10 { newlines += 1 }
+                        j = n
                         break
                     }
-                    if c == 10 { newlines += 1 }
-                    j += 1
+                    let q = base.distance(to: UnsafeRawPointer(hit))
+                    for k in j..<q where p[k] == 10 { newlines += 1 }
+                    j = q
+                    if j + 1 < n, p[j + 1] == 34 { escaped = true; j += 2; continue }
+                    if j + 1 >= n, !final { return nil }  // might be the first of a doubled pair
+                    closed = true
+                    break
                 }
                 if !closed {
                     guard final else { return nil }
@@ -161,12 +165,7 @@ public struct DCGMCSVParser {
                 // Tolerate junk between the closing quote and the delimiter by skipping it.
                 while i < n, p[i] != 44, p[i] != 10, p[i] != 13 { i += 1 }
             } else {
-                var j = i
-                while j < n {
-                    let c = p[j]
-                    if c == 44 || c == 10 || c == 13 { break }
-                    j += 1
-                }
+                let j = Self.findDelimiter(p, from: i)
                 fields.append(Field(start: i, end: j, escaped: false))
                 i = j
             }
@@ -186,6 +185,30 @@ public struct DCGMCSVParser {
             line += newlines + 1
             return i
         }
+    }
+
+    /// The first `,`, LF or CR at or after `from` (or the end), eight bytes at a time: a
+    /// byte equal to `c` makes `(x − 0x01…) & ~x & 0x80…` non-zero where `x = word ^ c…`,
+    /// and the lowest set bit is exact.
+    @inline(__always)
+    static func findDelimiter(_ p: UnsafeRawBufferPointer, from: Int) -> Int {
+        let n = p.count
+        var j = from
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let base = p.baseAddress!
+        while j &+ 8 <= n {
+            let w = base.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
+            let a = w ^ (ones &* 0x2C), b = w ^ (ones &* 0x0A), c = w ^ (ones &* 0x0D)
+            let m = ((a &- ones) & ~a | (b &- ones) & ~b | (c &- ones) & ~c) & highs
+            if m != 0 { return j &+ (m.trailingZeroBitCount &>> 3) }
+            j &+= 8
+        }
+        while j < n {
+            let c = p[j]
+            if c == 44 || c == 10 || c == 13 { return j }
+            j &+= 1
+        }
+        return n
     }
 
     private mutating func readHeader(_ p: UnsafeRawBufferPointer) throws {

@@ -38,22 +38,23 @@ public final class DCGMImporter {
         var summary = Summary()
         var batch = SampleBatch(capacity: batchSize)
         var pendingOrder: [[UInt8]] = []
+        var keyHashes: [UInt64] = []
         var pending: [[UInt8]: (labels: Labels, samples: [(Int64, Double)])] = [:]
-        var key: [UInt8] = []
-        key.reserveCapacity(512)
         var inflight: Task<AppendResult, Error>?
         var read: Int64 = 0
 
         let onRow: (borrowing DCGMRow) throws -> Void = { row in
-            key.removeAll(keepingCapacity: true)
-            row.appendSeriesKey(to: &key)
-            let h = XXHash64.hash(key)
-            if let bucket = self.cache[h], let hit = bucket.first(where: { $0.key == key }) {
+            let h = row.seriesKeyHash()
+            if let bucket = self.cache[h], let hit = bucket.first(where: { row.seriesKeyEquals($0.key) }) {
                 batch.append(hit.ref, row.timestamp, row.value)
-            } else if pending[key] != nil {
+                return
+            }
+            let key = row.seriesKeyBytes()
+            if pending[key] != nil {
                 pending[key]!.samples.append((row.timestamp, row.value))
             } else {
                 pendingOrder.append(key)
+                keyHashes.append(h)
                 pending[key] = (row.labels(), [(row.timestamp, row.value)])
             }
         }
@@ -73,10 +74,11 @@ public final class DCGMImporter {
             let refs = try db.resolve(pendingOrder.map { pending[$0]!.labels })
             summary.newSeries += db.seriesCount - before
             for (k, bytes) in pendingOrder.enumerated() {
-                cache[XXHash64.hash(bytes), default: []].append((bytes, refs[k]))
+                cache[keyHashes[k], default: []].append((bytes, refs[k]))
                 for (t, v) in pending[bytes]!.samples { batch.append(refs[k], t, v) }
             }
             pendingOrder.removeAll(keepingCapacity: true)
+            keyHashes.removeAll(keepingCapacity: true)
             pending.removeAll(keepingCapacity: true)
         }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TSDB
 
 /// A parsed row borrowed from the parser's buffer; valid only inside the callback. The
@@ -30,12 +31,56 @@ public struct DCGMRow: ~Copyable {
         return UnsafeRawBufferPointer(rebasing: buffer[f.start..<f.end])
     }
 
-    /// Appends the bytes that identify the series (every column but timestamp and value,
-    /// separated by 0xFF) to `key`.
+    /// The record's bytes without its timestamp and value fields, as up to three ranges:
+    /// the bytes that identify the series as it is written (no strings built).
+    private var keyRanges: (Range<Int>, Range<Int>, Range<Int>) {
+        let t = fields[map[0]], v = fields[map[10]]
+        let first = t.start < v.start ? t : v, second = t.start < v.start ? v : t
+        let recordStart = fields[0].start, recordEnd = fields[fields.count - 1].end
+        return (recordStart..<first.start, first.end..<second.start, second.end..<max(second.end, recordEnd))
+    }
+
+    /// xxHash64 of the series key (see ``seriesKeyBytes()``).
+    public func seriesKeyHash() -> UInt64 {
+        let (a, b, c) = keyRanges
+        var h = XXHash64.hash(UnsafeRawBufferPointer(rebasing: buffer[a]))
+        h = XXHash64.hash(UnsafeRawBufferPointer(rebasing: buffer[b]), seed: h)
+        return XXHash64.hash(UnsafeRawBufferPointer(rebasing: buffer[c]), seed: h)
+    }
+
+    /// The series key: the record's bytes without its timestamp and value, with a 0xFF
+    /// between the pieces.
+    public func seriesKeyBytes() -> [UInt8] {
+        let (a, b, c) = keyRanges
+        var out: [UInt8] = []
+        out.reserveCapacity(a.count + b.count + c.count + 2)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[a]))
+        out.append(0xFF)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[b]))
+        out.append(0xFF)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[c]))
+        return out
+    }
+
+    /// Appends ``seriesKeyBytes()`` to `key` (reusing its storage).
     public func appendSeriesKey(to key: inout [UInt8]) {
-        for k in 1..<12 where k != 10 {
-            key.append(contentsOf: raw(k))
-            key.append(0xFF)
+        let (a, b, c) = keyRanges
+        key.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[a]))
+        key.append(0xFF)
+        key.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[b]))
+        key.append(0xFF)
+        key.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[c]))
+    }
+
+    /// Whether `key` is this row's ``seriesKeyBytes()`` (compared in place).
+    public func seriesKeyEquals(_ key: [UInt8]) -> Bool {
+        let (a, b, c) = keyRanges
+        guard key.count == a.count + b.count + c.count + 2 else { return false }
+        return key.withUnsafeBytes { k in
+            let kb = k.baseAddress!, bb = buffer.baseAddress!
+            return memcmp(kb, bb + a.lowerBound, a.count) == 0 && k[a.count] == 0xFF
+                && memcmp(kb + a.count + 1, bb + b.lowerBound, b.count) == 0 && k[a.count + 1 + b.count] == 0xFF
+                && memcmp(kb + a.count + b.count + 2, bb + c.lowerBound, c.count) == 0
         }
     }
 

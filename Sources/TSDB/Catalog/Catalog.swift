@@ -47,9 +47,8 @@ final class Catalog: Sendable {
                 CREATE TABLE series (
                     id INTEGER PRIMARY KEY,
                     hash INTEGER NOT NULL,
-                    labels BLOB NOT NULL
+                    label_ids BLOB NOT NULL
                 );
-                CREATE INDEX series_hash ON series(hash);
                 CREATE TABLE label_values (
                     id INTEGER PRIMARY KEY,
                     name TEXT NOT NULL,
@@ -95,15 +94,38 @@ final class Catalog: Sendable {
         }
     }
 
-    /// Every series: id and canonical label bytes, in id order.
-    func allSeries() throws -> [(id: UInt32, labels: [UInt8])] {
+    /// Every series: id and labels (nil when its label ids are damaged), in id order.
+    func allSeries() throws -> [(id: UInt32, labels: Labels?)] {
         try wrap("reading series") {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, labels FROM series ORDER BY id").map { row in
-                    (UInt32(truncatingIfNeeded: row[0] as Int64), [UInt8]((row[1] as Data?) ?? Data()))
+                var values: [Int64: Label] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT id, name, value FROM label_values") {
+                    values[row[0]] = Label(row[1], row[2])
+                }
+                return try Row.fetchAll(db, sql: "SELECT id, label_ids FROM series ORDER BY id").map { row in
+                    let id = UInt32(truncatingIfNeeded: row[0] as Int64)
+                    let blob = [UInt8]((row[1] as Data?) ?? Data())
+                    return (id, Self.decodeLabelIDs(blob, values))
                 }
             }
         }
+    }
+
+    /// A series' labels are stored as the varint ids of their (name, value) rows, in
+    /// label order: a dozen bytes instead of a few hundred.
+    static func decodeLabelIDs(_ blob: [UInt8], _ values: [Int64: Label]) -> Labels? {
+        var pairs: [Label] = []
+        let ok: Bool = blob.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            while r.remaining > 0 {
+                guard let id = try? r.varint(), let label = values[Int64(truncatingIfNeeded: id)] else { return false }
+                pairs.append(label)
+            }
+            return true
+        }
+        guard ok, !pairs.isEmpty else { return nil }
+        for k in 1..<pairs.count where !(pairs[k - 1].name < pairs[k].name) { return nil }
+        return Labels(sortedPairs: pairs)
     }
 
     /// Inserts new series with their postings and inventory rows in one transaction and
@@ -114,7 +136,7 @@ final class Catalog: Sendable {
             try pool.write { db in
                 var ids: [UInt32] = []
                 ids.reserveCapacity(new.count)
-                let insertSeries = try db.cachedStatement(sql: "INSERT INTO series(hash, labels) VALUES (?, ?)")
+                let insertSeries = try db.cachedStatement(sql: "INSERT INTO series(hash, label_ids) VALUES (?, ?)")
                 let insertLabel = try db.cachedStatement(sql: "INSERT INTO label_values(name, value) VALUES (?, ?) ON CONFLICT(name, value) DO NOTHING")
                 let findLabel = try db.cachedStatement(sql: "SELECT id FROM label_values WHERE name = ? AND value = ?")
                 let insertPosting = try db.cachedStatement(sql: "INSERT OR IGNORE INTO postings(label_id, series_id) VALUES (?, ?)")
@@ -125,15 +147,20 @@ final class Catalog: Sendable {
                     """)
                 let insertNamespace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO gpu_namespaces(uuid, namespace) VALUES (?, ?)")
                 for labels in new {
-                    let bytes = labels.canonicalBytes
-                    try insertSeries.execute(arguments: [Int64(bitPattern: XXHash64.hash(bytes)), Data(bytes)])
-                    let id = UInt32(truncatingIfNeeded: db.lastInsertedRowID)
-                    ids.append(id)
+                    var labelIDs: [Int64] = []
+                    var blob: [UInt8] = []
                     for pair in labels {
                         try insertLabel.execute(arguments: [pair.name, pair.value])
-                        guard let labelID = try Int64.fetchOne(findLabel, arguments: [pair.name, pair.value]) else { continue }
-                        try insertPosting.execute(arguments: [labelID, Int64(id)])
+                        guard let labelID = try Int64.fetchOne(findLabel, arguments: [pair.name, pair.value]) else {
+                            throw TSDBError.catalog("label \(pair.name)=\(pair.value) vanished while inserting")
+                        }
+                        labelIDs.append(labelID)
+                        blob.appendVarint(UInt64(labelID))
                     }
+                    try insertSeries.execute(arguments: [Int64(bitPattern: labels.stableHash), Data(blob)])
+                    let id = UInt32(truncatingIfNeeded: db.lastInsertedRowID)
+                    ids.append(id)
+                    for labelID in labelIDs { try insertPosting.execute(arguments: [labelID, Int64(id)]) }
                     if let uuid = labels[InventoryLabel.uuid] {
                         try upsertGPU.execute(arguments: [uuid, labels[InventoryLabel.gpu], labels[InventoryLabel.device],
                                                           labels[InventoryLabel.model], labels[InventoryLabel.hostname]])

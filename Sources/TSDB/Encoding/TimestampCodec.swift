@@ -3,10 +3,10 @@
 /// Layout: `varint n`, then (n ≥ 1) `svarint first`, then (n ≥ 2) a mode byte:
 /// - `0` constant interval: `svarint delta` — a regular scrape costs a few bytes per chunk.
 /// - `1` delta-of-delta: `svarint firstDelta`, `u8 unitExp` (every delta is a multiple of
-///   10^unitExp, so millisecond data stored in nanoseconds costs no extra bits), `u8 width`,
-///   then n−2 zigzag delta-of-deltas divided by the unit, bit-packed at `width`.
-/// - `2` delta frame of reference: `svarint minDelta` (in units), `u8 unitExp`, `u8 width`,
-///   then n−1 deltas minus `minDelta`, bit-packed — steadier for jitter around an interval.
+///   10^unitExp, so millisecond data stored in nanoseconds costs no extra bits), then n−2
+///   zigzag delta-of-deltas divided by the unit, bit-packed (``BitPacking``).
+/// - `2` delta frame of reference: `svarint minDelta` (in units), `u8 unitExp`, then n−1
+///   deltas minus `minDelta`, bit-packed — steadier for jitter around an interval.
 /// Lossless for every Int64 sequence (wrapping arithmetic), sorted or not.
 public enum TimestampCodec {
     static let pow10: [Int64] = (0...18).map { e in (0..<e).reduce(Int64(1)) { acc, _ in acc * 10 } }
@@ -41,7 +41,6 @@ public enum TimestampCodec {
         // Mode 1: zigzag delta-of-deltas. Mode 2: deltas minus the smallest delta (frame of
         // reference); better for jitter around a steady interval. The smaller one is kept.
         var zz = [UInt64](repeating: 0, count: n - 2)
-        var maxZ: UInt64 = 0
         var prevDelta = firstDelta
         var minD = Int64.max, maxD = Int64.min
         for i in 1..<n {
@@ -51,31 +50,30 @@ public enum TimestampCodec {
             if i >= 2 {
                 let z = ZigZag.encode(d &- prevDelta)
                 zz[i - 2] = z
-                maxZ |= z
             }
             prevDelta = d
         }
-        let width1 = BitPacking.width(ofMax: maxZ)
-        let (range, rangeOverflow) = maxD.subtractingReportingOverflow(minD)
-        let width2 = rangeOverflow ? 65 : BitPacking.width(ofMax: UInt64(range))
-        if width2 <= 64, BitPacking.packedSize(count: n - 1, width: width2) < BitPacking.packedSize(count: n - 2, width: width1) {
-            out.append(2)
-            out.appendSignedVarint(minD)
-            out.append(UInt8(unit))
-            out.append(UInt8(width2))
+        let (_, rangeOverflow) = maxD.subtractingReportingOverflow(minD)
+        if !rangeOverflow {
             var offsets = [UInt64](repeating: 0, count: n - 1)
             for i in 1..<n {
                 let d = unit == 0 ? ts[i] &- ts[i - 1] : (ts[i] &- ts[i - 1]) / div
                 offsets[i - 1] = UInt64(bitPattern: d &- minD)
             }
-            offsets.withUnsafeBufferPointer { BitPacking.pack($0, width: width2, into: &out) }
-            return
+            let size2 = offsets.withUnsafeBufferPointer { BitPacking.packedSize($0) }
+            let size1 = zz.withUnsafeBufferPointer { BitPacking.packedSize($0) }
+            if size2 < size1 {
+                out.append(2)
+                out.appendSignedVarint(minD)
+                out.append(UInt8(unit))
+                offsets.withUnsafeBufferPointer { BitPacking.pack($0, into: &out) }
+                return
+            }
         }
         out.append(1)
         out.appendSignedVarint(firstDelta)
         out.append(UInt8(unit))
-        out.append(UInt8(width1))
-        zz.withUnsafeBufferPointer { BitPacking.pack($0, width: width1, into: &out) }
+        zz.withUnsafeBufferPointer { BitPacking.pack($0, into: &out) }
     }
 
     public static func encode(_ ts: [Int64]) -> [UInt8] {
@@ -114,13 +112,12 @@ public enum TimestampCodec {
         case 1:
             let unit = Int(try r.byte())
             guard unit <= 18 else { throw CodecError.malformed("timestamp unit exponent \(unit)") }
-            let width = Int(try r.byte())
             out[1] = out[0] &+ firstDelta
             guard n > 2 else { return n }
-            let packed = try r.slice(min(r.remaining, BitPacking.packedSize(count: n - 2, width: width)))
+            let packed = try r.slice(r.remaining)
             // Unpack the zigzags into out[2...] in place, then integrate.
             try out.baseAddress!.advanced(by: 2).withMemoryRebound(to: UInt64.self, capacity: n - 2) { p throws in
-                try BitPacking.unpack(packed, count: n - 2, width: width, into: p)
+                try BitPacking.unpack(packed, count: n - 2, into: p)
             }
             let div = pow10[unit]
             var delta = unit == 0 ? firstDelta : firstDelta / div
@@ -133,10 +130,9 @@ public enum TimestampCodec {
         case 2:
             let unit = Int(try r.byte())
             guard unit <= 18 else { throw CodecError.malformed("timestamp unit exponent \(unit)") }
-            let width = Int(try r.byte())
-            let packed = try r.slice(min(r.remaining, BitPacking.packedSize(count: n - 1, width: width)))
+            let packed = try r.slice(r.remaining)
             try out.baseAddress!.advanced(by: 1).withMemoryRebound(to: UInt64.self, capacity: n - 1) { p in
-                try BitPacking.unpack(packed, count: n - 1, width: width, into: p)
+                try BitPacking.unpack(packed, count: n - 1, into: p)
             }
             let div = pow10[unit]
             var t = out[0]

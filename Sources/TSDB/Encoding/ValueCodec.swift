@@ -3,8 +3,8 @@
 /// Layout: `varint n`, `u8 kind`, then
 /// - kind 0 constant: `u64 bits` — every value has the same bit pattern.
 /// - kind 1 scaled: `u8 exp`, `u8 order`, `svarint first`, (`svarint firstDelta` when order 2),
-///   `u8 width`, then the zigzag differences of order 1 or 2 of `value × 10^exp`, bit-packed;
-///   order 0 packs `m − first` where `first` is the smallest (frame of reference).
+///   then the zigzag differences of order 1 or 2 of `value × 10^exp`, bit-packed
+///   (``BitPacking``); order 0 packs `m − first` where `first` is the smallest.
 ///   Used only when `Double(m) / 10^exp` reproduces every value bit for bit, so it is lossless.
 /// - kind 2 XOR: Gorilla's leading/trailing-zero XOR stream; lossless for every bit pattern
 ///   (NaN payloads, ±0, ±Inf, subnormals).
@@ -91,45 +91,37 @@ public enum ValueCodec {
         for i in 0..<n { m[i] = Int64((values[i] * scale).rounded()) }
         var d1 = [UInt64](repeating: 0, count: max(0, n - 1))
         var d2 = [UInt64](repeating: 0, count: max(0, n - 2))
-        var max1: UInt64 = 0, max2: UInt64 = 0
         for i in 1..<max(1, n) {
             let d = m[i] - m[i - 1]
             let z = ZigZag.encode(d)
             d1[i - 1] = z
-            max1 |= z
             if i >= 2 {
                 let dd = d - (m[i - 1] - m[i - 2])
                 let zz = ZigZag.encode(dd)
                 d2[i - 2] = zz
-                max2 |= zz
             }
         }
-        let w1 = BitPacking.width(ofMax: max1), w2 = BitPacking.width(ofMax: max2)
-        let size1 = BitPacking.packedSize(count: n - 1, width: w1)
-        let size2 = n >= 2 ? BitPacking.packedSize(count: n - 2, width: w2) + 9 : Int.max
         // Order 0: the values minus the smallest (frame of reference), for noisy gauges
-        // whose range is narrower than their jumps.
-        let lo = m.min() ?? 0, hi = m.max() ?? 0
-        let w0 = BitPacking.width(ofMax: UInt64(hi - lo))
-        let size0 = BitPacking.packedSize(count: n, width: w0)
+        // whose range is narrower than their jumps. The smallest encoding wins.
+        let lo = m.min() ?? 0
+        let offsets = m.map { UInt64($0 - lo) }
+        let size0 = offsets.withUnsafeBufferPointer { BitPacking.packedSize($0) }
+        let size1 = d1.withUnsafeBufferPointer { BitPacking.packedSize($0) }
+        let size2 = n >= 2 ? d2.withUnsafeBufferPointer { BitPacking.packedSize($0) } + 4 : Int.max
         out.append(UInt8(exponent))
         if size0 < size1, size0 <= size2 {
             out.append(0)
             out.appendSignedVarint(lo)
-            out.append(UInt8(w0))
-            let offsets = m.map { UInt64($0 - lo) }
-            offsets.withUnsafeBufferPointer { BitPacking.pack($0, width: w0, into: &out) }
+            offsets.withUnsafeBufferPointer { BitPacking.pack($0, into: &out) }
         } else if size2 < size1 {
             out.append(2)
             out.appendSignedVarint(m[0])
             out.appendSignedVarint(m[1] - m[0])
-            out.append(UInt8(w2))
-            d2.withUnsafeBufferPointer { BitPacking.pack($0, width: w2, into: &out) }
+            d2.withUnsafeBufferPointer { BitPacking.pack($0, into: &out) }
         } else {
             out.append(1)
             out.appendSignedVarint(m[0])
-            out.append(UInt8(w1))
-            d1.withUnsafeBufferPointer { BitPacking.pack($0, width: w1, into: &out) }
+            d1.withUnsafeBufferPointer { BitPacking.pack($0, into: &out) }
         }
     }
 
@@ -210,14 +202,13 @@ public enum ValueCodec {
         guard order <= 2 else { throw CodecError.malformed("difference order \(order)") }
         let first = try r.signedVarint()   // order 0: the frame of reference
         let firstDelta = order == 2 ? try r.signedVarint() : 0
-        let width = Int(try r.byte())
-        let skip = Int(order)
-        let packedCount = max(0, n - skip)
-        let packed = try r.slice(min(r.remaining, BitPacking.packedSize(count: packedCount, width: width)))
+        let skip = min(Int(order), n)
+        let packedCount = n - skip
+        let packed = try r.slice(r.remaining)
         let scale = pow10[exp]
         // Work in place: the output's 8-byte slots hold zigzags, then integers, then doubles.
         try out.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: n) { u throws in
-            try BitPacking.unpack(packed, count: packedCount, width: width, into: u + skip)
+            try BitPacking.unpack(packed, count: packedCount, into: u + skip)
             u.withMemoryRebound(to: Int64.self, capacity: n) { m in
                 if order == 0 {
                     for i in 0..<n { m[i] = first &+ Int64(bitPattern: u[i]) }

@@ -56,10 +56,14 @@ struct Planner: Sendable {
                 throw TSDBError.sampleLimitExceeded(limit: limits.maxSamples, estimated: estimate)
             }
         }
-        if let step, start != Int64.min, end != Int64.max {
-            let buckets = (end / step) - (start / step) + 1
-            if buckets > Int64(limits.maxSamples) {
-                throw TSDBError.sampleLimitExceeded(limit: limits.maxSamples, estimated: Int(clamping: buckets))
+        if let step {
+            // Bound the buckets by the data actually selected (the range may be open).
+            let lo = max(start, snap.dataMin), hi = min(end, snap.dataMax)
+            if lo <= hi {
+                let (span, overflow) = TSDB.floorDiv(hi, step).subtractingReportingOverflow(TSDB.floorDiv(lo, step))
+                if overflow || span >= Int64(limits.maxSamples) {
+                    throw TSDBError.sampleLimitExceeded(limit: limits.maxSamples, estimated: overflow ? Int.max : Int(span) + 1)
+                }
             }
         }
     }

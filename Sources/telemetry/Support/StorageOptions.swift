@@ -8,16 +8,21 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Data directory (env DATA_DIR).")
     var dataDir: String = Env.string("DATA_DIR", "./data")
 
-    @Option(help: "WAL fsync policy: always, batch (group commit) or none (env FSYNC).")
-    var fsync: FsyncPolicy = FsyncPolicy(rawValue: Env.string("FSYNC", "batch")) ?? .batch
+    @Option(help: "WAL fsync policy: always, batch (group commit) or none (env FSYNC; default batch, for import none — it is durable when it exits).")
+    var fsync: FsyncPolicy? = Env.string("FSYNC").flatMap { FsyncPolicy(rawValue: $0) }
+
+    @Option(name: .customLong("chunk-samples"), help: "Most samples per chunk in new blocks (env CHUNK_SAMPLES).")
+    var chunkSamples: Int = Int(Env.string("CHUNK_SAMPLES", "")) ?? TSDBOptions(directory: "").samplesPerChunk
 
     @Option(name: .customLong("retention"), help: "Delete blocks older than this behind the newest data, e.g. 30d (env RETENTION; default: keep everything).")
     var retention: String? = Env.string("RETENTION")
 
-    func tsdbOptions(background: Bool = false) throws -> TSDBOptions {
+    func tsdbOptions(background: Bool = false, defaultFsync: FsyncPolicy = .batch) throws -> TSDBOptions {
         var o = TSDBOptions(directory: dataDir)
-        o.fsync = fsync
+        o.fsync = fsync ?? defaultFsync
         o.backgroundMaintenance = background
+        guard (16...65_536).contains(chunkSamples) else { throw ValidationError("--chunk-samples must be between 16 and 65536") }
+        o.samplesPerChunk = chunkSamples
         if let retention {
             guard let r = DurationParser.parse(retention) else { throw ValidationError("bad --retention \"\(retention)\"; use e.g. 12h, 30d") }
             o.retention = r
