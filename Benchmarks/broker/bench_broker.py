@@ -18,9 +18,10 @@ stopped by PID. Usage:
     python3 Benchmarks/broker/bench_broker.py --binary .build/release/telemetry [--records 200000]
         [--size 200] [--batch 500] [--partitions 4] [--fsync always,batch] [--json out.json]
 """
-import argparse, base64, binascii, http.client, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import argparse, base64, binascii, statistics, http.client, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 try:
+    import hiredis
     import redis
 except ImportError:
     sys.exit("pip install redis hiredis")
@@ -163,14 +164,38 @@ class Redis:
             except redis.exceptions.ConnectionError:
                 time.sleep(0.05)
 
+    @staticmethod
+    def encode_xadds(key, payloads):
+        """A pipeline of XADDs as raw RESP, encoded before the clock starts (as our framing is)."""
+        k = key.encode()
+        out = bytearray()
+        for p in payloads:
+            out += b"*5\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$1\r\n*\r\n$1\r\nd\r\n$%d\r\n" % (len(k), k, len(p))
+            out += p + b"\r\n"
+        return bytes(out)
+
     def produce(self, partition, batches):
-        r = redis.Redis(port=self.port)
+        """Sends each pre-encoded pipeline and reads all its replies (hiredis parser) before the next."""
         key = f"bench:{partition}"
-        for payloads in batches:
-            p = r.pipeline(transaction=False)
-            for payload in payloads:
-                p.xadd(key, {"d": payload})
-            p.execute()
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = hiredis.Reader()
+        for encoded, n in batches:
+            sock.sendall(encoded)
+            got = 0
+            while got < n:
+                data = sock.recv(1 << 20)
+                if not data:
+                    raise RuntimeError("redis closed the connection")
+                reader.feed(data)
+                while True:
+                    reply = reader.gets()
+                    if reply is False:
+                        break
+                    if isinstance(reply, hiredis.ReplyError):
+                        raise RuntimeError(f"XADD: {reply}")
+                    got += 1
+        sock.close()
 
     def consume(self, partition, count, batch, size):
         r = redis.Redis(port=self.port)
@@ -226,6 +251,14 @@ def bench(server, args, payloads):
     for i in range(0, per, args.batch):
         chunk = payloads[i:i + args.batch]
         batches.append(frame(chunk) if framed else chunk)
+    if not framed:  # pre-encode per partition: each stream has its own key
+        per_partition = {p: [(Redis.encode_xadds(f"bench:{p}", c), len(c)) for c in batches] for p in range(args.partitions)}
+        produce_s = run_phase(lambda p: server.produce(p, per_partition[p]), args.partitions)
+        consume_s = run_phase(lambda p: server.consume(p, per, args.batch, args.size), args.partitions)
+        n = per * args.partitions
+        mb = n * args.size / 1e6
+        return {"produce_rps": n / produce_s, "produce_mbps": mb / produce_s,
+                "consume_rps": n / consume_s, "consume_mbps": mb / consume_s, "records": n}
     produce_s = run_phase(lambda p: server.produce(p, batches), args.partitions)
     consume_s = run_phase(lambda p: server.consume(p, per, args.batch, args.size), args.partitions)
     n = per * args.partitions
@@ -244,6 +277,7 @@ def main():  # noqa: C901 - a linear script
     ap.add_argument("--fsync", default="always,batch")
     ap.add_argument("--via-proxy", type=int, default=0, metavar="BROKERS",
                     help="also measure through `telemetry proxy` in front of BROKERS brokers")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per server and policy, alternating; the median is reported")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     if not shutil.which("redis-server"):
@@ -251,28 +285,42 @@ def main():  # noqa: C901 - a linear script
     payloads = [os.urandom(args.size) for _ in range(args.records // args.partitions)]
     results = []
     scratch = tempfile.mkdtemp(prefix="bench-broker-")
+    load = os.getloadavg()[0]
+    print(f"load average before: {load:.2f} on {os.cpu_count()} CPUs"
+          + ("  (busy host: compare only quiet runs)" if load > 0.5 * (os.cpu_count() or 1) else ""), flush=True)
     try:
         for fsync in args.fsync.split(","):
-            makers = [lambda: Ours(args.binary, fsync, scratch), lambda: Redis(fsync, scratch)]
+            makers = [lambda: Ours(args.binary, fsync, os.path.join(scratch, f"o{len(results)}-{time.time_ns()}")),
+                      lambda: Redis(fsync, os.path.join(scratch, f"r{len(results)}-{time.time_ns()}"))]
             if args.via_proxy:
-                makers.append(lambda: OursViaProxy(args.binary, fsync, os.path.join(scratch, "proxy-" + fsync), args.via_proxy))
-            for make in makers:
-                server = make()
-                try:
-                    r = bench(server, args, payloads)
-                finally:
-                    server.stop()
-                r.update(server=server.name, fsync=fsync if isinstance(server, Ours) else "appendfsync " + Redis.FSYNC[fsync])
-                results.append(r)
-                print(f"{r['server']:<17} {r['fsync']:<22} produce {r['produce_rps']:>10,.0f} rec/s {r['produce_mbps']:>7.1f} MB/s"
-                      f"   consume+ack {r['consume_rps']:>10,.0f} rec/s {r['consume_mbps']:>7.1f} MB/s", flush=True)
+                makers.append(lambda: OursViaProxy(args.binary, fsync, os.path.join(scratch, f"p{time.time_ns()}"), args.via_proxy))
+            runs = [[] for _ in makers]
+            for _ in range(args.repeat):
+                for i, make in enumerate(makers):
+                    server = make()
+                    try:
+                        r = bench(server, args, payloads)
+                    finally:
+                        server.stop()
+                    r.update(server=server.name, fsync=fsync if isinstance(server, Ours) else "appendfsync " + Redis.FSYNC[fsync])
+                    runs[i].append(r)
+                    print(f"  run: {r['server']:<17} {r['fsync']:<22} produce {r['produce_rps']:>10,.0f} rec/s"
+                          f"   consume+ack {r['consume_rps']:>10,.0f} rec/s", flush=True)
+            for rs in runs:
+                med = dict(rs[0])
+                for k in ("produce_rps", "produce_mbps", "consume_rps", "consume_mbps"):
+                    med[k] = statistics.median(x[k] for x in rs)
+                med["runs"] = rs
+                results.append(med)
+                print(f"{med['server']:<17} {med['fsync']:<22} produce {med['produce_rps']:>10,.0f} rec/s {med['produce_mbps']:>7.1f} MB/s"
+                      f"   consume+ack {med['consume_rps']:>10,.0f} rec/s {med['consume_mbps']:>7.1f} MB/s   (median of {len(rs)})", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print()
     step = 3 if args.via_proxy else 2
     for i in range(0, len(results), step):
         ours, red = results[i], results[i + 1]
-        print(f"fsync {ours['fsync']:<7} ratio ours/redis: produce {ours['produce_rps'] / red['produce_rps']:.2f}x,"
+        print(f"fsync {ours['fsync']:<7} ratio ours/redis (medians): produce {ours['produce_rps'] / red['produce_rps']:.2f}x,"
               f" consume+ack {ours['consume_rps'] / red['consume_rps']:.2f}x")
     if args.json:
         with open(args.json, "w") as f:

@@ -39,6 +39,11 @@ struct CodecTests {
             Base64.encode(p, into: &out)
             #expect(String(decoding: out, as: UTF8.self) == Data(p).base64EncodedString())
         }
+        let records = (0..<20).map { n in
+            BrokerRecord(id: "3-\(n * 1000)", offset: UInt64(n), timestamp: 0,
+                         payload: (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }, deliveryCount: 1)
+        }
+        #expect(Array(buffer: SSEStream.encodeBuffer(records, base64: true)) == SSEStream.encode(records, base64: true))
         let r = BrokerRecord(id: "0-1", offset: 1, timestamp: 0, payload: Array("a\nb".utf8), deliveryCount: 1)
         #expect(String(decoding: SSEStream.encode([r], base64: false), as: UTF8.self) == "id: 0-1\ndata: a\ndata: b\n\n")
     }

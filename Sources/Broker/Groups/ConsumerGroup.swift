@@ -80,9 +80,13 @@ final class ConsumerGroup {
     /// Marks `offset` settled in memory; returns false when it already was.
     func settle(_ offset: UInt64) -> Bool {
         inFlight[offset] = nil
+        if offset == committed {  // the common, in-order case: no set traffic
+            committed += 1
+            if !acked.isEmpty { advanceCommitted() }
+            return true
+        }
         guard !isSettled(offset) else { return false }
         acked.insert(offset)
-        advanceCommitted()
         return true
     }
 

@@ -115,6 +115,30 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
+    /// Encodes `input` at `out` (room for `(count + 2) / 3 * 4` bytes); returns bytes written.
+    static func encode(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        alphabet.withUnsafeBufferPointer { a in
+            let n = input.count
+            var i = 0, o = 0
+            while i + 3 <= n {
+                let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                out[o] = a[Int(v >> 18 & 63)]; out[o + 1] = a[Int(v >> 12 & 63)]
+                out[o + 2] = a[Int(v >> 6 & 63)]; out[o + 3] = a[Int(v & 63)]
+                i += 3; o += 4
+            }
+            if n - i == 1 {
+                let v = UInt32(input[i]) << 16
+                out[o] = a[Int(v >> 18 & 63)]; out[o + 1] = a[Int(v >> 12 & 63)]; out[o + 2] = 61; out[o + 3] = 61
+                o += 4
+            } else if n - i == 2 {
+                let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+                out[o] = a[Int(v >> 18 & 63)]; out[o + 1] = a[Int(v >> 12 & 63)]; out[o + 2] = a[Int(v >> 6 & 63)]; out[o + 3] = 61
+                o += 4
+            }
+            return o
+        }
+    }
+
     static func encode(_ input: [UInt8], into out: inout [UInt8]) {
         let a = alphabet
         var i = 0
