@@ -139,6 +139,32 @@ struct CodecTests {
         #expect(back == repetitive)
     }
 
+    @Test("group packing round-trips dense, sparse and Rice groups, escapes included", arguments: seeds)
+    func groupPacking(seed: UInt64) throws {
+        var g = SeededGenerator(seed: seed)
+        func roundTrip(_ v: [UInt64]) throws -> Int {
+            var out: [UInt8] = []
+            v.withUnsafeBufferPointer { BitPacking.pack($0, into: &out) }
+            #expect(out.count == v.withUnsafeBufferPointer { BitPacking.packedSize($0) })
+            var back = [UInt64](repeating: 7, count: v.count)
+            let used = try out.withUnsafeBytes { raw in try back.withUnsafeMutableBufferPointer { try BitPacking.unpack(raw, count: v.count, into: $0.baseAddress!) } }
+            #expect(used == out.count)
+            #expect(back == v, "seed \(seed)")
+            return out.count
+        }
+        // Geometric-like magnitudes with rare huge outliers: Rice with escapes.
+        let noisy = (0..<1000).map { i -> UInt64 in
+            i % 97 == 0 ? UInt64.random(in: 0...(1 << 40), using: &g) : UInt64.random(in: 0...UInt64.random(in: 1...4000, using: &g), using: &g)
+        }
+        let riceSize = try roundTrip(noisy)
+        #expect(riceSize < 1000 * 41 / 8)   // far below the widest value's width
+        _ = try roundTrip((0..<1000).map { _ in UInt64.random(in: 0...1, using: &g) == 0 ? 0 : g.next() })
+        _ = try roundTrip((0..<1000).map { $0 % 50 == 0 ? UInt64($0) : 0 })
+        _ = try roundTrip((0..<300).map { _ in g.next() })
+        _ = try roundTrip([])
+        _ = try roundTrip([UInt64.max, 0, UInt64.max])
+    }
+
     @Test("bit writer and reader agree on arbitrary widths", arguments: seeds)
     func bits(seed: UInt64) throws {
         var g = SeededGenerator(seed: seed)

@@ -1,12 +1,22 @@
-/// Bit packing of unsigned integers in groups of 128, each group with its own width.
-/// A dense group is `u8 width` then ⌈n·width/8⌉ bytes, LSB-first; a sparse group (mostly
-/// zeros: repeated values, unchanged gauges) is `u8 0x80|width`, an n-bit bitmap of the
-/// non-zero positions, then only those values at `width`. The smaller form is written.
+import Foundation
+
+/// Bit packing of unsigned integers in groups of 128, each group in the smallest of three
+/// forms, told apart by its first byte:
+/// - dense `0x00|width` (width 0…64): ⌈n·width/8⌉ bytes, LSB-first;
+/// - sparse `0x80|(width−1)`: an n-bit bitmap of the non-zero positions, then only those
+///   values at `width` (repeated values, gauges that rarely move);
+/// - Rice `0xC0|k` (k ≤ 32): `u8 escapeWidth`, `varint byteLength`, then per value its
+///   quotient `v >> k` in unary (ones ended by a zero) and its low k bits; a quotient of 24
+///   or more is written as 24 ones and the value in `escapeWidth` bits (noisy gauges whose
+///   differences cluster near zero: about a bit less per value than the widest one).
 /// A per-group width keeps one outlier from widening a whole chunk, and a fixed width
 /// inside a group keeps decoding a branch-light loop (the scaled-integer fast path).
 enum BitPacking {
     static let group = 128
     static let sparseFlag: UInt8 = 0x80
+    static let riceFlag: UInt8 = 0xC0
+    static let riceEscape = 24
+    static let riceMaxK = 32
 
     /// Bits needed for the largest value (0 when all are zero).
     @inline(__always)
@@ -24,19 +34,44 @@ enum BitPacking {
         return total
     }
 
-    /// Size of a group in its smaller form, its width and whether that form is sparse.
+    enum Form { case dense, sparse, rice(Int) }
+
+    /// Size of a group in its smallest form, its width and the form.
     @inline(__always)
-    private static func groupSize(_ g: UnsafeBufferPointer<UInt64>) -> (size: Int, width: Int, sparse: Bool) {
+    private static func groupSize(_ g: UnsafeBufferPointer<UInt64>) -> (size: Int, width: Int, form: Form) {
         var m: UInt64 = 0
         var nonZero = 0
+        var sum: Double = 0
         for v in g {
             m |= v
             if v != 0 { nonZero += 1 }
+            sum += Double(v)
         }
         let w = width(ofMax: m)
-        let dense = 1 + (g.count * w + 7) / 8
+        var best = (size: 1 + (g.count * w + 7) / 8, width: w, form: Form.dense)
         let sparse = 1 + (g.count + 7) / 8 + (nonZero * w + 7) / 8
-        return sparse < dense ? (sparse, w, true) : (dense, w, false)
+        if nonZero > 0, sparse < best.size { best = (sparse, w, .sparse) }
+        if w > 2, w <= 56 {
+            // Rice parameters near log2 of the mean are the only candidates worth costing.
+            let mean = sum / Double(g.count)
+            let guess = mean < 1 ? 0 : min(riceMaxK, Int(mean.log2Floor))
+            for k in max(0, guess - 2)...min(riceMaxK, guess + 1) {
+                let bytes = (riceBits(g, k: k, escapeWidth: w) + 7) / 8
+                let size = 2 + (bytes < 128 ? 1 : bytes < 16384 ? 2 : 3) + bytes
+                if size < best.size { best = (size, w, .rice(k)) }
+            }
+        }
+        return best
+    }
+
+    @inline(__always)
+    private static func riceBits(_ g: UnsafeBufferPointer<UInt64>, k: Int, escapeWidth: Int) -> Int {
+        var bits = 0
+        for v in g {
+            let q = v >> UInt64(k)
+            bits += q < UInt64(riceEscape) ? Int(q) + 1 + k : riceEscape + escapeWidth
+        }
+        return bits
     }
 
     static func pack(_ values: UnsafeBufferPointer<UInt64>, into out: inout [UInt8]) {
@@ -44,16 +79,34 @@ enum BitPacking {
         while start < values.count {
             let end = min(values.count, start + group)
             let g = UnsafeBufferPointer(rebasing: values[start..<end])
-            let (_, w, sparse) = groupSize(g)
-            if sparse {
-                out.append(sparseFlag | UInt8(w))
+            let (_, w, form) = groupSize(g)
+            switch form {
+            case .sparse:
+                out.append(sparseFlag | UInt8(w - 1))
                 var bitmap = [UInt8](repeating: 0, count: (g.count + 7) / 8)
                 for (i, v) in g.enumerated() where v != 0 { bitmap[i >> 3] |= 1 << UInt8(i & 7) }
                 out.append(contentsOf: bitmap)
                 packBits(g.lazy.filter { $0 != 0 }, width: w, into: &out)
-            } else {
+            case .dense:
                 out.append(UInt8(w))
                 packBits(g, width: w, into: &out)
+            case .rice(let k):
+                out.append(riceFlag | UInt8(k))
+                out.append(UInt8(w))
+                var bits = BitAppender()
+                for v in g {
+                    let q = v >> UInt64(k)
+                    if q < UInt64(riceEscape) {
+                        bits.append(q == 0 ? 0 : (UInt64(1) << q) - 1, count: Int(q) + 1)   // q ones, then a zero
+                        bits.append(k == 0 ? 0 : v & ((UInt64(1) << UInt64(k)) - 1), count: k)
+                    } else {
+                        bits.append((UInt64(1) << UInt64(riceEscape)) - 1, count: riceEscape)
+                        bits.append(v, count: w)
+                    }
+                }
+                let payload = bits.finish()
+                out.appendVarint(UInt64(payload.count))
+                out.append(contentsOf: payload)
             }
             start = end
         }
@@ -94,11 +147,17 @@ enum BitPacking {
             guard offset < src.count else { throw CodecError.truncated }
             let mode = src[offset]
             offset += 1
-            let w = Int(mode & ~sparseFlag)
+            if mode & riceFlag == riceFlag {
+                offset += try unpackRice(src, at: offset, k: Int(mode & 0x3F), count: n, into: out + start)
+                start += n
+                continue
+            }
+            let sparse = mode & sparseFlag != 0
+            let w = sparse ? Int(mode & 0x3F) + 1 : Int(mode)
             guard w <= 64 else { throw CodecError.malformed("bit width \(w) over 64") }
             var bitmap: UnsafeRawBufferPointer? = nil
             var packedCount = n
-            if mode & sparseFlag != 0 {
+            if sparse {
                 let mapBytes = (n + 7) / 8
                 guard src.count - offset >= mapBytes else { throw CodecError.truncated }
                 let map = UnsafeRawBufferPointer(rebasing: src[offset..<(offset + mapBytes)])
@@ -148,4 +207,79 @@ enum BitPacking {
         }
         return offset
     }
+
+    /// Decodes one Rice group at `at` (after its mode byte); returns the bytes consumed.
+    private static func unpackRice(_ src: UnsafeRawBufferPointer, at start: Int, k: Int, count n: Int, into out: UnsafeMutablePointer<UInt64>) throws -> Int {
+        guard k <= riceMaxK else { throw CodecError.malformed("Rice parameter \(k)") }
+        var r = ByteReader(src, offset: start)
+        let escapeWidth = Int(try r.byte())
+        guard escapeWidth <= 64 else { throw CodecError.malformed("escape width \(escapeWidth)") }
+        let length = try r.varint()
+        guard length <= UInt64(r.remaining) else { throw CodecError.truncated }
+        let payload = try r.slice(Int(length))
+        // Zero-padded copy: 8-byte loads at any bit position stay inside it.
+        var buffer = [UInt8](repeating: 0, count: payload.count + 16)
+        buffer.withUnsafeMutableBytes { $0.copyMemory(from: payload) }
+        let totalBits = payload.count * 8
+        let kMask: UInt64 = k == 0 ? 0 : (1 << UInt64(k)) - 1
+        try buffer.withUnsafeBytes { b in
+            let base = b.baseAddress!
+            @inline(__always) func window(_ bit: Int) -> UInt64 {
+                base.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self).littleEndian &>> UInt64(bit & 7)
+            }
+            var bit = 0
+            for i in 0..<n {
+                let w = window(bit)
+                let q = (~w).trailingZeroBitCount   // leading ones (LSB first)
+                if q < riceEscape {
+                    out[i] = (UInt64(q) << UInt64(k)) | ((w &>> UInt64(q &+ 1)) & kMask)
+                    bit &+= q &+ 1 &+ k
+                } else {
+                    bit &+= riceEscape
+                    var v = window(bit)
+                    if escapeWidth > 56 { v |= window(bit &+ 56) << 56 }
+                    out[i] = escapeWidth == 64 ? v : v & ((1 << UInt64(escapeWidth)) - 1)
+                    bit &+= escapeWidth
+                }
+                guard bit <= totalBits else { throw CodecError.truncated }
+            }
+        }
+        return r.offset - start
+    }
+}
+
+/// Appends bit fields LSB-first (the order ``BitPacking`` reads).
+struct BitAppender {
+    private var bytes: [UInt8] = []
+    private var acc: UInt64 = 0
+    private var used = 0
+
+    @inline(__always)
+    mutating func append(_ value: UInt64, count: Int) {
+        guard count > 0 else { return }
+        let v = count == 64 ? value : value & ((1 << UInt64(count)) - 1)
+        acc |= v << UInt64(used)
+        if used + count >= 64 {
+            withUnsafeBytes(of: acc.littleEndian) { bytes.append(contentsOf: $0) }
+            let consumed = 64 - used
+            acc = consumed == 64 ? 0 : v >> UInt64(consumed)
+            used = count - consumed
+        } else {
+            used += count
+        }
+    }
+
+    mutating func finish() -> [UInt8] {
+        while used > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: acc))
+            acc >>= 8
+            used -= 8
+        }
+        used = 0
+        return bytes
+    }
+}
+
+private extension Double {
+    var log2Floor: Double { Foundation.log2(self).rounded(.down) }
 }
