@@ -220,9 +220,19 @@ public actor MessageBroker {
 
     /// Record ids are `<partition>-<offset>`.
     static func parseID(_ id: String, partition: Int) -> UInt64? {
-        let parts = id.split(separator: "-", maxSplits: 1)
-        guard parts.count == 2, Int(parts[0]) == partition else { return nil }
-        return UInt64(parts[1])
+        var p = 0, o: UInt64 = 0, seenDash = false, digits = 0
+        for c in id.utf8 {
+            if c == 0x2D, !seenDash, digits > 0 {
+                seenDash = true
+                digits = 0
+                continue
+            }
+            guard c >= 0x30, c <= 0x39, digits < 19 else { return nil }
+            if seenDash { o = o * 10 + UInt64(c - 0x30) } else { p = p * 10 + Int(c - 0x30) }
+            digits += 1
+        }
+        guard seenDash, digits > 0, p == partition else { return nil }
+        return o
     }
 
     func afterAck(_ p: PartitionState, _ g: ConsumerGroup) {

@@ -22,6 +22,16 @@ struct CodecTests {
         #expect(throws: BrokerError.self) { try AckBody.decode(ByteBuffer(string: body)) }
     }
 
+    @Test("record ids parse strictly")
+    func ids() {
+        #expect(MessageBroker.parseID("3-17", partition: 3) == 17)
+        #expect(MessageBroker.parseID("3-0", partition: 3) == 0)
+        for bad in ["3-17", "-17", "3-", "3", "3--1", "x-1", "3-1a", "03-1x", "", "3-99999999999999999999"] where bad != "3-17" {
+            #expect(MessageBroker.parseID(bad, partition: 3) == nil, "\(bad)")
+        }
+        #expect(MessageBroker.parseID("3-17", partition: 2) == nil)
+    }
+
     @Test("batch framing round-trips, truncation is an error")
     func framing() throws {
         let payloads: [[UInt8]] = [[], [1], Array(repeating: 9, count: 70_000)]
