@@ -116,6 +116,19 @@ struct BrokerHTTPTests {
         }
     }
 
+    @Test("a (nearly) full disk answers a retryable 503 and stores nothing")
+    func diskFull() async throws {
+        try await withBroker({ $0.minFreeBytes = Int64.max / 4 }) { b in
+            let r = try await http(.POST, "\(b.url)/produce?topic=df&partition=0&batch=1", body: BatchFraming.encode([[1], [2]]),
+                                   headers: [("Content-Type", "application/x-telemetry-batch")])
+            #expect(r.status == 503)
+            #expect(r.headers.first(name: "Retry-After") == "1")
+            #expect(await b.broker.topicsInfo().first { $0.name == "df" }?.partitions[0].endOffset == 0)
+            let metrics = try await http(.GET, "\(b.url)/metrics")
+            #expect(metrics.text.contains("broker_produce_rejected_total{reason=\"disk_full\"} 1"))
+        }
+    }
+
     @Test("two groups each receive every record")
     func twoGroups() async throws {
         try await withBroker { b in
