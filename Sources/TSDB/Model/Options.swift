@@ -39,8 +39,10 @@ public struct TSDBOptions: Sendable {
     public var retention: Int64? = nil
     /// The head is also sealed when it holds this many samples, to bound memory.
     public var maxHeadSamples: Int = 50_000_000
-    /// Most samples a chunk of a block holds.
-    public var samplesPerChunk: Int = 1024
+    /// Most samples a chunk of a block holds (default 4,096: on the DCGM benchmark data
+    /// 0.635 bytes a sample against 0.664 with 1,024, and still two chunks per series per
+    /// 2 h block at 1 s scrapes, so whole-chunk summaries keep answering coarse buckets).
+    public var samplesPerChunk: Int = 4096
     public var limits: QueryLimits = QueryLimits()
     /// Run sealing, compaction and retention in the background (off for tools that flush by hand).
     public var backgroundMaintenance: Bool = true
