@@ -13,6 +13,7 @@ of the input. Every server listens on 127.0.0.1 only and is stopped by PID.
   python3 Benchmarks/pipeline/bench_pipeline.py --csv /tmp/gen-small/dcgm.csv [--modes embedded,processes,cluster]
       [--binary .build/release/telemetry] [--runs 1] [--fsync batch] [--out results.json]
 """
+VERBOSE = False
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
 def free_port():
@@ -54,16 +55,21 @@ class Stack:
         log = open(os.path.join(self.workdir, name + ".log"), "w")
         p = subprocess.Popen([self.binary] + args, stdout=log, stderr=subprocess.STDOUT, env=self.env)
         self.procs.append((name, p)); return p
-    def cpu_seconds(self):
-        total = 0.0
-        for _, p in self.procs:
+    def cpu_by_process(self):
+        out = {}
+        for name, p in self.procs:
             try:
                 with open(f"/proc/{p.pid}/stat") as f:
                     parts = f.read().rsplit(")", 1)[1].split()
-                total += (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+                out[name] = (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
             except Exception:
                 pass
-        return total
+        return out
+    def cpu_seconds(self):
+        by = self.cpu_by_process()
+        if VERBOSE:
+            print("    CPU s by process: " + ", ".join(f"{k} {v:.1f}" for k, v in by.items()), flush=True)
+        return sum(by.values())
     def stop(self):
         for _, p in self.procs:
             if p.poll() is None: p.send_signal(signal.SIGTERM)
@@ -153,7 +159,10 @@ def main():
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--out")
+    ap.add_argument("--verbose", action="store_true", help="print CPU seconds per process")
     a = ap.parse_args()
+    global VERBOSE
+    VERBOSE = a.verbose
     a.binary = os.path.abspath(a.binary)
     expected = count_rows(a.csv)
     print(f"input {a.csv}: {expected:,} samples, {os.path.getsize(a.csv) / 1e9:.2f} GB; binary {a.binary}")
