@@ -39,6 +39,7 @@ var targets: [Target] = [
         dependencies: [
             "TSDB",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -51,6 +52,7 @@ var targets: [Target] = [
             "TSDB",
             "Broker",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -79,12 +81,22 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "TSDBTests", dependencies: ["TSDB"]),
-    .testTarget(name: "IngestTests", dependencies: ["Ingest", "TSDB", "Broker"]),
+    .testTarget(
+        name: "IngestTests",
+        dependencies: [
+            "Ingest", "TSDB", "Broker",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]
+    ),
     .testTarget(
         name: "BrokerTests",
         dependencies: [
-            "Broker",
+            "Broker", "TSDB",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]
     ),
     .testTarget(
@@ -92,13 +104,16 @@ var targets: [Target] = [
         dependencies: [
             "APIServer", "TSDB", "Ingest",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]
+        ],
+        exclude: ["schemathesis.sh", "influx_client.sh"]
     ),
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
             "TSDB", "Ingest", "Broker", "APIServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]
     ),
 ]
