@@ -165,7 +165,7 @@ struct SSEParser {
         var i = scanned
         let n = pending.count
         while i < n {
-            guard let nl = pending[i..<n].firstIndex(of: 0x0A) else { break }
+            guard let nl = Self.newline(in: pending, from: i) else { break }
             var end = nl
             if end > start && pending[end - 1] == 0x0D { end -= 1 }
             line(start, end, &events)
@@ -175,6 +175,15 @@ struct SSEParser {
         if start > 0 { pending.removeFirst(start) }
         scanned = pending.count
         return events
+    }
+
+    /// Index of the next `\n` at or after `from` (memchr: payload lines are long).
+    private static func newline(in bytes: [UInt8], from: Int) -> Int? {
+        bytes.withUnsafeBytes { p -> Int? in
+            guard let base = p.baseAddress, from < p.count,
+                  let hit = memchr(base + from, 0x0A, p.count - from) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
     }
 
     private mutating func line(_ s: Int, _ e: Int, _ events: inout [Event]) {
