@@ -27,6 +27,8 @@ public struct DCGMCSVParser {
 
     /// Column index in the file of each of ``columns`` (-1 when absent).
     var map: [Int] = []
+    /// Fields a row needs: one past the highest mapped column.
+    var needed = 0
     var headerSeen = false
     var pending: [UInt8] = []
     var line = 1
@@ -221,6 +223,7 @@ public struct DCGMCSVParser {
         let missing = Self.required.filter { index[$0] == nil }
         guard missing.isEmpty else { throw DCGMError.missingColumns(missing) }
         map = Self.columns.map { index[$0] ?? -1 }
+        needed = (map.max() ?? 0) + 1
         headerSeen = true
     }
 
@@ -232,7 +235,6 @@ public struct DCGMCSVParser {
 
     private mutating func handleRow(_ p: UnsafeRawBufferPointer, line: Int, _ onRow: (borrowing DCGMRow) throws -> Void) throws {
         stats.rows += 1
-        let needed = (map.max() ?? 0) + 1
         guard fields.count >= needed else {
             try bad(line, "expected \(needed) fields, found \(fields.count)")
             return
