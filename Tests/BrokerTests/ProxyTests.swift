@@ -128,24 +128,26 @@ struct ProxyTests {
         let proxy = try await RunningProxy.start(brokers: [a.url, b.url], failover: true)
         cleanup.add { await proxy.stop() }
         let ring = HashRing(nodes: [a.url, b.url])
-        let p = try #require((0..<64).first { ring.owner(topic: "f", partition: $0) == a.url })
-        _ = try await produceBatch(proxy.url, topic: "f", partition: p, [Array("before".utf8)])
+        // Ports are random: pick a topic with one of its 4 partitions owned by `a`.
+        let topic = try #require((0..<100).map { "f\($0)" }.first { t in (0..<4).contains { ring.owner(topic: t, partition: $0) == a.url } })
+        let p = (0..<4).first { ring.owner(topic: topic, partition: $0) == a.url }!
+        _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("before".utf8)])
         await a.stop()
         await proxy.server.healthChecker.checkOnce()
-        _ = try await produceBatch(proxy.url, topic: "f", partition: p, [Array("during".utf8)])  // to b
-        #expect(await b.broker.topicsInfo().first { $0.name == "f" }?.partitions[p].endOffset == 1)
+        _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("during".utf8)])  // to b
+        #expect(await b.broker.topicsInfo().first { $0.name == topic }?.partitions[p].endOffset == 1)
         let a2 = try await RunningBroker.start(dir: dirA, port: portA)
         cleanup.add { await a2.stop() }
         await proxy.server.healthChecker.checkOnce()
-        _ = try await produceBatch(proxy.url, topic: "f", partition: p, [Array("after".utf8)])  // back to a
-        let sse = SSEConnection.open(proxy.url, topic: "f", partition: p, group: "g")
+        _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("after".utf8)])  // back to a
+        let sse = SSEConnection.open(proxy.url, topic: topic, partition: p, group: "g")
         let events = await sse.waitFor(3)
         await sse.close()
         #expect(Set(events.map { String(decoding: $0.data, as: UTF8.self) }) == ["before", "during", "after"])
-        let r = try await ack(proxy.url, topic: "f", partition: p, group: "g", ids: events.map(\.id))
+        let r = try await ack(proxy.url, topic: topic, partition: p, group: "g", ids: events.map(\.id))
         #expect(r.status == 200, "\(r.text)")
         #expect(r.json()["acked"] as? Int == 3)
-        let onB = await b.broker.topicsInfo().first { $0.name == "f" }?.partitions[p].groups.first
+        let onB = await b.broker.topicsInfo().first { $0.name == topic }?.partitions[p].groups.first
         #expect(onB?.lag == 0, "nothing stranded on the fallback")
     } }
 }
