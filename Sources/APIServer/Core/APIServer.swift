@@ -1,4 +1,5 @@
 import Hummingbird
+import Ingest
 import Logging
 import Prometheus
 import Synchronization
@@ -21,6 +22,9 @@ struct APIHandlers: Sendable {
     let logger: Logger
     let readiness: APIReadiness
     let assets: StaticAssets
+    /// The collector's write path: parses DCGM CSV in place and caches series by raw row
+    /// bytes (about 1 µs a sample, against ~16 through `[LabeledSample]`).
+    let csvSink: TSDBSink
 
     var queryLimits: QueryLimits? { config.queryLimits }
 }
@@ -35,7 +39,8 @@ public func buildAPIRouter(
     readiness: APIReadiness = APIReadiness()
 ) -> Router<APIRequestContext> {
     let metrics = APIMetrics(registry: registry)
-    let handlers = APIHandlers(db: db, config: config, metrics: metrics, logger: logger, readiness: readiness, assets: StaticAssets(logger: logger))
+    let handlers = APIHandlers(db: db, config: config, metrics: metrics, logger: logger, readiness: readiness,
+                               assets: StaticAssets(logger: logger), csvSink: TSDBSink(db))
     let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger, accessLog: config.accessLog))
     router.add(middleware: CORSPolicyMiddleware(origins: config.corsOrigins))

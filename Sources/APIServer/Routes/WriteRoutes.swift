@@ -59,7 +59,19 @@ extension APIHandlers {
             case nil, "text/csv", "application/csv": break
             case let other?: throw APIError.unsupportedMediaType("POST /internal/v1/write takes text/csv (DCGM), not \(other)")
             }
-            return try await store(try decodeCSV(body))
+            let written: Int
+            do {
+                written = try await csvSink.write(documents: [body])
+            } catch let e as SinkError {
+                switch e {
+                case .malformed(_, let reason): throw APIError.badRequest(reason)
+                case .storage(let m): throw APIError.internal(m)
+                default: throw APIError.internal(e.description)
+                }
+            }
+            guard written > 0 else { throw APIError.badRequest("the body holds no samples") }
+            metrics.samplesWritten.increment(by: Int64(written))
+            return Response(status: .noContent, headers: [.samplesWritten: String(written)])
         }
     }
 
