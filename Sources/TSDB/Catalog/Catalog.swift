@@ -86,6 +86,12 @@ final class Catalog: Sendable {
                 """)
         }
         try migrator.migrate(pool)
+        // A pre-release catalog stored canonical label bytes in series.labels; refuse it
+        // clearly instead of failing on a missing column later.
+        let columns = try pool.read { db in try db.columns(in: "series").map(\.name) }
+        guard columns.contains("label_ids") else {
+            throw TSDBError.catalog("\(path) uses a pre-release catalog format (series.labels); re-import the data into a new data directory")
+        }
     }
 
     func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {
