@@ -87,7 +87,7 @@ struct PipelineStreamerTests {
         let broker = MemoryBroker(partitions: 2)
         let streamer = Streamer(config: config { $0.loop = true; $0.partitions = 2 }, client: broker)
         let task = Task { try await streamer.run() }
-        #expect(await eventually(timeout: .seconds(15)) { streamer.stats.passes >= 2 })
+        #expect(await eventually(timeout: .seconds(60)) { streamer.stats.passes >= 2 })
         streamer.stop()
         _ = try await task.value
         let rows = try broker.decodedRows().joined()

@@ -3,11 +3,15 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// Checks `GET /health` of every broker on a timer, concurrently and without holding the
-/// routing lock; then publishes the results in one short critical section.
+/// routing lock; then publishes the results in one short critical section. A refused
+/// connection or an error status marks a broker down at once; a check that merely times out
+/// (a busy broker) does so only the second time in a row, so load does not flap the ring.
 public struct HealthChecker: Service {
     let table: RoutingTable
+    private let timeouts = TimeoutCounts()
     let client: HTTPClient
     let interval: Duration
     let timeout: Duration
@@ -44,8 +48,12 @@ public struct HealthChecker: Service {
                     do {
                         let response = try await client.execute(request, timeout: timeAmount(timeout))
                         _ = try? await response.body.collect(upTo: 64 << 10)
+                        timeouts.reset(broker)
                         return (broker, response.status.code == 200)
+                    } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                        return (broker, timeouts.increment(broker) < 2)
                     } catch {
+                        timeouts.reset(broker)
                         return (broker, false)
                     }
                 }
@@ -61,6 +69,13 @@ public struct HealthChecker: Service {
             registry.makeGauge(descriptor: metricName("proxy_broker_up", "1 when the broker answered its last health check"), labels: [("broker", b)]).set(ok ? 1.0 : 0.0)
         }
     }
+}
+
+/// Consecutive timed-out checks per broker.
+final class TimeoutCounts: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    func increment(_ broker: String) -> Int { counts.withLock { c in c[broker, default: 0] += 1; return c[broker]! } }
+    func reset(_ broker: String) { counts.withLock { _ = $0.removeValue(forKey: broker) } }
 }
 
 /// NIO's time amount for a Swift `Duration`.
