@@ -17,9 +17,9 @@ struct TestServer {
     var base: String { "http://127.0.0.1:\(port)" }
 
     static let samplePath: String = {
-        // Tests/APIServerTests/TestServer.swift → repo root → ../shared/data/...
+        // Tests/APIServerTests/TestServer.swift → repo root → samples/ (a copy of shared/data's)
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repo.deletingLastPathComponent().appendingPathComponent("shared/data/dcgm_metrics_20250718_134233.csv").path
+        return repo.appendingPathComponent("samples/dcgm_metrics_20250718_134233.csv").path
     }()
 
     static func config(keys: [String] = ["test-key"]) -> APIServerConfig {

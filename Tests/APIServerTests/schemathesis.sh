@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BIN=${TELEMETRY_BIN:-$ROOT/.build/debug/telemetry}
-CSV=${SAMPLE_CSV:-$ROOT/../shared/data/dcgm_metrics_20250718_134233.csv}
+CSV=${SAMPLE_CSV:-$ROOT/samples/dcgm_metrics_20250718_134233.csv}
 MAX_TIME=${SCHEMATHESIS_MAX_TIME:-100}
 KEY=schemathesis-key-$RANDOM$RANDOM
 TOKEN=service-token-$RANDOM$RANDOM

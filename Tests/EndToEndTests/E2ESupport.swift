@@ -4,7 +4,7 @@ import Testing
 
 /// Repository root, found from this file's path (Tests/EndToEndTests/<file>).
 let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let sampleCSV = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/dcgm_metrics_20250718_134233.csv").path
+let sampleCSV = repoRoot.appendingPathComponent("samples/dcgm_metrics_20250718_134233.csv").path
 let telemetryBinary = repoRoot.appendingPathComponent(".build/debug/telemetry").path
 let exampleGPU = "GPU-5fd4f087-86f3-7a43-b711-4771313afc50"
 

@@ -5,9 +5,9 @@ import TSDB
 
 /// The sample DCGM export shared by the project (2,470 rows, 247 GPUs, 31 hosts).
 let sampleCSVPath: String = {
-    // Tests/IngestTests/<file> → repository root → ../shared/data
+    // Tests/IngestTests/<file> → repository root → samples/ (a copy of shared/data's)
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return root.deletingLastPathComponent().appendingPathComponent("shared/data/dcgm_metrics_20250718_134233.csv").path
+    return root.appendingPathComponent("samples/dcgm_metrics_20250718_134233.csv").path
 }()
 
 func temporaryDirectory(_ name: String) -> String {

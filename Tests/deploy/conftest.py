@@ -171,9 +171,8 @@ def known_prometheus_metrics() -> tuple[set[str], set[str]]:
 
 def sample_csv() -> Path | None:
     candidates = [
+        *sorted(glob.glob(str(REPO / "samples" / "dcgm_metrics*.csv"))),
         *sorted(glob.glob(str(REPO.parent / "shared" / "data" / "dcgm_metrics_*.csv"))),
-        *sorted(glob.glob(str(REPO / "**" / "dcgm_metrics*.csv"), recursive=True)),
-        *sorted(glob.glob("/work/shared/data/dcgm_metrics_*.csv")),
     ]
     for c in candidates:
         if ".build" not in c and os.path.isfile(c):
