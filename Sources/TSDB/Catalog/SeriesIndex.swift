@@ -36,7 +36,7 @@ struct SeriesIndex: Sendable {
     /// step (the most selective posting list first).
     func select(metric: String?, matchers: [LabelMatcher]) -> (ids: [UInt32], steps: [String]) {
         var all = matchers
-        if let metric { all.append(try! LabelMatcher(Labels.metricName, .equal, metric)) }
+        if let metric { all.append(LabelMatcher(equal: Labels.metricName, metric)) }
         // Candidate lists from matchers that cannot match a missing label: each is the union
         // of the postings of matching values.
         var candidates: [(matcher: LabelMatcher, ids: [UInt32])] = []

@@ -29,6 +29,14 @@ public struct LabelMatcher: Sendable, CustomStringConvertible {
         }
     }
 
+    /// An equality matcher on a known, non-empty label name (cannot fail).
+    init(equal name: String, _ value: String) {
+        self.name = name
+        self.op = .equal
+        self.value = value
+        self.regex = nil
+    }
+
     /// Parses `name=value`, `name!=value`, `name=~regex`, `name!~regex`; the value may be
     /// double-quoted (`name="a,b"`).
     public init(parsing text: String) throws(TSDBError) {
