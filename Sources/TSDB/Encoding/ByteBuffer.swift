@@ -53,6 +53,13 @@ struct ByteReader {
         }
     }
 
+    /// The element count that starts every encoded column (bounded to Int32, as chunks are).
+    mutating func columnCount(_ what: String) throws -> Int {
+        let n = try varint()
+        guard n <= UInt64(Int32.max) else { throw CodecError.malformed("\(what) count \(n)") }
+        return Int(n)
+    }
+
     mutating func signedVarint() throws -> Int64 { ZigZag.decode(try varint()) }
 
     mutating func fixed<T: FixedWidthInteger>(_: T.Type) throws -> T {

@@ -40,26 +40,15 @@ public enum TimestampCodec {
         let div = pow10[unit]
         // Mode 1: zigzag delta-of-deltas. Mode 2: deltas minus the smallest delta (frame of
         // reference); better for jitter around a steady interval. The smaller one is kept.
+        // Deltas in units, computed once for both candidates.
+        var deltas = [Int64](repeating: 0, count: n - 1)
+        for i in 1..<n { deltas[i - 1] = unit == 0 ? ts[i] &- ts[i - 1] : (ts[i] &- ts[i - 1]) / div }
         var zz = [UInt64](repeating: 0, count: n - 2)
-        var prevDelta = firstDelta
-        var minD = Int64.max, maxD = Int64.min
-        for i in 1..<n {
-            let d = unit == 0 ? ts[i] &- ts[i - 1] : (ts[i] &- ts[i - 1]) / div
-            minD = Swift.min(minD, d)
-            maxD = Swift.max(maxD, d)
-            if i >= 2 {
-                let z = ZigZag.encode(d &- prevDelta)
-                zz[i - 2] = z
-            }
-            prevDelta = d
-        }
+        for i in 1..<deltas.count { zz[i - 1] = ZigZag.encode(deltas[i] &- deltas[i - 1]) }
+        let minD = deltas.min() ?? 0, maxD = deltas.max() ?? 0
         let (_, rangeOverflow) = maxD.subtractingReportingOverflow(minD)
         if !rangeOverflow {
-            var offsets = [UInt64](repeating: 0, count: n - 1)
-            for i in 1..<n {
-                let d = unit == 0 ? ts[i] &- ts[i - 1] : (ts[i] &- ts[i - 1]) / div
-                offsets[i - 1] = UInt64(bitPattern: d &- minD)
-            }
+            let offsets = deltas.map { UInt64(bitPattern: $0 &- minD) }
             let size2 = offsets.withUnsafeBufferPointer { BitPacking.packedSize($0) }
             let size1 = zz.withUnsafeBufferPointer { BitPacking.packedSize($0) }
             if size2 < size1 {
@@ -85,9 +74,7 @@ public enum TimestampCodec {
     /// Number of timestamps in an encoded column, read from its header.
     public static func count(_ bytes: UnsafeRawBufferPointer) throws -> Int {
         var r = ByteReader(bytes)
-        let n = try r.varint()
-        guard n <= UInt64(Int32.max) else { throw CodecError.malformed("timestamp count \(n)") }
-        return Int(n)
+        return try r.columnCount("timestamp")
     }
 
     /// Decodes into `out`, which must hold at least ``count(_:)`` elements; returns the count.

@@ -160,9 +160,7 @@ public enum ValueCodec {
 
     public static func count(_ bytes: UnsafeRawBufferPointer) throws -> Int {
         var r = ByteReader(bytes)
-        let n = try r.varint()
-        guard n <= UInt64(Int32.max) else { throw CodecError.malformed("value count \(n)") }
-        return Int(n)
+        return try r.columnCount("value")
     }
 
     /// Decodes into `out` (at least ``count(_:)`` elements); returns the count.
