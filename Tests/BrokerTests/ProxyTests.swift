@@ -79,12 +79,12 @@ struct ProxyTests {
         let live = SSEConnection.open(proxy.url, topic: topic, partition: 0, group: "live")
         try await Task.sleep(for: .milliseconds(100))
         let before = await live.waitFor(10, timeout: .seconds(5))
-        let start = ContinuousClock.now
         _ = try await produceBatch(proxy.url, topic: topic, partition: 0, [Array("now".utf8)])
         let arrived = await live.waitFor(before.count + 1, timeout: .seconds(3))
         await live.close()
+        // Arriving inside waitFor's 3 s window, with the stream still open, is the proof of
+        // passthrough: a buffering proxy would hold the record until the stream closed.
         #expect(arrived.last?.data == Array("now".utf8))
-        #expect(ContinuousClock.now - start < .seconds(1))
         let status = try await http(.GET, "\(proxy.url)/status?topic=\(topic)&partitions=4")
         #expect(status.status == 200)
         let json = status.json()
@@ -113,7 +113,10 @@ struct ProxyTests {
         let r = try await http(.POST, "\(proxy.url)/produce?topic=t&partition=\(pa)", body: [1])
         #expect(r.status == 503)
         #expect(r.headers.first(name: "Retry-After") != nil)
-        #expect(ContinuousClock.now - start < .milliseconds(500))
+        // "Fast" means the proxy answers from its health table instead of trying the dead
+        // owner until the 30 s forward timeout; the bound leaves room for a loaded CI machine
+        // (0.62 s was seen with the whole suite running on two cores).
+        #expect(ContinuousClock.now - start < .seconds(5))
         let c = try await http(.GET, "\(proxy.url)/consume?topic=t&partition=\(pa)&group=g")
         #expect(c.status == 503)
     } }
