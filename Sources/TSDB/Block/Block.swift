@@ -68,20 +68,43 @@ final class Block: @unchecked Sendable {
 
     /// Decodes one chunk's timestamps and values, verifying both checksums.
     func decode(_ meta: ChunkMeta, timestamps: inout [Int64], values: inout [Double], scratch: inout [UInt8]) throws {
+        try decodeTimestamps(meta, into: &timestamps, scratch: &scratch)
+        try decodeValues(meta, into: &values, scratch: &scratch)
+    }
+
+    /// Decodes a chunk's timestamp column (checksum verified) into the first `meta.count`
+    /// slots of `timestamps`, growing it when needed.
+    func decodeTimestamps(_ meta: ChunkMeta, into timestamps: inout [Int64], scratch: inout [UInt8]) throws {
         let n = meta.count
         if timestamps.count < n { timestamps = [Int64](repeating: 0, count: n) }
-        if values.count < n { values = [Double](repeating: 0, count: n) }
-        do {
-            let tsFrame = try ColumnFrame.read(bytes, at: meta.tsOffset)
-            let tn = try ColumnFrame.withColumn(tsFrame, scratch: &scratch) { col in
+        try decodeColumn(meta, at: meta.tsOffset) {
+            let frame = try ColumnFrame.read(bytes, at: meta.tsOffset)
+            return try ColumnFrame.withColumn(frame, scratch: &scratch) { col in
                 try timestamps.withUnsafeMutableBufferPointer { try TimestampCodec.decode(col, into: $0) }
             }
-            let valFrame = try ColumnFrame.read(bytes, at: meta.valueOffset)
-            let vn = try ColumnFrame.withColumn(valFrame, scratch: &scratch) { col in
+        }
+    }
+
+    /// Decodes a chunk's value column (checksum verified) into the first `meta.count` slots
+    /// of `values`, growing it when needed.
+    func decodeValues(_ meta: ChunkMeta, into values: inout [Double], scratch: inout [UInt8]) throws {
+        let n = meta.count
+        if values.count < n { values = [Double](repeating: 0, count: n) }
+        try decodeColumn(meta, at: meta.valueOffset) {
+            let frame = try ColumnFrame.read(bytes, at: meta.valueOffset)
+            return try ColumnFrame.withColumn(frame, scratch: &scratch) { col in
                 try values.withUnsafeMutableBufferPointer { try ValueCodec.decode(col, into: $0) }
             }
-            guard tn == n, vn == n else {
-                throw CodecError.malformed("chunk announces \(n) samples, columns hold \(tn) and \(vn)")
+        }
+    }
+
+    /// Runs one column decode, checking it yields the announced sample count and naming
+    /// the file and offset in any codec error.
+    private func decodeColumn(_ meta: ChunkMeta, at offset: Int, _ decode: () throws -> Int) throws {
+        do {
+            let decoded = try decode()
+            guard decoded == meta.count else {
+                throw CodecError.malformed("chunk announces \(meta.count) samples, its column at offset \(offset) holds \(decoded)")
             }
         } catch let e as CodecError {
             throw TSDBError.corrupt(path: "\(path)/\(BlockFormat.chunksFile)", message: "chunk at offset \(meta.valueOffset): \(e)")

@@ -148,7 +148,20 @@ enum BitPacking {
             let mode = src[offset]
             offset += 1
             if mode & riceFlag == riceFlag {
-                offset += try unpackRice(src, at: offset, k: Int(mode & 0x3F), count: n, into: out + start)
+                let a = try RiceGroup(src, at: offset, k: Int(mode & 0x3F))
+                // Two full Rice groups in a row decode interleaved: each value's decode waits
+                // on the one before it, so two independent chains keep the core twice as busy.
+                if n == group, count - start >= 2 * group, a.inPlace, a.end < src.count, src[a.end] & riceFlag == riceFlag {
+                    let b = try RiceGroup(src, at: a.end + 1, k: Int(src[a.end] & 0x3F))
+                    if b.inPlace {
+                        try RiceGroup.decodePair(a, b, count: group, into: out + start, out + start + group)
+                        offset = b.end
+                        start += 2 * group
+                        continue
+                    }
+                }
+                try a.decode(count: n, into: out + start)
+                offset = a.end
                 start += n
                 continue
             }
@@ -207,44 +220,121 @@ enum BitPacking {
         }
         return offset
     }
+}
 
-    /// Decodes one Rice group at `at` (after its mode byte); returns the bytes consumed.
-    private static func unpackRice(_ src: UnsafeRawBufferPointer, at start: Int, k: Int, count n: Int, into out: UnsafeMutablePointer<UInt64>) throws -> Int {
-        guard k <= riceMaxK else { throw CodecError.malformed("Rice parameter \(k)") }
+/// One Rice group of a packed column: its parameters and payload, and the decoder.
+struct RiceGroup {
+    let k: Int
+    let escapeWidth: Int
+    /// The payload, or a zero-padded copy of it when it lies too close to the end of the
+    /// source for the decoder's read-ahead.
+    let base: UnsafeRawPointer
+    let totalBits: Int
+    /// Where the next group starts.
+    let end: Int
+    let inPlace: Bool
+    private let copy: [UInt8]?
+
+    /// Reads the group header at `start` (after its mode byte).
+    init(_ src: UnsafeRawBufferPointer, at start: Int, k: Int) throws {
+        guard k <= BitPacking.riceMaxK else { throw CodecError.malformed("Rice parameter \(k)") }
         var r = ByteReader(src, offset: start)
         let escapeWidth = Int(try r.byte())
         guard escapeWidth <= 64 else { throw CodecError.malformed("escape width \(escapeWidth)") }
         let length = try r.varint()
         guard length <= UInt64(r.remaining) else { throw CodecError.truncated }
         let payload = try r.slice(Int(length))
-        // Zero-padded copy: 8-byte loads at any bit position stay inside it.
-        var buffer = [UInt8](repeating: 0, count: payload.count + 16)
-        buffer.withUnsafeMutableBytes { $0.copyMemory(from: payload) }
-        let totalBits = payload.count * 8
-        let kMask: UInt64 = k == 0 ? 0 : (1 << UInt64(k)) - 1
-        try buffer.withUnsafeBytes { b in
-            let base = b.baseAddress!
-            @inline(__always) func window(_ bit: Int) -> UInt64 {
-                base.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self).littleEndian &>> UInt64(bit & 7)
-            }
-            var bit = 0
-            for i in 0..<n {
-                let w = window(bit)
-                let q = (~w).trailingZeroBitCount   // leading ones (LSB first)
-                if q < riceEscape {
-                    out[i] = (UInt64(q) << UInt64(k)) | ((w &>> UInt64(q &+ 1)) & kMask)
-                    bit &+= q &+ 1 &+ k
-                } else {
-                    bit &+= riceEscape
-                    var v = window(bit)
-                    if escapeWidth > 56 { v |= window(bit &+ 56) << 56 }
-                    out[i] = escapeWidth == 64 ? v : v & ((1 << UInt64(escapeWidth)) - 1)
-                    bit &+= escapeWidth
-                }
-                guard bit <= totalBits else { throw CodecError.truncated }
-            }
+        self.k = k
+        self.escapeWidth = escapeWidth
+        totalBits = payload.count * 8
+        end = r.offset
+        // 8-byte loads reach up to 18 bytes past the payload (an escape read right after a
+        // corrupt group's last valid bit). Inside a column they read the bytes that follow:
+        // valid data never consults those bits, and a corrupt group is caught by the bit count
+        // check; near the end of `src`, a zero-padded copy is read instead.
+        if r.remaining >= 24, let p = payload.baseAddress {
+            base = p
+            inPlace = true
+            copy = nil
+        } else {
+            var buffer = [UInt8](repeating: 0, count: payload.count + 24)
+            buffer.withUnsafeMutableBytes { $0.copyMemory(from: payload) }
+            copy = buffer
+            // The array's storage lives as long as `copy` does, which outlives every decode.
+            base = buffer.withUnsafeBytes { UnsafeRawPointer($0.baseAddress!) }
+            inPlace = false
         }
-        return r.offset - start
+    }
+
+    func decode(count n: Int, into out: UnsafeMutablePointer<UInt64>) throws {
+        try withExtendedLifetime(copy) {
+            var s = RiceStream(self)
+            for i in 0..<n { out[i] = try s.next() }
+        }
+    }
+
+    /// Decodes two groups of `n` values, one value of each per step.
+    static func decodePair(_ a: RiceGroup, _ b: RiceGroup, count n: Int,
+                           into outA: UnsafeMutablePointer<UInt64>, _ outB: UnsafeMutablePointer<UInt64>) throws {
+        var x = RiceStream(a), y = RiceStream(b)
+        for i in 0..<n {
+            outA[i] = try x.next()
+            outB[i] = try y.next()
+        }
+    }
+}
+
+/// The decoding state of one Rice group. The bits are consumed from a register and reloaded
+/// only when fewer than a whole non-escaped value (at most riceEscape + 1 + k ≤ 57 bits)
+/// remain in it: the chain from one value to the next is a count and a shift, not a load.
+struct RiceStream {
+    let base: UnsafeRawPointer
+    let k: UInt64
+    let kMask: UInt64
+    let longest: Int
+    let escapeWidth: Int
+    let totalBits: Int
+    var bit = 0
+    var w: UInt64
+    var avail = 64
+
+    @inline(__always)
+    init(_ g: RiceGroup) {
+        base = g.base
+        k = UInt64(g.k)
+        kMask = g.k == 0 ? 0 : (1 << UInt64(g.k)) - 1
+        longest = BitPacking.riceEscape + 1 + g.k
+        escapeWidth = g.escapeWidth
+        totalBits = g.totalBits
+        w = g.base.loadUnaligned(as: UInt64.self).littleEndian
+    }
+
+    @inline(__always)
+    private func window(_ bit: Int) -> UInt64 {
+        base.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self).littleEndian &>> UInt64(bit & 7)
+    }
+
+    @inline(__always)
+    mutating func next() throws -> UInt64 {
+        if avail < longest { w = window(bit); avail = 64 &- (bit & 7) }
+        let q = (~w).trailingZeroBitCount   // leading ones (LSB first)
+        let v: UInt64
+        if q < BitPacking.riceEscape {
+            v = (UInt64(q) << k) | ((w &>> UInt64(q &+ 1)) & kMask)
+            let used = q &+ 1 &+ Int(k)
+            w = w &>> UInt64(used)
+            avail &-= used
+            bit &+= used
+        } else {
+            bit &+= BitPacking.riceEscape
+            var e = window(bit)
+            if escapeWidth > 56 { e |= window(bit &+ 56) << 56 }
+            v = escapeWidth == 64 ? e : e & ((1 << UInt64(escapeWidth)) - 1)
+            bit &+= escapeWidth
+            avail = 0
+        }
+        guard bit <= totalBits else { throw CodecError.truncated }
+        return v
     }
 }
 

@@ -233,7 +233,12 @@ public enum ValueCodec {
             }
         }
         out.baseAddress!.withMemoryRebound(to: Int64.self, capacity: n) { m in
-            for i in 0..<n { out[i] = Double(m[i]) / scale }
+            // Integral columns (the common DCGM case) skip the division.
+            if exp == 0 {
+                for i in 0..<n { out[i] = Double(m[i]) }
+            } else {
+                for i in 0..<n { out[i] = Double(m[i]) / scale }
+            }
         }
     }
 

@@ -11,15 +11,41 @@ struct Accumulator: Sendable {
     /// Kept only for percentiles.
     var values: [Double] = []
 
+    /// Adds the samples `range` of ascending, unique timestamps: the first and last of the
+    /// run are its ends, so the loop only sums and bounds the values, in four independent
+    /// lanes (a run of thousands of samples is bound by the latency of one add chain
+    /// otherwise). NaN counts in the sum and never in min or max, as sample by sample.
     @inline(__always)
-    mutating func add(_ t: Int64, _ v: Double, keepValues: Bool) {
-        count += 1
-        sum += v
-        if v < min { min = v }
-        if v > max { max = v }
-        if t < firstTime { firstTime = t; first = v }
-        if t >= lastTime { lastTime = t; last = v }
-        if keepValues { values.append(v) }
+    mutating func add(_ ts: UnsafeBufferPointer<Int64>, _ vs: UnsafeBufferPointer<Double>, _ range: Range<Int>, keepValues: Bool) {
+        guard let firstIndex = range.first else { return }
+        let lastIndex = range.upperBound - 1
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var lo0 = min, lo1 = min, lo2 = min, lo3 = min
+        var hi0 = max, hi1 = max, hi2 = max, hi3 = max
+        var i = range.lowerBound
+        while i &+ 4 <= range.upperBound {
+            let a = vs[i], b = vs[i &+ 1], c = vs[i &+ 2], d = vs[i &+ 3]
+            s0 += a; s1 += b; s2 += c; s3 += d
+            if a < lo0 { lo0 = a }; if b < lo1 { lo1 = b }; if c < lo2 { lo2 = c }; if d < lo3 { lo3 = d }
+            if a > hi0 { hi0 = a }; if b > hi1 { hi1 = b }; if c > hi2 { hi2 = c }; if d > hi3 { hi3 = d }
+            i &+= 4
+        }
+        while i < range.upperBound {
+            let a = vs[i]
+            s0 += a
+            if a < lo0 { lo0 = a }
+            if a > hi0 { hi0 = a }
+            i &+= 1
+        }
+        count += range.count
+        sum += (s0 + s1) + (s2 + s3)
+        if lo1 < lo0 { lo0 = lo1 }; if lo2 < lo0 { lo0 = lo2 }; if lo3 < lo0 { lo0 = lo3 }
+        if hi1 > hi0 { hi0 = hi1 }; if hi2 > hi0 { hi0 = hi2 }; if hi3 > hi0 { hi0 = hi3 }
+        min = lo0
+        max = hi0
+        if ts[firstIndex] < firstTime { firstTime = ts[firstIndex]; first = vs[firstIndex] }
+        if ts[lastIndex] >= lastTime { lastTime = ts[lastIndex]; last = vs[lastIndex] }
+        if keepValues { values.append(contentsOf: vs[range]) }
     }
 
     mutating func add(summary s: ChunkSummary, minTime: Int64, maxTime: Int64) {

@@ -3,7 +3,6 @@
 struct SeriesReader {
     let snapshot: Snapshot
     let plan: Planner
-    private var ts: [Int64] = []
     private var vs: [Double] = []
     private var scratch: [UInt8] = []
 
@@ -32,6 +31,16 @@ struct SeriesReader {
         return groups.map { $0.sorted().map { sources[$0] } }
     }
 
+    /// Decoded timestamp columns by (block, column offset). Every metric of one DCGM scrape
+    /// shares a timestamp column in a block, so a query over several metrics of a GPU, or over
+    /// the GPUs of a host, decodes (and checksums) each column once instead of once per series.
+    private var columns: [ColumnKey: [Int64]] = [:]
+    private var cachedSamples = 0
+    /// Bounds the cache (8 B per sample): past it the cache starts over.
+    static let columnCacheSamples = 1 << 21
+
+    private struct ColumnKey: Hashable { var block: Int; var offset: Int }
+
     mutating func read(_ k: Int) throws -> SeriesOutcome {
         var out = SeriesOutcome()
         let (sources, pruned) = snapshot.sources(k, start: plan.start, end: plan.end)
@@ -39,31 +48,84 @@ struct SeriesReader {
         for s in sources {
             if case .chunk = s { out.stats.chunksTotal += 1 } else { out.stats.headSeries = 1 }
         }
-        let keep = plan.aggregation?.quantile != nil
         for group in Self.overlapGroups(sources) {
-            if group.count == 1, case .chunk(_, let m) = group[0], plan.canSummarize(m) {
-                let slot = out.run.slot(plan.bucket(m.minTime))
-                out.run.accs[slot].add(summary: m.summary, minTime: m.minTime, maxTime: m.maxTime)
-                out.stats.chunksSummarized += 1
+            guard group.count == 1 else {
+                let (gts, gvs) = try materialize(group, stats: &out.stats)
+                gts.withUnsafeBufferPointer { t in gvs.withUnsafeBufferPointer { v in add(t, v, to: &out) } }
                 continue
             }
-            let (gts, gvs) = try materialize(group, stats: &out.stats)
-            let lo = Snapshot.lowerBound(gts, plan.start), hi = Snapshot.upperBound(gts, plan.end)
-            guard lo < hi else { continue }
-            if plan.aggregation == nil {
-                out.timestamps.append(contentsOf: gts[lo..<hi])
-                out.values.append(contentsOf: gvs[lo..<hi])
-            } else {
-                var slot = -1
-                var current = Int64.min
-                for i in lo..<hi {
-                    let b = plan.bucket(gts[i])
-                    if slot < 0 || b != current { slot = out.run.slot(b); current = b }
-                    out.run.accs[slot].add(gts[i], gvs[i], keepValues: keep)
+            switch group[0] {
+            case .chunk(let bi, let m):
+                if plan.canSummarize(m) {
+                    let slot = out.run.slot(plan.bucket(m.minTime))
+                    out.run.accs[slot].add(summary: m.summary, minTime: m.minTime, maxTime: m.maxTime)
+                    out.stats.chunksSummarized += 1
+                    continue
+                }
+                let column = try timestamps(bi, m)
+                try snapshot.blocks[bi].decodeValues(m, into: &vs, scratch: &scratch)
+                out.stats.chunksDecoded += 1
+                out.stats.samplesScanned += m.count
+                column.withUnsafeBufferPointer { t in
+                    vs.withUnsafeBufferPointer { v in
+                        add(UnsafeBufferPointer(rebasing: t[..<m.count]), UnsafeBufferPointer(rebasing: v[..<m.count]), to: &out)
+                    }
+                }
+            case .memory(let c, let lo, let hi):
+                out.stats.samplesScanned += hi - lo
+                c.timestamps.withUnsafeBufferPointer { t in
+                    c.values.withUnsafeBufferPointer { v in
+                        add(UnsafeBufferPointer(rebasing: t[lo..<hi]), UnsafeBufferPointer(rebasing: v[lo..<hi]), to: &out)
+                    }
                 }
             }
         }
         return out
+    }
+
+    /// A chunk's timestamps, from the cache when another series of this query shares them.
+    private mutating func timestamps(_ block: Int, _ m: ChunkMeta) throws -> [Int64] {
+        let key = ColumnKey(block: block, offset: m.tsOffset)
+        if let hit = columns[key], hit.count == m.count { return hit }
+        var decoded: [Int64] = []
+        try snapshot.blocks[block].decodeTimestamps(m, into: &decoded, scratch: &scratch)
+        if cachedSamples + m.count > Self.columnCacheSamples { columns.removeAll(keepingCapacity: true); cachedSamples = 0 }
+        columns[key] = decoded
+        cachedSamples += m.count
+        return decoded
+    }
+
+    /// Adds the samples of one source or merged group (ascending, unique timestamps) that lie
+    /// in the query range: appended as they are for a raw query, else folded into buckets.
+    /// Buckets are found from their end boundary, one division per bucket, not per sample.
+    private func add(_ ts: UnsafeBufferPointer<Int64>, _ vs: UnsafeBufferPointer<Double>, to out: inout SeriesOutcome) {
+        let lo = Snapshot.lowerBound(ts, plan.start), hi = Snapshot.upperBound(ts, plan.end)
+        guard lo < hi else { return }
+        guard plan.aggregation != nil else {
+            out.timestamps.append(contentsOf: ts[lo..<hi])
+            out.values.append(contentsOf: vs[lo..<hi])
+            return
+        }
+        let keep = plan.aggregation?.quantile != nil
+        var i = lo
+        while i < hi {
+            let b = plan.bucket(ts[i])
+            var j = hi
+            if let step = plan.step {
+                let (next, o1) = b.addingReportingOverflow(1)
+                let (boundary, o2) = next.multipliedReportingOverflow(by: step)
+                if !o1 && !o2 {
+                    // The first sample at or past the boundary, by binary search: a bucket
+                    // usually holds many samples.
+                    var a = i + 1, z = hi
+                    while a < z { let m = (a + z) >> 1; if ts[m] < boundary { a = m + 1 } else { z = m } }
+                    j = a
+                }
+            }
+            let slot = out.run.slot(b)
+            out.run.accs[slot].add(ts, vs, i..<j, keepValues: keep)
+            i = j
+        }
     }
 
     /// The samples of a group of overlapping sources, merged in priority order.
@@ -73,8 +135,9 @@ struct SeriesReader {
         for src in group {
             switch src {
             case .chunk(let bi, let m):
-                try snapshot.blocks[bi].decode(m, timestamps: &ts, values: &vs, scratch: &scratch)
-                parts.append((Array(ts[0..<m.count]), Array(vs[0..<m.count])))
+                let column = try timestamps(bi, m)
+                try snapshot.blocks[bi].decodeValues(m, into: &vs, scratch: &scratch)
+                parts.append((column, Array(vs[0..<m.count])))
                 stats.chunksDecoded += 1
                 stats.samplesScanned += m.count
             case .memory(let c, let lo, let hi):

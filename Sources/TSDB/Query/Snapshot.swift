@@ -60,12 +60,20 @@ struct Snapshot {
     }
 
     static func lowerBound(_ ts: [Int64], _ t: Int64) -> Int {
+        ts.withUnsafeBufferPointer { lowerBound($0, t) }
+    }
+
+    static func upperBound(_ ts: [Int64], _ t: Int64) -> Int {
+        ts.withUnsafeBufferPointer { upperBound($0, t) }
+    }
+
+    static func lowerBound(_ ts: UnsafeBufferPointer<Int64>, _ t: Int64) -> Int {
         var lo = 0, hi = ts.count
         while lo < hi { let m = (lo + hi) >> 1; if ts[m] < t { lo = m + 1 } else { hi = m } }
         return lo
     }
 
-    static func upperBound(_ ts: [Int64], _ t: Int64) -> Int {
+    static func upperBound(_ ts: UnsafeBufferPointer<Int64>, _ t: Int64) -> Int {
         var lo = 0, hi = ts.count
         while lo < hi { let m = (lo + hi) >> 1; if ts[m] <= t { lo = m + 1 } else { hi = m } }
         return lo
