@@ -1,6 +1,8 @@
+import Foundation
 import Hummingbird
 import Ingest
 import Logging
+import NIOPosix
 import Prometheus
 import Synchronization
 import TSDB
@@ -27,6 +29,24 @@ struct APIHandlers: Sendable {
     let csvSink: TSDBSink
 
     var queryLimits: QueryLimits? { config.queryLimits }
+
+    /// Runs CPU-heavy request work (a query and the page built from it) on ``QueryWorkers``.
+    func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await QueryWorkers.pool.runIfActive(work)
+    }
+}
+
+/// Threads for queries, one per core, served first come first served. A query of a day of
+/// 1 s samples takes milliseconds of CPU; run on Swift's cooperative pool it would hold one
+/// of its few threads, and every other request's next step (reading a body, writing a
+/// response) would queue behind it in no particular order, which shows as a long latency
+/// tail under load. Here queries queue in arrival order, and light work never waits on them.
+enum QueryWorkers {
+    static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+        pool.start()
+        return pool
+    }()
 }
 
 /// Builds the API router: middleware (observability → CORS → 405 → auth → rate limit) and every

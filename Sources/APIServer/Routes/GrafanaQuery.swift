@@ -92,7 +92,7 @@ extension APIHandlers {
             w.key("datapoints")
             w.beginArray()
             for i in s.timestamps.indices {
-                w.beginArray(); w.double(s.values[i]); w.int(s.timestamps[i] / Nanos.millisecond); w.endArray()
+                w.pair(s.values[i], s.timestamps[i] / Nanos.millisecond)
             }
             w.endArray()
             w.endObject()

@@ -33,7 +33,7 @@ extension APIHandlers {
         }
         grafana.post("query") { request, _ -> Response in
             let body = try await grafanaBody(request)
-            return try grafanaQuery(body)
+            return try await offload { try grafanaQuery(body) }
         }
         grafana.post("variable") { request, _ -> Response in
             let body = try await grafanaBody(request)

@@ -8,37 +8,39 @@ extension APIHandlers {
             let q = try QueryParameters(request.uri)
             let query = try generalQuery(q)
             let format = try timeFormat(q)
-            let result = try db.query(query)
-            var w = JSONWriter(capacity: 4096)
-            w.beginObject()
-            w.key("count"); w.int(result.series.count)
-            w.key("series")
-            w.beginArray()
-            for s in result.series {
+            return try await offload {
+                let result = try db.query(query)
+                var w = JSONWriter(capacity: 4096)
                 w.beginObject()
-                w.key("metric"); w.stringOrNull(s.labels.metric)
-                w.key("labels"); w.beginObject()
-                for pair in s.labels where pair.name != Labels.metricName { w.key(pair.name); w.string(pair.value) }
-                w.endObject()
-                w.key("timestamps"); w.beginArray()
-                for t in s.timestamps {
-                    switch format {
-                    case .ns: w.int(t)
-                    case .ms: w.int(t / Nanos.millisecond)
-                    case .s: w.double(Double(t) / 1e9)
-                    case .rfc3339: w.timestamp(t)
+                w.key("count"); w.int(result.series.count)
+                w.key("series")
+                w.beginArray()
+                for s in result.series {
+                    w.beginObject()
+                    w.key("metric"); w.stringOrNull(s.labels.metric)
+                    w.key("labels"); w.beginObject()
+                    for pair in s.labels where pair.name != Labels.metricName { w.key(pair.name); w.string(pair.value) }
+                    w.endObject()
+                    w.key("timestamps"); w.beginArray()
+                    for t in s.timestamps {
+                        switch format {
+                        case .ns: w.int(t)
+                        case .ms: w.int(t / Nanos.millisecond)
+                        case .s: w.double(Double(t) / 1e9)
+                        case .rfc3339: w.timestamp(t)
+                        }
                     }
+                    w.endArray()
+                    w.key("values"); w.beginArray()
+                    for v in s.values { w.double(v) }
+                    w.endArray()
+                    w.endObject()
                 }
                 w.endArray()
-                w.key("values"); w.beginArray()
-                for v in s.values { w.double(v) }
-                w.endArray()
+                w.key("stats"); writeStats(&w, result.stats)
                 w.endObject()
+                return w.response()
             }
-            w.endArray()
-            w.key("stats"); writeStats(&w, result.stats)
-            w.endObject()
-            return w.response()
         }
         v1.get("query/explain") { request, _ -> Response in
             let q = try QueryParameters(request.uri)

@@ -27,8 +27,8 @@ extension APIHandlers {
             query.aggregation = aggregation
             query.limits = queryLimits
             try checkBuckets(start: query.start, end: query.end, step: step)
-            let result = try db.query(query)
-            return telemetryPage(uuid: uuid, result: result, cursor: cursor, limit: limit)
+            let page = query
+            return try await offload { telemetryPage(uuid: uuid, result: try db.query(page), cursor: cursor, limit: limit) }
         }
     }
 
@@ -102,22 +102,23 @@ extension APIHandlers {
         if !exhausted {
             exhausted = !result.series.indices.contains { positions[$0] < result.series[$0].timestamps.count }
         }
-        var w = JSONWriter(capacity: picked.count * 220 + 128)
+        // The per-series part of each item (metric and label fields) is encoded once, and the
+        // buffer is sized from it so the page is written without growing.
+        var fragments: [[UInt8]?] = Array(repeating: nil, count: result.series.count)
+        var capacity = 256 + uuid.utf8.count
+        for (s, _) in picked {
+            if fragments[s] == nil { fragments[s] = Self.seriesFragment(metric: keys[s].metric, labels: result.series[s].labels) }
+            capacity += fragments[s]!.count + 64
+        }
+        var w = JSONWriter(capacity: capacity)
         w.beginObject()
         w.key("uuid"); w.string(uuid)
         w.key("count"); w.int(picked.count)
         w.key("data")
         w.beginArray()
-        // The per-series part of each item (metric and label fields) is encoded once.
-        var fragments: [[UInt8]?] = Array(repeating: nil, count: result.series.count)
         for (s, i) in picked {
             let series = result.series[s]
-            if fragments[s] == nil { fragments[s] = Self.seriesFragment(metric: keys[s].metric, labels: series.labels) }
-            w.beginObject()
-            w.key("timestamp"); w.timestamp(series.timestamps[i])
-            w.key("value"); w.double(series.values[i])
-            w.appendRaw(fragments[s]!)
-            w.endObject()
+            w.sampleObject(timeKey: "timestamp", series.timestamps[i], valueKey: "value", series.values[i], fragment: fragments[s]!)
         }
         w.endArray()
         w.key("next_cursor")

@@ -11,24 +11,30 @@ import Hummingbird
 /// w.beginObject(); w.key("count"); w.int(2); w.endObject()   // {"count":2}
 /// ```
 struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+    private(set) var buffer: ByteBuffer
     private var needsComma = false
+    private var timestamps = TimestampFormat()
 
-    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 1024) { buffer = ByteBufferAllocator().buffer(capacity: capacity) }
+
+    /// The document so far.
+    var bytes: [UInt8] { Array(buffer.readableBytesView) }
+
+    @inline(__always) private mutating func byte(_ b: UInt8) { buffer.writeInteger(b) }
 
     @inline(__always) private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { byte(UInt8(ascii: ",")) }
     }
 
-    mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
-    mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    mutating func beginObject() { separate(); byte(UInt8(ascii: "{")); needsComma = false }
+    mutating func endObject() { byte(UInt8(ascii: "}")); needsComma = true }
+    mutating func beginArray() { separate(); byte(UInt8(ascii: "[")); needsComma = false }
+    mutating func endArray() { byte(UInt8(ascii: "]")); needsComma = true }
 
     mutating func key(_ name: String) {
         separate()
         appendQuoted(name)
-        bytes.append(UInt8(ascii: ":"))
+        byte(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -38,27 +44,29 @@ struct JSONWriter {
         if let value { string(value) } else { null() }
     }
 
-    mutating func null() { separate(); bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]); needsComma = true }
+    mutating func null() { separate(); buffer.writeStaticString("null"); needsComma = true }
 
     mutating func bool(_ value: Bool) {
         separate()
-        if value { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
+        buffer.writeStaticString(value ? "true" : "false")
         needsComma = true
     }
 
-    mutating func int(_ value: Int64) { separate(); appendInt(value); needsComma = true }
+    mutating func int(_ value: Int64) {
+        separate()
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { Self.writeInt(value, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        needsComma = true
+    }
     mutating func int(_ value: Int) { int(Int64(value)) }
 
     /// Finite doubles in their shortest round-trip form (integral ones without `.0`); NaN and
     /// infinities, which JSON cannot carry, as `null`.
     mutating func double(_ value: Double) {
         separate()
-        if !value.isFinite {
-            bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        } else if value == value.rounded(), abs(value) < 9.007_199_254_740_992e15 {
-            if value == 0, value.sign == .minus { bytes.append(contentsOf: Array("-0.0".utf8)) } else { appendInt(Int64(value)) }
+        if let text = Self.nonIntegral(value) {
+            buffer.writeString(text)
         } else {
-            bytes.append(contentsOf: value.description.utf8)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { Self.writeNumber(value, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
         }
         needsComma = true
     }
@@ -66,9 +74,13 @@ struct JSONWriter {
     /// A timestamp (ns) as an RFC 3339 string.
     mutating func timestamp(_ nanos: Int64) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        TimestampFormat.appendRFC3339(nanos, into: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: TimestampFormat.maxLength + 2) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            p[0] = UInt8(ascii: "\"")
+            let n = timestamps.write(nanos, to: p + 1)
+            p[n + 1] = UInt8(ascii: "\"")
+            return n + 2
+        }
         needsComma = true
     }
 
@@ -78,51 +90,143 @@ struct JSONWriter {
 
     /// Appends bytes verbatim with no separator handling (a fragment such as `,"k":"v"`
     /// that continues the current object); the next key or value gets its comma as usual.
-    mutating func appendRaw(_ fragment: [UInt8]) { bytes.append(contentsOf: fragment); needsComma = true }
+    mutating func appendRaw(_ fragment: [UInt8]) { buffer.writeBytes(fragment); needsComma = true }
 
     /// Splices already-encoded JSON in as one value.
-    mutating func rawValue(_ json: [UInt8]) { separate(); bytes.append(contentsOf: json); needsComma = true }
+    mutating func rawValue(_ json: [UInt8]) { separate(); buffer.writeBytes(json); needsComma = true }
 
-    private mutating func appendInt(_ value: Int64) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var v = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &tmp) { buf in
-            while v > 0 {
-                buf[n] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-                v /= 10
-                n += 1
+    /// Appends one object of a long array in a single write: `{"<timeKey>":"<time>",
+    /// "<valueKey>":<value>` followed by `fragment` (already-encoded further fields, starting
+    /// with a comma) and `}`. Pages of thousands of samples are written this way.
+    mutating func sampleObject(timeKey: StaticString, _ nanos: Int64, valueKey: StaticString, _ value: Double, fragment: [UInt8]) {
+        let text = Self.nonIntegral(value)
+        let room = 16 + timeKey.utf8CodeUnitCount + valueKey.utf8CodeUnitCount + TimestampFormat.maxLength + 24
+            + (text?.utf8.count ?? 0) + fragment.count
+        let comma = needsComma
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var n = 0
+            if comma { p[n] = UInt8(ascii: ","); n += 1 }
+            p[n] = UInt8(ascii: "{"); n += 1
+            n += Self.copyKey(timeKey, to: p + n)
+            p[n] = UInt8(ascii: "\""); n += 1
+            n += timestamps.write(nanos, to: p + n)
+            p[n] = UInt8(ascii: "\""); n += 1
+            p[n] = UInt8(ascii: ","); n += 1
+            n += Self.copyKey(valueKey, to: p + n)
+            if var text {
+                n += text.withUTF8 { u in
+                    (p + n).update(from: u.baseAddress!, count: u.count)
+                    return u.count
+                }
+            } else {
+                n += Self.writeNumber(value, to: p + n)
             }
-            for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(buf[i]) }
+            fragment.withUnsafeBufferPointer { f in (p + n).update(from: f.baseAddress!, count: f.count) }
+            n += fragment.count
+            p[n] = UInt8(ascii: "}"); n += 1
+            return n
         }
+        needsComma = true
+    }
+
+    /// `[value,integer]` in a single write: a Grafana datapoint (value, milliseconds).
+    mutating func pair(_ value: Double, _ integer: Int64) {
+        let text = Self.nonIntegral(value)
+        let comma = needsComma
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 48 + (text?.utf8.count ?? 0)) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var n = 0
+            if comma { p[n] = UInt8(ascii: ","); n += 1 }
+            p[n] = UInt8(ascii: "["); n += 1
+            if var text {
+                n += text.withUTF8 { u in
+                    (p + n).update(from: u.baseAddress!, count: u.count)
+                    return u.count
+                }
+            } else {
+                n += Self.writeNumber(value, to: p + n)
+            }
+            p[n] = UInt8(ascii: ","); n += 1
+            n += Self.writeInt(integer, to: p + n)
+            p[n] = UInt8(ascii: "]"); n += 1
+            return n
+        }
+        needsComma = true
+    }
+
+    /// `"key":` for a static key that needs no escaping.
+    @inline(__always) private static func copyKey(_ key: StaticString, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        p[0] = UInt8(ascii: "\"")
+        (p + 1).update(from: key.utf8Start, count: key.utf8CodeUnitCount)
+        p[key.utf8CodeUnitCount + 1] = UInt8(ascii: "\"")
+        p[key.utf8CodeUnitCount + 2] = UInt8(ascii: ":")
+        return key.utf8CodeUnitCount + 3
+    }
+
+    /// The text of a finite, non-integral double (shortest round trip), or nil for values
+    /// ``writeNumber(_:to:)`` writes itself.
+    @inline(__always) private static func nonIntegral(_ value: Double) -> String? {
+        if !value.isFinite || (value == value.rounded() && abs(value) < 9.007_199_254_740_992e15) { return nil }
+        return value.description
+    }
+
+    /// Integral doubles as integers (`-0.0` kept), NaN and infinities as `null`; at most 20 bytes.
+    @inline(__always) private static func writeNumber(_ value: Double, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        if !value.isFinite {
+            p[0] = 0x6E; p[1] = 0x75; p[2] = 0x6C; p[3] = 0x6C
+            return 4
+        }
+        if value == 0, value.sign == .minus {
+            p[0] = UInt8(ascii: "-"); p[1] = UInt8(ascii: "0"); p[2] = UInt8(ascii: "."); p[3] = UInt8(ascii: "0")
+            return 4
+        }
+        return writeInt(Int64(value), to: p)
+    }
+
+    /// Decimal digits of `value`; at most 20 bytes.
+    @inline(__always) private static func writeInt(_ value: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var v = value.magnitude
+        var n = 0
+        if value < 0 { p[0] = UInt8(ascii: "-"); n = 1 }
+        var digits = 1
+        var t = v
+        while t >= 10 { t /= 10; digits += 1 }
+        var k = n + digits - 1
+        repeat {
+            p[k] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+            v /= 10
+            k -= 1
+        } while v > 0
+        return n + digits
     }
 
     private mutating func appendQuoted(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: bytes.append(b)
+        byte(UInt8(ascii: "\""))
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            buffer.writeString(s)
+        } else {
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "\""): byte(UInt8(ascii: "\\")); byte(b)
+                case UInt8(ascii: "\\"): byte(UInt8(ascii: "\\")); byte(b)
+                case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
+                case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
+                case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
+                case 0..<0x20:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    buffer.writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                default: byte(b)
+                }
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
     }
 
-    /// The finished document as an HTTP response.
+    /// The finished document as an HTTP response (the buffer itself, not a copy).
     func response(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: buffer))
     }
 }

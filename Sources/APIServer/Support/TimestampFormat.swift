@@ -1,37 +1,93 @@
-/// Writes Int64 nanoseconds as RFC 3339 (UTC) straight into a byte buffer, the same text as
+/// Writes Int64 nanoseconds as RFC 3339 (UTC) straight into memory, the same text as
 /// Ingest's `RFC3339.format` (fraction only when non-zero, in ms/µs/ns groups) without
 /// building intermediate strings; telemetry pages format thousands of these.
-enum TimestampFormat {
-    static func appendRFC3339(_ nanos: Int64, into out: inout [UInt8]) {
+struct TimestampFormat {
+    /// The longest text: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` (Int64 nanoseconds span 1677–2262).
+    static let maxLength = 30
+
+    /// The day of the last timestamp written and its `YYYY-MM-DD` text: consecutive samples
+    /// mostly share a day, so the calendar arithmetic runs once per day, not per sample.
+    private var cachedDay = Int64.min
+    private var dayText: (UInt64, UInt16) = (0, 0)
+
+    init() {}
+
+    /// Writes the text at `p` (room for ``maxLength`` bytes); returns the bytes written.
+    @inline(__always)
+    mutating func write(_ nanos: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
         var seconds = nanos / 1_000_000_000
         var fraction = nanos % 1_000_000_000
         if fraction < 0 { fraction += 1_000_000_000; seconds -= 1 }
         var days = seconds / 86_400
         var secOfDay = seconds % 86_400
         if secOfDay < 0 { secOfDay += 86_400; days -= 1 }
-        let (y, m, d) = civilFromDays(days)
-        put(y, 4, &out); out.append(0x2D); put(m, 2, &out); out.append(0x2D); put(d, 2, &out)
-        out.append(UInt8(ascii: "T"))
-        put(secOfDay / 3600, 2, &out); out.append(0x3A); put(secOfDay / 60 % 60, 2, &out); out.append(0x3A); put(secOfDay % 60, 2, &out)
-        if fraction != 0 {
-            out.append(UInt8(ascii: "."))
-            if fraction % 1_000_000 == 0 { put(fraction / 1_000_000, 3, &out) }
-            else if fraction % 1_000 == 0 { put(fraction / 1_000, 6, &out) }
-            else { put(fraction, 9, &out) }
+        if days != cachedDay {
+            let (y, m, d) = Self.civilFromDays(days)
+            withUnsafeMutableBytes(of: &dayText) { t in
+                let q = t.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                Self.put2(Int(y / 100), q)
+                Self.put2(Int(y % 100), q + 2)
+                q[4] = 0x2D
+                Self.put2(Int(m), q + 5)
+                q[7] = 0x2D
+                Self.put2(Int(d), q + 8)
+            }
+            cachedDay = days
         }
-        out.append(UInt8(ascii: "Z"))
+        withUnsafeBytes(of: &dayText) { t in UnsafeMutableRawPointer(p).copyMemory(from: t.baseAddress!, byteCount: 10) }
+        p[10] = UInt8(ascii: "T")
+        let sod = Int(secOfDay)
+        Self.put2(sod / 3600, p + 11)
+        p[13] = 0x3A
+        Self.put2(sod / 60 % 60, p + 14)
+        p[16] = 0x3A
+        Self.put2(sod % 60, p + 17)
+        var n = 19
+        if fraction != 0 {
+            p[n] = UInt8(ascii: ".")
+            n += 1
+            if fraction % 1_000_000 == 0 { n += Self.putDigits(Int(fraction / 1_000_000), 3, p + n) }
+            else if fraction % 1_000 == 0 { n += Self.putDigits(Int(fraction / 1_000), 6, p + n) }
+            else { n += Self.putDigits(Int(fraction), 9, p + n) }
+        }
+        p[n] = UInt8(ascii: "Z")
+        return n + 1
     }
 
-    @inline(__always) private static func put(_ v: Int64, _ width: Int, _ out: inout [UInt8]) {
-        var x = v < 0 ? -v : v
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48, 48, 48, 48, 48)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { buf in
-            repeat { buf[n] = UInt8(48 + x % 10); x /= 10; n += 1 } while x > 0 && n < 10
-            let count = max(n, width)
-            if v < 0 { out.append(0x2D) }
-            for k in stride(from: count - 1, through: 0, by: -1) { out.append(k < n ? buf[k] : 48) }
+    /// Appends the text to a byte array (for callers outside hot loops).
+    static func appendRFC3339(_ nanos: Int64, into out: inout [UInt8]) {
+        var format = TimestampFormat()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxLength) { buf in
+            let n = format.write(nanos, to: buf.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<n]))
         }
+    }
+
+    /// "00" through "99".
+    static let pairs: [UInt8] = {
+        var table: [UInt8] = []
+        for v in 0..<100 {
+            table.append(UInt8(48 + v / 10))
+            table.append(UInt8(48 + v % 10))
+        }
+        return table
+    }()
+
+    @inline(__always) static func put2(_ v: Int, _ p: UnsafeMutablePointer<UInt8>) {
+        pairs.withUnsafeBufferPointer { t in
+            p[0] = t[2 &* v]
+            p[1] = t[2 &* v &+ 1]
+        }
+    }
+
+    /// `v` (non-negative) zero-padded to `width` digits; returns `width`.
+    @inline(__always) static func putDigits(_ v: Int, _ width: Int, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        var x = v
+        for k in stride(from: width - 1, through: 0, by: -1) {
+            p[k] = UInt8(truncatingIfNeeded: 48 &+ x % 10)
+            x /= 10
+        }
+        return width
     }
 
     /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
