@@ -114,15 +114,10 @@ struct JSONWriter {
             p[n] = UInt8(ascii: "\""); n += 1
             p[n] = UInt8(ascii: ","); n += 1
             n += Self.copyKey(valueKey, to: p + n)
-            if var text {
-                n += text.withUTF8 { u in
-                    (p + n).update(from: u.baseAddress!, count: u.count)
-                    return u.count
-                }
-            } else {
-                n += Self.writeNumber(value, to: p + n)
+            n += Self.writeValue(value, text: text, to: p + n)
+            fragment.withUnsafeBufferPointer { f in
+                if let base = f.baseAddress { (p + n).update(from: base, count: f.count) }
             }
-            fragment.withUnsafeBufferPointer { f in (p + n).update(from: f.baseAddress!, count: f.count) }
             n += fragment.count
             p[n] = UInt8(ascii: "}"); n += 1
             return n
@@ -139,14 +134,7 @@ struct JSONWriter {
             var n = 0
             if comma { p[n] = UInt8(ascii: ","); n += 1 }
             p[n] = UInt8(ascii: "["); n += 1
-            if var text {
-                n += text.withUTF8 { u in
-                    (p + n).update(from: u.baseAddress!, count: u.count)
-                    return u.count
-                }
-            } else {
-                n += Self.writeNumber(value, to: p + n)
-            }
+            n += Self.writeValue(value, text: text, to: p + n)
             p[n] = UInt8(ascii: ","); n += 1
             n += Self.writeInt(integer, to: p + n)
             p[n] = UInt8(ascii: "]"); n += 1
@@ -169,6 +157,15 @@ struct JSONWriter {
     @inline(__always) private static func nonIntegral(_ value: Double) -> String? {
         if !value.isFinite || (value == value.rounded() && abs(value) < 9.007_199_254_740_992e15) { return nil }
         return value.description
+    }
+
+    /// A value: `text` (from ``nonIntegral(_:)``) when there is one, else the integral form.
+    @inline(__always) private static func writeValue(_ value: Double, text: String?, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        guard var text else { return writeNumber(value, to: p) }
+        return text.withUTF8 { u in
+            p.update(from: u.baseAddress!, count: u.count)
+            return u.count
+        }
     }
 
     /// Integral doubles as integers (`-0.0` kept), NaN and infinities as `null`; at most 20 bytes.

@@ -75,39 +75,31 @@ final class Block: @unchecked Sendable {
     /// Decodes a chunk's timestamp column (checksum verified) into the first `meta.count`
     /// slots of `timestamps`, growing it when needed.
     func decodeTimestamps(_ meta: ChunkMeta, into timestamps: inout [Int64], scratch: inout [UInt8]) throws {
-        let n = meta.count
-        if timestamps.count < n { timestamps = [Int64](repeating: 0, count: n) }
-        try decodeColumn(meta, at: meta.tsOffset) {
-            let frame = try ColumnFrame.read(bytes, at: meta.tsOffset)
-            return try ColumnFrame.withColumn(frame, scratch: &scratch) { col in
-                try timestamps.withUnsafeMutableBufferPointer { try TimestampCodec.decode(col, into: $0) }
-            }
-        }
+        try decodeColumn(meta, at: meta.tsOffset, into: &timestamps, scratch: &scratch) { try TimestampCodec.decode($0, into: $1) }
     }
 
     /// Decodes a chunk's value column (checksum verified) into the first `meta.count` slots
     /// of `values`, growing it when needed.
     func decodeValues(_ meta: ChunkMeta, into values: inout [Double], scratch: inout [UInt8]) throws {
-        let n = meta.count
-        if values.count < n { values = [Double](repeating: 0, count: n) }
-        try decodeColumn(meta, at: meta.valueOffset) {
-            let frame = try ColumnFrame.read(bytes, at: meta.valueOffset)
-            return try ColumnFrame.withColumn(frame, scratch: &scratch) { col in
-                try values.withUnsafeMutableBufferPointer { try ValueCodec.decode(col, into: $0) }
-            }
-        }
+        try decodeColumn(meta, at: meta.valueOffset, into: &values, scratch: &scratch) { try ValueCodec.decode($0, into: $1) }
     }
 
-    /// Runs one column decode, checking it yields the announced sample count and naming
-    /// the file and offset in any codec error.
-    private func decodeColumn(_ meta: ChunkMeta, at offset: Int, _ decode: () throws -> Int) throws {
+    /// Reads the column frame at `offset`, decompresses it when needed and decodes it with
+    /// `codec`, checking it yields the announced sample count; codec errors name the file
+    /// and offset.
+    private func decodeColumn<T: Numeric>(_ meta: ChunkMeta, at offset: Int, into out: inout [T], scratch: inout [UInt8],
+                                          _ codec: (UnsafeRawBufferPointer, UnsafeMutableBufferPointer<T>) throws -> Int) throws {
+        if out.count < meta.count { out = [T](repeating: 0, count: meta.count) }
         do {
-            let decoded = try decode()
+            let frame = try ColumnFrame.read(bytes, at: offset)
+            let decoded = try ColumnFrame.withColumn(frame, scratch: &scratch) { col in
+                try out.withUnsafeMutableBufferPointer { try codec(col, $0) }
+            }
             guard decoded == meta.count else {
-                throw CodecError.malformed("chunk announces \(meta.count) samples, its column at offset \(offset) holds \(decoded)")
+                throw CodecError.malformed("chunk announces \(meta.count) samples, its column holds \(decoded)")
             }
         } catch let e as CodecError {
-            throw TSDBError.corrupt(path: "\(path)/\(BlockFormat.chunksFile)", message: "chunk at offset \(meta.valueOffset): \(e)")
+            throw TSDBError.corrupt(path: "\(path)/\(BlockFormat.chunksFile)", message: "column at offset \(offset): \(e)")
         }
     }
 }
