@@ -9,22 +9,31 @@ struct StorageOptions: ParsableArguments {
     var dataDir: String = Env.string("DATA_DIR", "./data")
 
     @Option(help: "WAL fsync policy: always, batch (group commit) or none (env FSYNC; default batch, for import none — it is durable when it exits).")
-    var fsync: FsyncPolicy? = Env.string("FSYNC").flatMap { FsyncPolicy(rawValue: $0) }
+    var fsync: FsyncPolicy?
 
     @Option(name: .customLong("chunk-samples"), help: "Most samples per chunk in new blocks (env CHUNK_SAMPLES).")
     var chunkSamples: Int = Int(Env.string("CHUNK_SAMPLES", "")) ?? TSDBOptions(directory: "").samplesPerChunk
 
     @Option(name: .customLong("retention"), help: "Delete blocks older than this behind the newest data, e.g. 30d (env RETENTION; default: keep everything).")
-    var retention: String? = Env.string("RETENTION")
+    var retention: String?
 
     func tsdbOptions(background: Bool = false, defaultFsync: FsyncPolicy = .batch) throws -> TSDBOptions {
         var o = TSDBOptions(directory: dataDir)
-        o.fsync = fsync ?? defaultFsync
+        if let fsync {
+            o.fsync = fsync
+        } else if let text = Env.string("FSYNC") {
+            guard let policy = FsyncPolicy(rawValue: text) else {
+                throw ValidationError("FSYNC \"\(text)\" is not one of always, batch, none")
+            }
+            o.fsync = policy
+        } else {
+            o.fsync = defaultFsync
+        }
         o.backgroundMaintenance = background
         guard (16...65_536).contains(chunkSamples) else { throw ValidationError("--chunk-samples must be between 16 and 65536") }
         o.samplesPerChunk = chunkSamples
-        if let retention {
-            guard let r = DurationParser.parse(retention) else { throw ValidationError("bad --retention \"\(retention)\"; use e.g. 12h, 30d") }
+        if let retention = retention ?? Env.string("RETENTION") {
+            guard let r = DurationParser.parse(retention) else { throw ValidationError("bad retention (--retention or RETENTION) \"\(retention)\"; use e.g. 12h, 30d") }
             o.retention = r
         }
         return o
