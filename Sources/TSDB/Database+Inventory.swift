@@ -18,14 +18,22 @@ extension TSDB {
         var info = GPUInfo(uuid: uuid, namespaces: [], seriesCount: ids.count)
         var namespaces = Set<String>()
         var first = Int64.max, last = Int64.min
-        // The newest series carries the current host/index/model (a GPU may move).
-        for id in ids {
+        // The newest series carries the current host/index/model (a GPU may move): walk from
+        // the newest id and keep the first value of each field found.
+        var lastNamespace: String?
+        for id in ids.reversed() {
             guard let l = s.index.labels(of: id) else { continue }
-            info.gpuIndex = l[InventoryLabel.gpu] ?? info.gpuIndex
-            info.device = l[InventoryLabel.device] ?? info.device
-            info.model = l[InventoryLabel.model] ?? info.model
-            info.hostname = l[InventoryLabel.hostname] ?? info.hostname
-            if let ns = l[InventoryLabel.namespace] { namespaces.insert(ns) }
+            if info.gpuIndex == nil || info.device == nil || info.model == nil || info.hostname == nil {
+                if info.gpuIndex == nil { info.gpuIndex = l[InventoryLabel.gpu] }
+                if info.device == nil { info.device = l[InventoryLabel.device] }
+                if info.model == nil { info.model = l[InventoryLabel.model] }
+                if info.hostname == nil { info.hostname = l[InventoryLabel.hostname] }
+            }
+            // Series of one GPU mostly share a namespace: skip re-hashing the same one.
+            if let ns = l[InventoryLabel.namespace], ns != lastNamespace {
+                namespaces.insert(ns)
+                lastNamespace = ns
+            }
             let i = Int(id)
             if i < s.seriesMin.count {
                 first = min(first, s.seriesMin[i])
@@ -44,10 +52,23 @@ extension TSDB {
             guard let byHost = s.index.postings[InventoryLabel.hostname] else { return [] }
             return byHost.keys.sorted().map { host in
                 let ids = byHost[host]!
-                let gpus = Set(ids.compactMap { s.index.labels(of: $0)?[InventoryLabel.uuid] })
-                return HostInfo(hostname: host, gpuCount: gpus.count, seriesCount: ids.count)
+                return HostInfo(hostname: host, gpuCount: Self.distinctGPUs(ids, s), seriesCount: ids.count)
             }
         }
+    }
+
+    /// How many GPUs (distinct `uuid` labels) these series belong to. A GPU's series sit
+    /// next to each other in id order (one scrape creates them together), so a run of the
+    /// same uuid is hashed once.
+    private static func distinctGPUs(_ ids: [UInt32], _ s: State) -> Int {
+        var seen = Set<String>()
+        var previous: String?
+        for id in ids {
+            guard let uuid = s.index.labels(of: id)?[InventoryLabel.uuid], uuid != previous else { continue }
+            seen.insert(uuid)
+            previous = uuid
+        }
+        return seen.count
     }
 
     /// GPUs of one host, sorted by GPU index then UUID.
@@ -61,8 +82,7 @@ extension TSDB {
             guard let byNS = s.index.postings[InventoryLabel.namespace] else { return [] }
             return byNS.keys.sorted().map { ns in
                 let ids = byNS[ns]!
-                let gpus = Set(ids.compactMap { s.index.labels(of: $0)?[InventoryLabel.uuid] })
-                return NamespaceInfo(namespace: ns, gpuCount: gpus.count, seriesCount: ids.count)
+                return NamespaceInfo(namespace: ns, gpuCount: Self.distinctGPUs(ids, s), seriesCount: ids.count)
             }
         }
     }

@@ -198,23 +198,36 @@ struct JSONWriter {
         return n + digits
     }
 
-    private mutating func appendQuoted(_ s: String) {
-        byte(UInt8(ascii: "\""))
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            buffer.writeString(s)
-        } else {
-            for b in s.utf8 {
-                switch b {
-                case UInt8(ascii: "\""): byte(UInt8(ascii: "\\")); byte(b)
-                case UInt8(ascii: "\\"): byte(UInt8(ascii: "\\")); byte(b)
-                case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
-                case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
-                case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
-                case 0..<0x20:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    buffer.writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-                default: byte(b)
+    private mutating func appendQuoted(_ text: String) {
+        var text = text
+        let clean = text.withUTF8 { u in
+            !u.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        if clean {
+            // The common case: one write of the quoted bytes.
+            text.withUTF8 { u in
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: u.count + 2) { raw in
+                    let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    p[0] = UInt8(ascii: "\"")
+                    if let base = u.baseAddress { (p + 1).update(from: base, count: u.count) }
+                    p[u.count + 1] = UInt8(ascii: "\"")
+                    return u.count + 2
                 }
+            }
+            return
+        }
+        byte(UInt8(ascii: "\""))
+        for b in text.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): byte(UInt8(ascii: "\\")); byte(b)
+            case UInt8(ascii: "\\"): byte(UInt8(ascii: "\\")); byte(b)
+            case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
+            case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
+            case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                buffer.writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: byte(b)
             }
         }
         byte(UInt8(ascii: "\""))
