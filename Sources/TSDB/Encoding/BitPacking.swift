@@ -226,14 +226,17 @@ enum BitPacking {
 struct RiceGroup {
     let k: Int
     let escapeWidth: Int
-    /// The payload, or a zero-padded copy of it when it lies too close to the end of the
-    /// source for the decoder's read-ahead.
-    let base: UnsafeRawPointer
-    let totalBits: Int
+    /// The payload, a view into the source being unpacked.
+    let payload: UnsafeRawBufferPointer
+    var totalBits: Int { payload.count * 8 }
     /// Where the next group starts.
     let end: Int
+    /// Whether the decoder may read the payload where it lies. 8-byte loads reach up to 18
+    /// bytes past the payload (an escape read right after a corrupt group's last valid bit).
+    /// Inside a column they read the bytes that follow: valid data never consults those
+    /// bits, and a corrupt group is caught by the bit count check. Near the end of the
+    /// source a zero-padded copy is decoded instead.
     let inPlace: Bool
-    private let copy: [UInt8]?
 
     /// Reads the group header at `start` (after its mode byte).
     init(_ src: UnsafeRawBufferPointer, at start: Int, k: Int) throws {
@@ -243,40 +246,32 @@ struct RiceGroup {
         guard escapeWidth <= 64 else { throw CodecError.malformed("escape width \(escapeWidth)") }
         let length = try r.varint()
         guard length <= UInt64(r.remaining) else { throw CodecError.truncated }
-        let payload = try r.slice(Int(length))
+        payload = try r.slice(Int(length))
         self.k = k
         self.escapeWidth = escapeWidth
-        totalBits = payload.count * 8
         end = r.offset
-        // 8-byte loads reach up to 18 bytes past the payload (an escape read right after a
-        // corrupt group's last valid bit). Inside a column they read the bytes that follow:
-        // valid data never consults those bits, and a corrupt group is caught by the bit count
-        // check; near the end of `src`, a zero-padded copy is read instead.
-        if r.remaining >= 24, let p = payload.baseAddress {
-            base = p
-            inPlace = true
-            copy = nil
-        } else {
-            var buffer = [UInt8](repeating: 0, count: payload.count + 24)
-            buffer.withUnsafeMutableBytes { $0.copyMemory(from: payload) }
-            copy = buffer
-            // The array's storage lives as long as `copy` does, which outlives every decode.
-            base = buffer.withUnsafeBytes { UnsafeRawPointer($0.baseAddress!) }
-            inPlace = false
-        }
+        inPlace = r.remaining >= 24 && payload.baseAddress != nil
     }
 
     func decode(count n: Int, into out: UnsafeMutablePointer<UInt64>) throws {
-        try withExtendedLifetime(copy) {
-            var s = RiceStream(self)
+        if inPlace {
+            var s = RiceStream(self, base: payload.baseAddress!)
+            for i in 0..<n { out[i] = try s.next() }
+            return
+        }
+        var buffer = [UInt8](repeating: 0, count: payload.count + 24)
+        buffer.withUnsafeMutableBytes { $0.copyMemory(from: payload) }
+        try buffer.withUnsafeBytes { b in
+            var s = RiceStream(self, base: b.baseAddress!)
             for i in 0..<n { out[i] = try s.next() }
         }
     }
 
-    /// Decodes two groups of `n` values, one value of each per step.
+    /// Decodes two in-place groups of `n` values, one value of each per step.
     static func decodePair(_ a: RiceGroup, _ b: RiceGroup, count n: Int,
                            into outA: UnsafeMutablePointer<UInt64>, _ outB: UnsafeMutablePointer<UInt64>) throws {
-        var x = RiceStream(a), y = RiceStream(b)
+        precondition(a.inPlace && b.inPlace)
+        var x = RiceStream(a, base: a.payload.baseAddress!), y = RiceStream(b, base: b.payload.baseAddress!)
         for i in 0..<n {
             outA[i] = try x.next()
             outB[i] = try y.next()
@@ -298,15 +293,16 @@ struct RiceStream {
     var w: UInt64
     var avail = 64
 
+    /// `base`: the group's payload, with at least 24 readable bytes after it.
     @inline(__always)
-    init(_ g: RiceGroup) {
-        base = g.base
+    init(_ g: RiceGroup, base: UnsafeRawPointer) {
+        self.base = base
         k = UInt64(g.k)
         kMask = g.k == 0 ? 0 : (1 << UInt64(g.k)) - 1
         longest = BitPacking.riceEscape + 1 + g.k
         escapeWidth = g.escapeWidth
         totalBits = g.totalBits
-        w = g.base.loadUnaligned(as: UInt64.self).littleEndian
+        w = base.loadUnaligned(as: UInt64.self).littleEndian
     }
 
     @inline(__always)
