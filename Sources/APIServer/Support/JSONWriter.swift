@@ -63,10 +63,9 @@ struct JSONWriter {
     /// infinities, which JSON cannot carry, as `null`.
     mutating func double(_ value: Double) {
         separate()
-        if let text = Self.nonIntegral(value) {
-            buffer.writeString(text)
-        } else {
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { Self.writeNumber(value, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        let text = Self.nonIntegral(value)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24 + (text?.utf8.count ?? 0)) {
+            Self.writeValue(value, text: text, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         needsComma = true
     }
@@ -87,13 +86,6 @@ struct JSONWriter {
     mutating func timestampOrNull(_ nanos: Int64?) {
         if let nanos { timestamp(nanos) } else { null() }
     }
-
-    /// Appends bytes verbatim with no separator handling (a fragment such as `,"k":"v"`
-    /// that continues the current object); the next key or value gets its comma as usual.
-    mutating func appendRaw(_ fragment: [UInt8]) { buffer.writeBytes(fragment); needsComma = true }
-
-    /// Splices already-encoded JSON in as one value.
-    mutating func rawValue(_ json: [UInt8]) { separate(); buffer.writeBytes(json); needsComma = true }
 
     /// Appends one object of a long array in a single write: `{"<timeKey>":"<time>",
     /// "<valueKey>":<value>` followed by `fragment` (already-encoded further fields, starting
