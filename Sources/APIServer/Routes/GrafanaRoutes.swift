@@ -1,5 +1,6 @@
 import Hummingbird
 import Ingest
+import Primitives
 import TSDB
 
 /// The Grafana JSON datasource (simPod `simpod-json-datasource`, and the older simple-json
