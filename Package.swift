@@ -30,6 +30,11 @@ var targets: [Target] = [
     // duration / listen-address parsing, base64, key files: what every module shares. It
     // depends on nothing but the standard library and Foundation.
     .target(name: "Primitives"),
+    .systemLibrary(
+        name: "CZlib",
+        pkgConfig: "zlib",
+        providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
@@ -71,6 +76,7 @@ var targets: [Target] = [
         dependencies: [
             "Primitives",
             "TSDB",
+            "CZlib",
             "Ingest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
