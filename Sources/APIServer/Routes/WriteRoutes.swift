@@ -34,7 +34,7 @@ extension APIHandlers {
             let samples: [LabeledSample]
             switch BodyReader.mediaType(request) {
             case "text/csv", "application/csv":
-                samples = try decodeCSV(body)
+                return try await storeCSV(body)
             case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
                 do { samples = try JSONSamples.decodeNDJSON(body, now: Self.nowNanos()) } catch { throw APIError.badRequest("\(error)") }
             case "application/json", "text/json":
@@ -111,13 +111,24 @@ extension APIHandlers {
         }
     }
 
-    func decodeCSV(_ body: [UInt8]) throws(APIError) -> [LabeledSample] {
+    /// DCGM CSV through the collector's write path (``TSDBSink``); answers like ``store(_:)``.
+    func storeCSV(_ body: [UInt8]) async throws -> Response {
+        let result: AppendResult
         do {
-            let (records, _) = try DCGMCSVParser.parse(body, strict: true)
-            return records.map { LabeledSample(labels: $0.labels, timestamp: $0.timestamp, value: $0.value) }
-        } catch {
-            throw .badRequest("DCGM CSV: \(error)")
+            result = try await csvSink.append(documents: [body])
+        } catch let e as SinkError {
+            switch e {
+            case .malformed(_, let reason): throw APIError.badRequest("DCGM CSV: \(reason)")
+            case .storage(let m): throw APIError.internal(m)
+            default: throw APIError.internal(e.description)
+            }
         }
+        guard result.appended + result.outOfWindow > 0 else { throw APIError.badRequest("the body holds no samples") }
+        metrics.samplesWritten.increment(by: Int64(result.appended))
+        return Response(status: .noContent, headers: [
+            .samplesWritten: String(result.appended),
+            .samplesRejected: String(result.outOfWindow),
+        ])
     }
 
     /// Appends and answers 204 once durable; how many samples were stored and how many fell
