@@ -206,11 +206,6 @@ final class Catalog: Sendable {
         }
     }
 
-    /// Postings as stored: (name, value) → series ids; used by `check` to compare with labels.
-    func postingCount() throws -> Int {
-        try wrap("counting postings") { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM postings") ?? 0 } }
-    }
-
     func gpuCount() throws -> Int {
         try wrap("counting GPUs") { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM gpus") ?? 0 } }
     }
