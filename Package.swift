@@ -26,6 +26,11 @@ var targets: [Target] = [
         pkgConfig: "liblz4",
         providers: [.apt(["liblz4-dev"])]
     ),
+    .systemLibrary(
+        name: "CSnappy",
+        pkgConfig: "snappy",
+        providers: [.apt(["libsnappy-dev"])]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
@@ -52,6 +57,7 @@ var targets: [Target] = [
         dependencies: [
             "TSDB",
             "Broker",
+            "CSnappy",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
