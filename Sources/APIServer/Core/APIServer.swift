@@ -77,6 +77,7 @@ public func buildAPIRouter(
     handlers.addQueryRoutes(to: v1)
     handlers.addStreamRoutes(to: v1)
     handlers.addWriteRoutes(to: router)
+    handlers.addRemoteWriteRoutes(to: router)
     handlers.addGrafanaRoutes(to: router.group("grafana"))
     return router
 }

@@ -8,7 +8,7 @@ enum AccessClass {
 
     static func of(path: String) -> AccessClass {
         if path.hasPrefix("/internal/") || path == "/internal" { return .serviceToken }
-        for prefix in ["/api/", "/grafana", "/telemetry", "/write"] where path.hasPrefix(prefix) || path == prefix {
+        for prefix in ["/api/", "/grafana", "/telemetry", "/write", "/prometheus"] where path.hasPrefix(prefix) || path == prefix {
             return .apiKey
         }
         if path == "/api" { return .apiKey }
@@ -41,7 +41,9 @@ struct AuthMiddleware: RouterMiddleware {
             if insecureNoAuth && keys.isEmpty {
                 context.principal = "anonymous:\(context.remoteAddress ?? "-")"
             } else {
-                let presented = try credential(request, allowTokenScheme: Self.influxPaths.contains(request.uri.path))
+                let path = request.uri.path
+                let presented = try credential(request, allowTokenScheme: Self.influxPaths.contains(path),
+                                               allowBasic: Self.influxPaths.contains(path) || Self.remoteWritePaths.contains(path))
                 guard let index = Self.match(presented, against: keys) else {
                     throw APIError.unauthorized("the API key is not valid")
                 }
@@ -62,8 +64,10 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     static let influxPaths: Set<String> = ["/write", "/api/v2/write"]
+    /// Prometheus' `basic_auth` (key as the password) is accepted on its remote_write paths.
+    static let remoteWritePaths: Set<String> = ["/prometheus/api/v1/write", "/api/v1/push", "/api/v1/write"]
 
-    func credential(_ request: Request, allowTokenScheme: Bool, allowAPIKeyHeader: Bool = true) throws(APIError) -> [UInt8] {
+    func credential(_ request: Request, allowTokenScheme: Bool, allowBasic: Bool = false, allowAPIKeyHeader: Bool = true) throws(APIError) -> [UInt8] {
         if allowAPIKeyHeader, let key = request.headers[.xAPIKey] {
             return Array(key.utf8)
         }
@@ -74,8 +78,9 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         let scheme = parts.first.map { $0.lowercased() } ?? ""
-        // InfluxDB v1 clients send the key as the password of HTTP Basic; only on their paths.
-        if allowTokenScheme, scheme == "basic", parts.count == 2,
+        // InfluxDB v1 clients and Prometheus' basic_auth send the key as the password of HTTP
+        // Basic; only on their write paths.
+        if allowBasic, scheme == "basic", parts.count == 2,
            let decoded = Data(base64Encoded: String(parts[1])), let colon = decoded.firstIndex(of: UInt8(ascii: ":")) {
             return Array(decoded[decoded.index(after: colon)...])
         }

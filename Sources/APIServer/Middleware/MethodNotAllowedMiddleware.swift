@@ -7,7 +7,7 @@ let routeTable: [(String, [HTTPRequest.Method])] = [
     ("api/v1/gpus", [.get]), ("api/v1/gpus/:uuid", [.get]), ("api/v1/gpus/:uuid/telemetry", [.get]),
     ("api/v1/gpus/:uuid/stream", [.get]), ("api/v1/hosts", [.get]), ("api/v1/hosts/:hostname/gpus", [.get]),
     ("api/v1/namespaces", [.get]), ("api/v1/metrics", [.get]), ("api/v1/query", [.get]), ("api/v1/query/explain", [.get]),
-    ("telemetry", [.post]), ("api/v1/write", [.post]), ("write", [.post]), ("api/v2/write", [.post]), ("internal/v1/write", [.post]),
+    ("telemetry", [.post]), ("api/v1/write", [.post]), ("prometheus/api/v1/write", [.post]), ("api/v1/push", [.post]), ("write", [.post]), ("api/v2/write", [.post]), ("internal/v1/write", [.post]),
     ("grafana", [.get]), ("grafana/metrics", [.post]), ("grafana/metric-payload-options", [.post]), ("grafana/query", [.post]),
     ("grafana/variable", [.post]), ("grafana/tag-keys", [.post]), ("grafana/tag-values", [.post]),
     ("grafana/search", [.post]), ("grafana/annotations", [.post]),
