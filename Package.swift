@@ -113,7 +113,7 @@ var targets: [Target] = [
             "APIServer", "TSDB", "Ingest",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
-        exclude: ["schemathesis.sh", "influx_client.sh"]
+        exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh"]
     ),
     .testTarget(
         name: "EndToEndTests",
