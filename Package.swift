@@ -31,6 +31,11 @@ var targets: [Target] = [
         pkgConfig: "snappy",
         providers: [.apt(["libsnappy-dev"])]
     ),
+    .systemLibrary(
+        name: "CZlib",
+        pkgConfig: "zlib",
+        providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
@@ -70,6 +75,7 @@ var targets: [Target] = [
         name: "APIServer",
         dependencies: [
             "TSDB",
+            "CZlib",
             "Ingest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -35,7 +35,7 @@ extension APIHandlers {
         case let other?:
             throw APIError.unsupportedMediaType("remote_write bodies are snappy block-compressed (Content-Encoding: snappy); Content-Encoding \(other) is not supported")
         }
-        let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
+        let body = try await BodyReader.readRaw(request, limit: config.maxBodyBytes)
         let protobuf: [UInt8]
         if snappy {
             do throws(SnappyError) {
