@@ -23,10 +23,15 @@ if [ ! -x "$BIN" ]; then swift build --product telemetry >&2; fi
 if ! command -v "$PROM" >/dev/null 2>&1; then
     echo "installing Debian's prometheus" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    # policy-rc.d 101 keeps the package's service from starting (and taking port 9090).
-    if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null; $SUDO chmod +x /usr/sbin/policy-rc.d; fi
+    # A policy-rc.d answering 101 keeps the package's service from starting (and taking port
+    # 9090) during the install; one we add is removed afterwards.
+    added_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null; $SUDO chmod +x /usr/sbin/policy-rc.d; added_policy=1
+    fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >&2
+    if [ -n "$added_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 "$PROM" --version 2>&1 | head -1 >&2
 
