@@ -31,6 +31,11 @@ var targets: [Target] = [
     // depends on nothing but the standard library and Foundation.
     .target(name: "Primitives"),
     .systemLibrary(
+        name: "CSnappy",
+        pkgConfig: "snappy",
+        providers: [.apt(["libsnappy-dev"])]
+    ),
+    .systemLibrary(
         name: "CZlib",
         pkgConfig: "zlib",
         providers: [.apt(["zlib1g-dev"])]
@@ -63,6 +68,7 @@ var targets: [Target] = [
             "Primitives",
             "TSDB",
             "Broker",
+            "CSnappy",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -121,7 +127,7 @@ var targets: [Target] = [
             "APIServer", "TSDB", "Ingest", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
-        exclude: ["schemathesis.sh", "influx_client.sh"]
+        exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh"]
     ),
     .testTarget(
         name: "EndToEndTests",

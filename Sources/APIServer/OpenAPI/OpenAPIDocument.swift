@@ -111,7 +111,10 @@ enum OpenAPIDocument {
                     ("text/csv", .o([("schema", .string)])), ("application/x-ndjson", .o([("schema", .string)])),
                     ("text/plain", .o([("schema", .string)])),
                     ("application/json", .o([("schema", .o([("oneOf", .a([.ref("SampleInput"), .array(.ref("SampleInput"))]))]))])),
+                    ("application/x-protobuf", .o([("schema", .o([("type", .s("string")), ("format", .s("binary"))]))])),
                 ]))]), responses: writeResponses))])),
+            ("/prometheus/api/v1/write", .o([("post", remoteWrite("prometheusRemoteWrite", "Prometheus remote_write 1.0"))])),
+            ("/api/v1/push", .o([("post", remoteWrite("remoteWritePush", "Prometheus remote_write 1.0 (the path Mimir and Loki use)"))])),
             ("/write", .o([("post", influxWrite("influxV1Write", "InfluxDB v1 write (line protocol)", v1: true))])),
             ("/query", .o([("get", influxQuery("influxQuery")), ("post", influxQuery("influxQueryPost"))])),
             ("/api/v2/write", .o([("post", influxWrite("influxV2Write", "InfluxDB v2 write (line protocol)", v1: false))])),
@@ -166,6 +169,15 @@ enum OpenAPIDocument {
                 ("401", .json(.ref("InfluxV1Error"), "Missing or invalid key")),
                 ("429", .json(.ref("InfluxV1Error"), "Rate limited; retry after Retry-After seconds", headers: [("Retry-After", .header("Seconds to wait"))])),
             ])
+    }
+
+    static func remoteWrite(_ id: String, _ summary: String) -> OA {
+        .op(id, "write", summary,
+            "A snappy block-compressed prometheus.WriteRequest (Content-Encoding: snappy). Metadata-only requests answer 204; 413 when the declared uncompressed size is over max_body_bytes. Accepts HTTP Basic with the key as the password, besides Bearer and X-API-Key.",
+            body: .o([("required", .b(true)), ("content", .o([
+                ("application/x-protobuf", .o([("schema", .o([("type", .s("string")), ("format", .s("binary"))]))])),
+            ]))]),
+            responses: writeResponses)
     }
 
     static var document: OA {

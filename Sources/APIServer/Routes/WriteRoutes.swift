@@ -29,6 +29,10 @@ extension APIHandlers {
             return try await store(samples)
         }
         router.post("api/v1/write") { request, _ -> Response in
+            // Prometheus remote_write to the path VictoriaMetrics serves it on.
+            if BodyReader.mediaType(request) == "application/x-protobuf" {
+                return try await remoteWrite(request)
+            }
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
             let q = try QueryParameters(request.uri)
             let samples: [LabeledSample]
@@ -42,7 +46,7 @@ extension APIHandlers {
             case nil, "text/plain", "application/octet-stream", "text/x-influxdb-line-protocol":
                 samples = try decodeLineProtocol(body, q)
             case let other?:
-                throw APIError.unsupportedMediaType("POST /api/v1/write takes text/csv (DCGM), application/x-ndjson, application/json or text/plain (line protocol), not \(other)")
+                throw APIError.unsupportedMediaType("POST /api/v1/write takes text/csv (DCGM), application/x-ndjson, application/json, text/plain (line protocol) or application/x-protobuf (Prometheus remote_write), not \(other)")
             }
             return try await store(samples)
         }

@@ -91,6 +91,21 @@ extension Array where Element == UInt32 {
         insert(v, at: lo)
     }
 
+    /// The union of two ascending, duplicate-free lists, ascending and duplicate-free.
+    func mergeSorted(_ other: [UInt32]) -> [UInt32] {
+        if isEmpty { return other }
+        if other.isEmpty { return self }
+        var out: [UInt32] = []
+        out.reserveCapacity(count + other.count)
+        var i = 0, j = 0
+        while i < count || j < other.count {
+            if j == other.count || (i < count && self[i] < other[j]) { out.append(self[i]); i += 1 }
+            else if i == count || other[j] < self[i] { out.append(other[j]); j += 1 }
+            else { out.append(self[i]); i += 1; j += 1 }
+        }
+        return out
+    }
+
     func intersectSorted(_ other: [UInt32]) -> [UInt32] {
         var out: [UInt32] = []
         var i = 0, j = 0
