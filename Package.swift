@@ -26,6 +26,11 @@ var targets: [Target] = [
         pkgConfig: "liblz4",
         providers: [.apt(["liblz4-dev"])]
     ),
+    .systemLibrary(
+        name: "CZlib",
+        pkgConfig: "zlib",
+        providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
@@ -64,6 +69,7 @@ var targets: [Target] = [
         name: "APIServer",
         dependencies: [
             "TSDB",
+            "CZlib",
             "Ingest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
