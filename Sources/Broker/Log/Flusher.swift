@@ -1,6 +1,6 @@
 import Foundation
+import Primitives
 import Synchronization
-import TSDB
 
 /// A file whose writes the flusher makes durable.
 protocol Syncable: AnyObject, Sendable {

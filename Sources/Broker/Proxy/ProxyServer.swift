@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
-import TSDB
+import Primitives
 
 /// The consistent-hash proxy: the broker HTTP API in front of several brokers, routing each
 /// (topic, partition) to its owner on the ring. SSE passes through unbuffered; connections
@@ -190,7 +190,7 @@ public struct ProxyServer: Sendable {
         let health = table.health()
         var s = "{\"virtualNodes\":\(table.ring.virtualNodes),\"failover\":\(config.failover),\"hash\":\"xxhash64\",\"key\":\"<topic>:<partition>\",\"brokers\":["
         s += table.ring.nodes.enumerated().map { i, b in
-            "{\"index\":\(i),\"url\":\(jsonString(b)),\"up\":\(health[b] ?? false),\"share\":\(shares[b] ?? 0)}"
+            "{\"index\":\(i),\"url\":\(JSONFormat.quoted(b)),\"up\":\(health[b] ?? false),\"share\":\(shares[b] ?? 0)}"
         }.joined(separator: ",")
         s += "],\"points\":["
         s += table.ring.points.map { "[\"\(String($0.hash, radix: 16))\",\($0.node)]" }.joined(separator: ",")
@@ -202,7 +202,7 @@ public struct ProxyServer: Sendable {
         if let topic = q.get("topic"), (try? validateName(topic, kind: "topic")) != nil {
             let n = min(4096, q.get("partitions").flatMap { try? nonNegativeInteger($0, name: "partitions") } ?? table.partitionCount(topic: topic))
             var load: [String: Int] = [:]
-            s += ",\"topic\":\(jsonString(topic)),\"routes\":[" + (0..<n).map { p -> String in
+            s += ",\"topic\":\(JSONFormat.quoted(topic)),\"routes\":[" + (0..<n).map { p -> String in
                 let owner = table.owner(topic: topic, partition: p) ?? ""
                 load[owner, default: 0] += 1
                 let route: String
@@ -210,9 +210,9 @@ public struct ProxyServer: Sendable {
                 case .broker(let b, _): route = b
                 case .unavailable: route = ""
                 }
-                return "{\"partition\":\(p),\"owner\":\(jsonString(owner)),\"routedTo\":\(jsonString(route))}"
+                return "{\"partition\":\(p),\"owner\":\(JSONFormat.quoted(owner)),\"routedTo\":\(JSONFormat.quoted(route))}"
             }.joined(separator: ",") + "]"
-            s += ",\"partitionsPerBroker\":{" + table.ring.nodes.map { "\(jsonString($0)):\(load[$0] ?? 0)" }.joined(separator: ",") + "}"
+            s += ",\"partitionsPerBroker\":{" + table.ring.nodes.map { "\(JSONFormat.quoted($0)):\(load[$0] ?? 0)" }.joined(separator: ",") + "}"
         }
         return HTTPErrors.json(s + "}")
     }
@@ -221,7 +221,7 @@ public struct ProxyServer: Sendable {
     func topics() async -> Response {
         var parts: [String] = []
         for b in table.ring.nodes {
-            var entry = "{\"url\":\(jsonString(b)),\"up\":\(table.isUp(b))"
+            var entry = "{\"url\":\(JSONFormat.quoted(b)),\"up\":\(table.isUp(b))"
             if table.isUp(b), let r = await sendRaw(b, path: "/topics", query: "", method: .GET, headers: [:], body: nil), r.status == 200 {
                 entry += ",\"topics\":" + Self.innerTopics(String(buffer: r.body))
             }
