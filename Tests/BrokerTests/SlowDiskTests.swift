@@ -8,9 +8,10 @@ import Testing
 /// (it matches only this test's directory, so other suites are unaffected).
 @Suite("Blocking file I/O stays off the broker's actor", .serialized)
 struct SlowDiskTests {
-    static let delay: Duration = .milliseconds(1500)
-    /// Far below `delay`, with room for a loaded two-core machine.
-    static let fast: Duration = .milliseconds(750)
+    static let delay: Duration = .seconds(3)
+    /// Waiting behind the slow operation would take at least `delay` minus the 200 ms head
+    /// start; half of `delay` leaves room for a two-core machine running the whole suite.
+    static let fast: Duration = .milliseconds(1500)
 
     /// Runs `body` with partition 0 of topic `t` in `dir` slowed for `operation`.
     func withSlowPartition(_ operation: IOOperation, _ configure: (inout BrokerConfig) -> Void = { _ in },
@@ -88,7 +89,8 @@ struct SlowDiskTests {
             IOFaults.install(nil)
             _ = try await broker.produce(topic: "t", partition: 0, payloads: (1...4).map { payload($0) })
             let slowPrefix = b.dir + "/topics/t/0/"
-            IOFaults.install { op, path in if op == .read && path.hasPrefix(slowPrefix) { usleep(1_500_000) } }
+            let micros = UInt32(Self.delay.components.seconds * 1_000_000)
+            IOFaults.install { op, path in if op == .read && path.hasPrefix(slowPrefix) { usleep(micros) } }
             let r = try await measure(slow: {
                 let got = try await broker.poll(topic: "t", partition: 0, group: "cold", maxRecords: 10, wait: .zero)
                 #expect(got.count == 5)
