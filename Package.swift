@@ -26,10 +26,16 @@ var targets: [Target] = [
         pkgConfig: "liblz4",
         providers: [.apt(["liblz4-dev"])]
     ),
+    // RE2 (linear-time regular expressions, Prometheus' semantics) behind a tiny C API.
+    .target(
+        name: "CRE2",
+        linkerSettings: [.linkedLibrary("re2")]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
             "CLZ4",
+            "CRE2",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
