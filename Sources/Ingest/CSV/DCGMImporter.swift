@@ -17,6 +17,8 @@ public final class DCGMImporter {
         public var stats = DCGMParseStats()
         public var appended = 0
         public var outOfWindow = 0
+        /// Samples refused as too far ahead of the clock (the database's `maxFuture`).
+        public var tooFarInFuture = 0
         public var newSeries = 0
         public init() {}
     }
@@ -64,6 +66,7 @@ public final class DCGMImporter {
                 let r = try await task.value
                 summary.appended += r.appended
                 summary.outOfWindow += r.outOfWindow
+                summary.tooFarInFuture += r.tooFarInFuture
                 inflight = nil
             }
         }

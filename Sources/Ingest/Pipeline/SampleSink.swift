@@ -65,16 +65,24 @@ public final class TSDBSink: SampleSink {
         self.maxCachedSeries = maxCachedSeries
     }
 
+    /// Stores the rows; samples the database refuses (too far ahead of its clock, outside
+    /// the out-of-order window) are counted by it (`tsdb_samples_*_total`) and logged, and
+    /// the rest is stored — redelivering them would never succeed, so the collector acks.
     public func write(documents: [[UInt8]]) async throws -> Int {
+        try await store(documents: documents).appended
+    }
+
+    /// ``write(documents:)`` with the database's full account of what it stored and refused.
+    public func store(documents: [[UInt8]]) async throws -> AppendResult {
         do {
             let batch = try makeBatch(documents)
-            guard !batch.isEmpty else { return 0 }
+            guard !batch.isEmpty else { return AppendResult() }
             do {
-                return try await db.append(batch).appended
+                return try await db.append(batch)
             } catch TSDBError.unknownSeries {
                 // A ref went stale (series dropped by retention): resolve afresh once.
                 for shard in shards { shard.cache.withLock { $0 = SeriesKeyCache() } }
-                return try await db.append(try makeBatch(documents)).appended
+                return try await db.append(try makeBatch(documents))
             }
         } catch let error as TSDBError {
             throw SinkError.storage(error.description)
