@@ -26,6 +26,11 @@ var targets: [Target] = [
         pkgConfig: "liblz4",
         providers: [.apt(["liblz4-dev"])]
     ),
+    .systemLibrary(
+        name: "CZlib",
+        pkgConfig: "zlib",
+        providers: [.apt(["zlib1g-dev"])]
+    ),
     // RE2 (linear-time regular expressions, Prometheus' semantics) behind a tiny C API.
     .target(
         name: "CRE2",
@@ -70,6 +75,7 @@ var targets: [Target] = [
         name: "APIServer",
         dependencies: [
             "TSDB",
+            "CZlib",
             "Ingest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),

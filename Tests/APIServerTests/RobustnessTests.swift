@@ -91,7 +91,7 @@ import TSDB
         try await TestServer.with(ingestSample: false) { server in
             let now = WallClock.nanos()
             let lp = "fut value=1 9000000000000000000\nfut value=2 \(now)\n"
-            let reply = try await server.post("/write", lp, contentType: "text/plain")
+            let reply = try await server.post("/api/v1/write", lp, contentType: "text/plain")
             #expect(reply.status == 400, "\(reply.text)")
             #expect(try reply.errorCode() == "timestamp_too_far_in_future")
             #expect(reply.text.contains("1 sample is more than 600 s ahead") && reply.text.contains("1 sample was stored")
@@ -99,11 +99,16 @@ import TSDB
             #expect(reply.header("X-Samples-Written") == "1")
             #expect(reply.header("X-Samples-Rejected") == "1")
             // The series is not silenced: a later present-day sample is stored.
-            let later = try await server.post("/write", "fut value=3 \(now + 1_000_000_000)\n", contentType: "text/plain")
+            let later = try await server.post("/api/v1/write", "fut value=3 \(now + 1_000_000_000)\n", contentType: "text/plain")
             #expect(later.status == 204, "\(later.text)")
             let q = try await server.get("/api/v1/query?metric=fut").object()
             let series = try #require((q["series"] as? [[String: Any]])?.first)
             #expect((series["values"] as? [Double]) == [2, 3])
+
+            // InfluxDB 1.x clients get the same reason in their error shape.
+            let influx = try await server.post("/write", "fut value=4 9000000000000000000\nfut value=5 \(now + 2_000_000_000)\n", contentType: "text/plain")
+            #expect(influx.status == 400)
+            #expect(influx.text.contains("more than 600 s ahead") && influx.text.contains("1 sample was stored"), "\(influx.text)")
 
             let json = #"{"metric":"j","value":1,"time":"2255-01-01T00:00:00Z","uuid":"GPU-f"}"#
             let j = try await server.post("/telemetry", json)

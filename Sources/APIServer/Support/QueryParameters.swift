@@ -7,7 +7,17 @@ struct QueryParameters {
     private(set) var pairs: [(String, String)] = []
 
     init(_ uri: URI) throws(APIError) {
-        guard let query = uri.query, !query.isEmpty else { return }
+        try self.init(query: uri.query ?? "")
+    }
+
+    /// An `application/x-www-form-urlencoded` body, decoded like a query string.
+    static func form(_ body: [UInt8]) throws(APIError) -> QueryParameters {
+        guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("the form body is not valid UTF-8") }
+        return try QueryParameters(query: text)
+    }
+
+    init(query: String) throws(APIError) {
+        guard !query.isEmpty else { return }
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = try Self.decode(kv[0])
