@@ -116,4 +116,18 @@ import TSDB
             #expect(try j.errorCode() == "timestamp_too_far_in_future")
         }
     }
+
+    @Test func collectorWriteAcksFarFutureRowsWithTheReasonInHeaders() async throws {
+        var config = TestServer.config()
+        config.serviceToken = "svc-token"
+        // The server's clock stands before the sample (2025-07-18), so all of it is "future".
+        try await TestServer.with(config: config, ingestSample: false, options: { $0.clock = { 1_751_328_000_000_000_000 } }) { server in
+            let csv = try String(contentsOfFile: TestServer.samplePath, encoding: .utf8)
+            let reply = try await server.post("/internal/v1/write", csv, contentType: "text/csv", headers: [("Authorization", "Bearer svc-token")])
+            #expect(reply.status == 204, "\(reply.text)")
+            #expect(reply.header("X-Samples-Written") == "0")
+            #expect(reply.header("X-Samples-Rejected") == "2470")
+            #expect(reply.header("X-Samples-Rejected-Reason")?.contains("2470 samples are more than 600 s ahead") == true)
+        }
+    }
 }
