@@ -65,6 +65,8 @@ extension TSDB {
         let now = options.clock()
         let (present, tooFar) = Self.refuseFuture(batch, now: now, maxFuture: options.maxFuture)
         let ordered = present.orderedPerSeries()
+        // Encoded outside the lock; re-encoded under it only when the window refuses samples.
+        let encoded = ordered.isEmpty ? [] : WALRecord.encode(ordered)
         let window = options.outOfOrderWindow
         let (seq, result, seal, accepted) = try state.withLock { s -> (UInt64, AppendResult, Bool, SampleBatch) in
             guard !s.closed else { throw TSDBError.closed }
@@ -80,6 +82,7 @@ extension TSDB {
                 if !overflow, ordered.timestamps[i] < floor { rejected.append(i) }
             }
             var accepted = ordered
+            var record = encoded
             if !rejected.isEmpty {
                 accepted = SampleBatch(capacity: ordered.count - rejected.count)
                 var r = 0
@@ -87,10 +90,11 @@ extension TSDB {
                     if r < rejected.count, rejected[r] == i { r += 1; continue }
                     accepted.append(SeriesRef(ordered.refs[i]), ordered.timestamps[i], ordered.values[i])
                 }
+                record = accepted.isEmpty ? [] : WALRecord.encode(accepted)
             }
             let refused = AppendResult(appended: 0, outOfWindow: rejected.count, tooFarInFuture: tooFar)
             guard !accepted.isEmpty else { return (0, refused, false, accepted) }
-            let seq = try wal.enqueue(WALRecord.encode(accepted))
+            let seq = try wal.enqueue(record)
             s.apply(accepted)
             let seal = s.head.samples >= options.maxHeadSamples
                 || (s.head.maxTime &- s.head.minTime >= options.blockDuration && s.head.maxTime > s.head.minTime)
