@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Primitives
 import TSDB
 
 /// GPU events for Grafana annotations: XID errors (a change of `DCGM_FI_DEV_XID_ERRORS` to a

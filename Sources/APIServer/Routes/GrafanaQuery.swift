@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ingest
+import Primitives
 import TSDB
 
 /// `POST /grafana/query`: each target becomes one downsampled query; the step honours
@@ -11,8 +12,9 @@ extension APIHandlers {
         guard let range = body["range"], range.isObject,
               let fromText = range["from"]?.string, let toText = range["to"]?.string
         else { throw APIError.badRequest("\"range\" with \"from\" and \"to\" (RFC 3339) is required") }
-        guard let from = TimeParsing.parse(fromText) else { throw APIError.badRequest("range.from \"\(fromText)\" is not RFC 3339") }
-        guard let to = TimeParsing.parse(toText) else { throw APIError.badRequest("range.to \"\(toText)\" is not RFC 3339") }
+        let from: Int64, to: Int64
+        do { from = try TimeParser.parse(fromText) } catch { throw APIError.badRequest("range.from: \(error.description)") }
+        do { to = try TimeParser.parse(toText) } catch { throw APIError.badRequest("range.to: \(error.description)") }
         guard from <= to else { throw APIError.badRequest("range.from is after range.to") }
         var maxPoints = config.maxGrafanaPoints
         if let m = body["maxDataPoints"], !m.isNull {

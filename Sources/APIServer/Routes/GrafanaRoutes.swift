@@ -1,5 +1,6 @@
 import Hummingbird
 import Ingest
+import Primitives
 import TSDB
 
 /// The Grafana JSON datasource (simPod `simpod-json-datasource`, and the older simple-json
@@ -82,7 +83,7 @@ extension APIHandlers {
             let body = try await grafanaBody(request)
             // Without a range there is nothing to mark (Grafana always sends one).
             guard let range = body["range"], let fromText = range["from"]?.string, let toText = range["to"]?.string,
-                  let from = TimeParsing.parse(fromText), let to = TimeParsing.parse(toText), from <= to
+                  let from = try? TimeParser.parse(fromText), let to = try? TimeParser.parse(toText), from <= to
             else { return JSONWriter.emptyArray() }
             let annotation = body["annotation"]
             let payload = try Self.grafanaPayload(annotation?["query"].flatMap { $0.string?.hasPrefix("{") == true ? $0 : nil })

@@ -1,3 +1,4 @@
+import Primitives
 import TSDB
 
 /// Timestamp precision of line protocol, as InfluxDB's `precision` parameter names it

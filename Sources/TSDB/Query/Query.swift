@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A label matcher as in PromQL: `=`, `!=`, `=~`, `!~`. Regular expressions use RE2 syntax
 /// and semantics, as Prometheus does, are anchored at both ends (`^(?s:re)$`) and match in
