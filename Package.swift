@@ -40,10 +40,16 @@ var targets: [Target] = [
         pkgConfig: "zlib",
         providers: [.apt(["zlib1g-dev"])]
     ),
+    // RE2 (linear-time regular expressions, Prometheus' semantics) behind a tiny C API.
+    .target(
+        name: "CRE2",
+        linkerSettings: [.linkedLibrary("re2")]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
             "CLZ4",
+            "CRE2",
             "Primitives",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs (Debian 12) when they are missing:
 # liblz4-dev (the LZ4 shim), libsnappy-dev (the snappy shim, remote_write), libsqlite3-dev (GRDB),
-# zlib1g-dev (gzip/deflate bodies), pkg-config.
+# zlib1g-dev (gzip/deflate bodies), libre2-dev (the RE2 shim), pkg-config.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
@@ -9,6 +9,7 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists snappy; } || need+=(libsnappy-dev)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists sqlite3; } || need+=(libsqlite3-dev)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists zlib; } || need+=(zlib1g-dev)
+[ -f /usr/include/re2/re2.h ] || need+=(libre2-dev)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
   SUDO=""

@@ -168,8 +168,7 @@ extension TSDB {
 
     /// Labels of every series the metric and matchers select (for series listings).
     public func series(metric: String? = nil, matchers: [LabelMatcher] = []) -> [Labels] {
-        state.withLock { s in
-            s.index.select(metric: metric, matchers: matchers).ids.compactMap { s.index.labels(of: $0) }
-        }
+        guard let ids = try? selectSeries(metric: metric, matchers: matchers).ids else { return [] }
+        return state.withLock { s in ids.compactMap { s.index.labels(of: $0) } }
     }
 }

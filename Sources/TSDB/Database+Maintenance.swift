@@ -65,7 +65,8 @@ extension TSDB {
         }
         guard let frozen else { return 0 }
         var series: [BlockWriter.SeriesData] = []
-        for (i, c) in frozen.head.columns.enumerated() where !c.timestamps.isEmpty {
+        for (i, column) in frozen.head.columns.enumerated() where !column.isEmpty {
+            let c = column.flattened()
             series.append(BlockWriter.SeriesData(id: UInt32(i), timestamps: c.timestamps, values: c.values))
         }
         let writer = BlockWriter(blocksDirectory: blocksDirectory, samplesPerChunk: options.samplesPerChunk)
@@ -152,14 +153,14 @@ extension TSDB {
     }
 
     /// Deletes blocks whose newest sample is older than the retention period behind the
-    /// newest data. Returns how many. Caller holds `maintenance`.
+    /// wall clock (not the newest sample: one far-future sample must not delete the rest).
+    /// Returns how many. Caller holds `maintenance`.
     @discardableResult
     func applyRetention() throws -> Int {
         guard let retention = options.retention else { return 0 }
-        let (blocks, headMax) = state.withLock { ($0.blocks, $0.head.maxTime) }
-        let newest = max(headMax, blocks.map(\.record.maxTime).max() ?? Int64.min)
-        guard newest != Int64.min else { return 0 }
-        let cutoff = newest &- retention
+        let blocks = state.withLock { $0.blocks }
+        let (cutoff, overflow) = options.clock().subtractingReportingOverflow(retention)
+        guard !overflow else { return 0 }
         let doomed = blocks.filter { $0.record.maxTime < cutoff }.map(\.record.id)
         guard !doomed.isEmpty else { return 0 }
         try catalog.replaceBlocks(remove: doomed, add: [])

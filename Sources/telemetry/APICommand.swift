@@ -40,6 +40,10 @@ struct APICommand: AsyncParsableCommand {
     var maxSamples: Int?
     @Option(help: "WAL fsync policy: always, batch or none (env FSYNC; default batch).")
     var fsync: String?
+    @Option(help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
+    var queryTimeout: String?
+    @Option(help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
+    var maxFuture: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
     var logLevel: String?
     @Flag(help: "Do not write a log line per request (env ACCESS_LOG=0).")
@@ -85,6 +89,8 @@ struct APICommand: AsyncParsableCommand {
         guard let policy = FsyncPolicy(rawValue: fsyncText) else { throw ValidationError("--fsync \(fsyncText) is not always, batch or none") }
         options.fsync = policy
         options.limits = limits
+        options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
+        options.maxFuture = try EngineLimits.maxFuture(maxFuture)
 
         let registry = PrometheusCollectorRegistry()
         // The executable, not a library, owns the process-wide metrics backend: the TSDB's

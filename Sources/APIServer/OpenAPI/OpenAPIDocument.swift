@@ -34,9 +34,9 @@ enum OpenAPIDocument {
     static let writeResponses: [(String, OA)] = [
         ("204", .o([("description", .s("Stored and durable")), ("headers", .o([
             ("X-Samples-Written", .header("Samples stored")),
-            ("X-Samples-Rejected", .header("Samples older than the out-of-order window, not stored")),
+            ("X-Samples-Rejected", .header("Samples refused (outside the out-of-order window), not stored")),
         ]))])),
-        ("400", .error("The body is not valid; the message names the line")),
+        ("400", .error("The body is not valid (the message names the line), or samples lie more than --max-future ahead of the server clock (code timestamp_too_far_in_future; the rest was stored and the message says how many)")),
         ("413", .error("Body larger than max_body_bytes")),
         ("415", .error("Unsupported Content-Type or Content-Encoding")),
         ("503", .error("The database is closed")),
@@ -71,7 +71,7 @@ enum OpenAPIDocument {
                 ], responses: [
                     ("200", .json(.ref("TelemetryPage"), "A page of samples")), ("400", .error("Bad parameter")),
                     ("404", .error("Unknown GPU")), ("422", .error("Query over a limit (the message names it)")),
-                    ("503", .error("The database is closed")),
+                    ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
                 ]))])),
             ("/api/v1/gpus/{uuid}/stream", .o([("get", .op("streamGPU", "telemetry", "New samples of one GPU as Server-Sent Events",
                 "Each event is `event: sample` with a TelemetrySample as JSON data; comments are heartbeats.",
@@ -94,11 +94,11 @@ enum OpenAPIDocument {
                 params: queryParams + [.param("time_format", "query", .stringEnum(["ns", "ms", "s", "rfc3339"]), "Timestamp format (default ns)")],
                 responses: [
                     ("200", .json(.ref("QueryResult"), "One entry per series or group")), ("400", .error("Bad parameter or matcher")),
-                    ("422", .error("Query over a limit (the message names it)")), ("503", .error("The database is closed")),
+                    ("422", .error("Query over a limit (the message names it)")), ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
                 ]))])),
             ("/api/v1/query/explain", .o([("get", .op("explainQuery", "query", "The plan a query would run", params: queryParams, responses: [
                 ("200", .json(.ref("QueryPlan"), "The plan")), ("400", .error("Bad parameter or matcher")),
-                ("422", .error("Query over a limit")), ("503", .error("The database is closed")),
+                ("422", .error("Query over a limit")), ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
             ]))])),
             ("/telemetry", .o([("post", .op("postTelemetry", "write", "Write one JSON sample or an array (or NDJSON)",
                 body: .o([("required", .b(true)), ("content", .o([
@@ -222,7 +222,7 @@ enum GrafanaOpenAPI {
                 body: OpenAPIDocument.jsonRequest(.ref("GrafanaQueryRequest")),
                 responses: [
                     ("200", .json(.array(.o([("anyOf", .a([.ref("GrafanaTimeSeries"), .ref("GrafanaTable")]))])), "One entry per series")),
-                    bad, ("422", .error("Query over a limit")), ("503", .error("The database is closed")),
+                    bad, ("422", .error("Query over a limit")), ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
                 ]))])),
             ("/grafana/variable", .o([("post", .op("grafanaVariable", "grafana", "Values of a dashboard variable",
                 "payload.target is hosts, gpus, namespaces, metrics, label_names or label_values(NAME).",

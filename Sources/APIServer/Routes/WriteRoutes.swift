@@ -63,9 +63,11 @@ extension APIHandlers {
             }
             let result = try await db.append(parsed.samples)
             metrics.samplesWritten.increment(by: Int64(result.appended))
-            var error = APIError.badRequest("partial write: \(reasons)\(more); \(result.appended) points stored, dropped=\(parsed.badLines.count)")
+            var message = "partial write: \(reasons)\(more); \(result.appended) points stored, dropped=\(parsed.badLines.count + result.refused)"
+            if let why = result.futureRefusal(maxFuture: db.options.maxFuture) { message += "; \(why)" }
+            var error = APIError.badRequest(message)
             error.headers[.samplesWritten] = String(result.appended)
-            error.headers[.samplesRejected] = String(result.outOfWindow)
+            error.headers[.samplesRejected] = String(result.refused)
             throw error
         }
         // InfluxDB 2.x refuses the whole batch when a line is bad.
@@ -79,9 +81,9 @@ extension APIHandlers {
             case nil, "text/csv", "application/csv": break
             case let other?: throw APIError.unsupportedMediaType("POST /internal/v1/write takes text/csv (DCGM), not \(other)")
             }
-            let written: Int
+            let result: AppendResult
             do {
-                written = try await csvSink.write(documents: [body])
+                result = try await csvSink.append(documents: [body])
             } catch let e as SinkError {
                 switch e {
                 case .malformed(_, let reason): throw APIError.badRequest(reason)
@@ -89,9 +91,15 @@ extension APIHandlers {
                 default: throw APIError.internal(e.description)
                 }
             }
-            guard written > 0 else { throw APIError.badRequest("the body holds no samples") }
+            let written = result.appended
+            guard written > 0 || result.refused > 0 else { throw APIError.badRequest("the body holds no samples") }
             metrics.samplesWritten.increment(by: Int64(written))
-            return Response(status: .noContent, headers: [.samplesWritten: String(written)])
+            // The collector's path: refused samples can never be stored, so this answers 204
+            // (the collector acks) and says what was refused in headers, not with a 400 that
+            // would dead-letter a document whose other rows are stored.
+            var headers: HTTPFields = [.samplesWritten: String(written), .samplesRejected: String(result.refused)]
+            if let why = result.futureRefusal(maxFuture: db.options.maxFuture) { headers[.samplesRejectedReason] = why }
+            return Response(status: .noContent, headers: headers)
         }
     }
 
@@ -135,22 +143,30 @@ extension APIHandlers {
         ])
     }
 
-    /// Appends and answers 204 once durable; how many samples were stored and how many fell
-    /// outside the out-of-order window are in `X-Samples-Written` / `X-Samples-Rejected`.
+    /// Appends and answers 204 once durable; how many samples were stored and how many were
+    /// refused (outside the out-of-order window) are in `X-Samples-Written` /
+    /// `X-Samples-Rejected`.
+    ///
+    /// Samples more than the database's `maxFuture` ahead of its clock are refused and the
+    /// rest of the request is stored (as InfluxDB's partial writes): the answer is then 400
+    /// `timestamp_too_far_in_future`, naming the limit and saying how many samples were
+    /// stored, with the same two headers.
     func store(_ samples: [LabeledSample]) async throws -> Response {
         guard !samples.isEmpty else {
             throw APIError.badRequest("the body holds no samples")
         }
         let result = try await db.append(samples)
         metrics.samplesWritten.increment(by: Int64(result.appended))
-        return Response(status: .noContent, headers: [
-            .samplesWritten: String(result.appended),
-            .samplesRejected: String(result.outOfWindow),
-        ])
+        let headers: HTTPFields = [.samplesWritten: String(result.appended), .samplesRejected: String(result.refused)]
+        if let why = result.futureRefusal(maxFuture: db.options.maxFuture) {
+            throw APIError(.badRequest, code: "timestamp_too_far_in_future", message: why, headers: headers)
+        }
+        return Response(status: .noContent, headers: headers)
     }
 }
 
 extension HTTPField.Name {
     static let samplesWritten = HTTPField.Name("X-Samples-Written")!
     static let samplesRejected = HTTPField.Name("X-Samples-Rejected")!
+    static let samplesRejectedReason = HTTPField.Name("X-Samples-Rejected-Reason")!
 }

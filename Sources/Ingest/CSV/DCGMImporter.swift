@@ -18,6 +18,8 @@ public final class DCGMImporter {
         public var stats = DCGMParseStats()
         public var appended = 0
         public var outOfWindow = 0
+        /// Samples refused as too far ahead of the clock (the database's `maxFuture`).
+        public var tooFarInFuture = 0
         public var newSeries = 0
         public init() {}
     }
@@ -57,6 +59,7 @@ public final class DCGMImporter {
             }
             summary.appended += r.appended
             summary.outOfWindow += r.outOfWindow
+            summary.tooFarInFuture += r.tooFarInFuture
         }
 
         func ship(force: Bool) async throws {
