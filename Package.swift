@@ -61,10 +61,18 @@ var targets: [Target] = [
         ]
     ),
     .target(
+        name: "PromQL",
+        dependencies: [
+            "TSDB",
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .target(
         name: "APIServer",
         dependencies: [
             "TSDB",
             "Ingest",
+            "PromQL",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -83,6 +91,11 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "TSDBTests", dependencies: ["TSDB"]),
+    .testTarget(
+        name: "PromQLTests",
+        dependencies: ["PromQL", "TSDB"],
+        exclude: ["compare_prometheus.sh", "compare_prometheus.py"]
+    ),
     .testTarget(
         name: "IngestTests",
         dependencies: [

@@ -78,6 +78,7 @@ public func buildAPIRouter(
     handlers.addStreamRoutes(to: v1)
     handlers.addWriteRoutes(to: router)
     handlers.addGrafanaRoutes(to: router.group("grafana"))
+    handlers.addPrometheusRoutes(to: router.group("prometheus/api/v1"))
     return router
 }
 

@@ -8,7 +8,7 @@ enum AccessClass {
 
     static func of(path: String) -> AccessClass {
         if path.hasPrefix("/internal/") || path == "/internal" { return .serviceToken }
-        for prefix in ["/api/", "/grafana", "/telemetry", "/write"] where path.hasPrefix(prefix) || path == prefix {
+        for prefix in ["/api/", "/grafana", "/telemetry", "/write", "/prometheus"] where path.hasPrefix(prefix) || path == prefix {
             return .apiKey
         }
         if path == "/api" { return .apiKey }
