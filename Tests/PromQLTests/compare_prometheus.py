@@ -101,7 +101,7 @@ def wait_ready(url, headers=None, seconds=60):
         time.sleep(0.3)
     raise SystemExit(f"not ready: {url}")
 
-def queries(hosts_regex):
+def queries(hosts_regex, at_s):
     q = [
         # literals and the Grafana health check
         "1+1", "2 * 3 ^ 2", "-2 ^ 2", "10 % 3", "1 / 0", "-1 / 0", "0 / 0", "2 > bool 1", "time()", "vector(7)",
@@ -229,6 +229,37 @@ def queries(hosts_regex):
         'avg by (Hostname) (DCGM_FI_PROF_PIPE_TENSOR_ACTIVE) * 100',
         'max by (Hostname) (DCGM_FI_DEV_GPU_TEMP) - min by (Hostname) (DCGM_FI_DEV_GPU_TEMP)',
         'sum by (Hostname) (rate(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[5m])) / 1000 > 1',
+        # edges: short ranges, fixed @ times, k = 1, out-of-range quantiles, regex corners
+        "rate(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[30s])",
+        "increase(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[1m0s])",
+        f"DCGM_FI_DEV_GPU_UTIL @ {at_s}",
+        f"increase(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[10m] @ {at_s})",
+        f"timestamp(DCGM_FI_DEV_GPU_UTIL @ {at_s})",
+        "topk(1, DCGM_FI_DEV_GPU_TEMP)",
+        "bottomk by (namespace) (1, DCGM_FI_DEV_GPU_UTIL)",
+        "topk(scalar(count(DCGM_FI_DEV_GPU_UTIL)) - 10, DCGM_FI_DEV_GPU_UTIL)",
+        "quantile(0, DCGM_FI_DEV_GPU_TEMP)",
+        "quantile(1.5, DCGM_FI_DEV_GPU_TEMP)",
+        "histogram_quantile(1.5, gpu_kernel_duration_seconds_bucket)",
+        "histogram_quantile(0.75, sum by (le, Hostname) (increase(gpu_kernel_duration_seconds_bucket[5m])))",
+        'count_values without (gpu, UUID, device) ("clock", DCGM_FI_DEV_SM_CLOCK)',
+        'DCGM_FI_DEV_GPU_UTIL{Hostname=~"dgx-a0.|nothing", modelName=~".*H100.*"}',
+        'DCGM_FI_DEV_GPU_UTIL{UUID=~"GPU-01.*", gpu=~"[0-2]"}',
+        "avg without (gpu, UUID, device, pod, container, namespace) (DCGM_FI_DEV_GPU_TEMP)",
+        "sum(DCGM_FI_DEV_POWER_USAGE) + sum(DCGM_FI_DEV_GPU_UTIL)",
+        "DCGM_FI_DEV_GPU_UTIL % 7 == bool 0",
+        "DCGM_FI_DEV_GPU_TEMP atan2 DCGM_FI_DEV_GPU_UTIL",
+        "scalar(DCGM_FI_DEV_GPU_UTIL)",
+        "time() % 3600",
+        "sgn(DCGM_FI_DEV_GPU_TEMP - 48)",
+        "log2(DCGM_FI_DEV_FB_USED + 1)",
+        "deg(DCGM_FI_PROF_PIPE_TENSOR_ACTIVE)",
+        "count(count by (Hostname) (DCGM_FI_DEV_GPU_UTIL))",
+        "vector(1) and on() count(DCGM_FI_DEV_GPU_UTIL) > 5",
+        "DCGM_FI_DEV_GPU_UTIL * on(Hostname, gpu) group_left(nonexistent) DCGM_FI_DEV_GPU_TEMP",
+        "last_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) offset 5m",
+        "max_over_time(DCGM_FI_DEV_GPU_TEMP[1h])",
+        "sum by (Hostname) (rate(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[5m])) > on(Hostname) group_left count by (Hostname) (DCGM_FI_DEV_GPU_UTIL)",
     ]
     return q
 
@@ -333,7 +364,7 @@ def main():
         sys.stderr.write(f"loaded {total} samples of {len(series)} series into both\n")
 
         hosts_regex = "(dgx-a01|dgx-b01)"
-        table = queries(hosts_regex)
+        table = queries(hosts_regex, f"{(end_ms - 1_800_000) / 1000:.3f}")
         cases = []
         for q in table:
             for t in (end_ms, end_ms - 17 * 60_000 + 500):
@@ -343,6 +374,7 @@ def main():
             cases.append((q, "query_range", {"query": q, "start": f"{(start_ms + 599_000) / 1000:.3f}",
                                              "end": f"{(end_ms - 1000) / 1000:.3f}", "step": "37s"}))
         matched, diffs, empty, refused, values = 0, [], 0, 0, 0
+        refused_queries = set()
         for q, kind, params in cases:
             enc = urllib.parse.urlencode(params)
             pc, pb = http(f"http://127.0.0.1:{pport}/api/v1/{kind}?{enc}")
@@ -355,6 +387,7 @@ def main():
                 matched += 1
                 if p[0] == "error":
                     refused += 1
+                    refused_queries.add(f"{q} ({p[1]}, {pc})")
                 elif not p[1]:
                     empty += 1
                 else:
@@ -364,6 +397,8 @@ def main():
         print(f"PromQL comparison: {matched} of {len(cases)} comparisons match Prometheus 2.42 "
               f"({len(table)} queries x 2 instant + 2 range); of the matches {empty} are empty on both sides, "
               f"{refused} refused by both, the rest compare {values} values")
+        for r in sorted(refused_queries):
+            print("  both refused: " + r)
         for d in diffs:
             print("  DIFF " + d)
         return 0 if not diffs else 1
