@@ -15,9 +15,10 @@ enum PrometheusOpenAPI {
     static let end = OA.param("end", "query", .string, "Float seconds or RFC 3339")
     static let match = OA.param("match[]", "query", .array(.string), "Series selectors", explode: true)
 
-    static func both(_ id: String, _ summary: String, _ params: [OA]) -> OA {
-        .o([("get", .op(id, "prometheus", summary, params: params, responses: responses)),
-            ("post", .op(id + "Post", "prometheus", summary + " (form body)", body: form, responses: responses))])
+    /// GET with query parameters, and POST with the same as a form body (path parameters on both).
+    static func both(_ id: String, _ summary: String, _ params: [OA], path: [OA] = []) -> OA {
+        .o([("get", .op(id, "prometheus", summary, params: path + params, responses: responses)),
+            ("post", .op(id + "Post", "prometheus", summary + " (form body)", params: path, body: form, responses: responses))])
     }
 
     static var paths: [(String, OA)] {
@@ -33,9 +34,8 @@ enum PrometheusOpenAPI {
             ])),
             ("/prometheus/api/v1/series", both("promSeries", "Series matching match[]", [match, start, end])),
             ("/prometheus/api/v1/labels", both("promLabels", "Label names", [match, start, end])),
-            ("/prometheus/api/v1/label/{name}/values", both("promLabelValues", "Values of one label", [
-                .param("name", "path", .string, "Label name"), match, start, end,
-            ])),
+            ("/prometheus/api/v1/label/{name}/values", both("promLabelValues", "Values of one label", [match, start, end],
+                                                             path: [.param("name", "path", .string, "Label name")])),
             ("/prometheus/api/v1/metadata", .o([("get", .op("promMetadata", "prometheus", "Metric metadata (none is stored)", responses: responses))])),
             ("/prometheus/api/v1/status/buildinfo", .o([("get", .op("promBuildInfo", "prometheus", "Build information", responses: responses))])),
         ]
