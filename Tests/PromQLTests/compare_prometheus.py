@@ -394,8 +394,26 @@ def main():
                     values += sum(len(v) for v in p[1].values())
             else:
                 diffs.append(f"{kind} {params.get('time', params.get('step'))} {q}: {why}")
+        # The metadata endpoints Grafana's variables use: same answers, same order.
+        meta = [("series", {"match[]": "DCGM_FI_DEV_GPU_UTIL"}), ("series", {"match[]": ['{Hostname="dgx-a02"}', 'DCGM_FI_DEV_GPU_TEMP{gpu="1"}']}),
+                ("labels", {}), ("labels", {"match[]": "gpu_kernel_duration_seconds_bucket"}),
+                ("label/Hostname/values", {}), ("label/__name__/values", {}),
+                ("label/gpu/values", {"match[]": 'DCGM_FI_DEV_GPU_UTIL{Hostname="dgx-b01"}'})]
+        for path, params in meta:
+            enc = urllib.parse.urlencode(params, doseq=True)
+            pc, pb = http(f"http://127.0.0.1:{pport}/api/v1/{path}?{enc}")
+            oc, ob = http(f"http://127.0.0.1:{oport}/prometheus/api/v1/{path}?{enc}", headers=auth)
+            pd, od = json.loads(pb).get("data"), json.loads(ob).get("data")
+            if path == "series":
+                pd = sorted(json.dumps(x, sort_keys=True) for x in pd)
+                od = sorted(json.dumps(x, sort_keys=True) for x in od)
+            cases.append((path, path, params))
+            if pc == oc and pd == od:
+                matched += 1
+            else:
+                diffs.append(f"{path} {params}: {pc} {str(pd)[:200]} vs {oc} {str(od)[:200]}")
         print(f"PromQL comparison: {matched} of {len(cases)} comparisons match Prometheus 2.42 "
-              f"({len(table)} queries x 2 instant + 2 range); of the matches {empty} are empty on both sides, "
+              f"({len(table)} queries x 2 instant + 2 range, and {len(meta)} series/labels/values requests); of the matches {empty} are empty on both sides, "
               f"{refused} refused by both, the rest compare {values} values")
         for r in sorted(refused_queries):
             print("  both refused: " + r)

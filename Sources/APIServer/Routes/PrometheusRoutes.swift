@@ -104,7 +104,7 @@ extension APIHandlers {
             }
             for s in sets where seen.insert(s).inserted { out.append(s) }
         }
-        return out.sorted { a, b in a.canonicalBytes.lexicographicallyPrecedes(b.canonicalBytes) }
+        return out.sorted(by: Labels.promLess)
     }
 
     /// Runs a handler with the request's form (query string plus a urlencoded POST body) and

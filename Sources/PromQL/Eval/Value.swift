@@ -60,7 +60,7 @@ public enum QueryValue: Sendable {
 
 extension Labels {
     /// Prometheus' label-set order: pair by pair, name then value, shorter set first.
-    static func promLess(_ a: Labels, _ b: Labels) -> Bool {
+    package static func promLess(_ a: Labels, _ b: Labels) -> Bool {
         let x = a.pairs, y = b.pairs
         for k in 0..<Swift.min(x.count, y.count) {
             if x[k].name != y[k].name { return x[k].name < y[k].name }
