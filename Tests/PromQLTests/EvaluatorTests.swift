@@ -160,6 +160,17 @@ extension QueryValue {
         }
     }
 
+    @Test func a_query_past_its_deadline_times_out() async throws {
+        try await withDB(Self.data) { (e: PromQLEngine) throws in
+            #expect {
+                try e.rangeQuery("sum(util)", start: 0, end: 600_000, step: 1_000, timeout: .zero)
+            } throws: { error in
+                guard let p = error as? PromQLError, case .timeout = p else { return false }
+                return p.httpStatus == 503 && p.errorType == "timeout"
+            }
+        }
+    }
+
     @Test func float_and_time_text_as_prometheus_writes_them() {
         #expect(FloatFormat.api(1) == "1")
         #expect(FloatFormat.api(0.5) == "0.5")

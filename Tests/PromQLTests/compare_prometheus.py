@@ -238,6 +238,12 @@ def queries(hosts_regex, at_s):
         'avg by (Hostname) (DCGM_FI_PROF_PIPE_TENSOR_ACTIVE) * 100',
         'max by (Hostname) (DCGM_FI_DEV_GPU_TEMP) - min by (Hostname) (DCGM_FI_DEV_GPU_TEMP)',
         'sum by (Hostname) (rate(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[5m])) / 1000 > 1',
+        # NVIDIA's DCGM Exporter dashboard (12239), variables expanded as Grafana does
+        'DCGM_FI_DEV_GPU_TEMP{instance=~"(dgx-a01:9400|dgx-b01:9400)", gpu=~"(0|2)"}',
+        'avg(DCGM_FI_DEV_GPU_TEMP{instance=~"(dgx-a01:9400|dgx-b01:9400)", gpu=~"(0|2)"})',
+        'sum(DCGM_FI_DEV_POWER_USAGE{instance=~"(dgx-a01:9400|dgx-a02:9400)", gpu=~".*"})',
+        'DCGM_FI_DEV_SM_CLOCK{instance=~"dgx-a02:9400", gpu=~"(1|3)"} * 1000000',
+        'DCGM_FI_DEV_FB_USED{instance=~".*", gpu=~".*"}',
         # edges: short ranges, fixed @ times, k = 1, out-of-range quantiles, regex corners
         "rate(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[30s])",
         "increase(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[1m0s])",
@@ -413,7 +419,9 @@ def main():
         meta = [("series", {"match[]": "DCGM_FI_DEV_GPU_UTIL"}), ("series", {"match[]": ['{Hostname="dgx-a02"}', 'DCGM_FI_DEV_GPU_TEMP{gpu="1"}']}),
                 ("labels", {}), ("labels", {"match[]": "gpu_kernel_duration_seconds_bucket"}),
                 ("label/Hostname/values", {}), ("label/__name__/values", {}),
-                ("label/gpu/values", {"match[]": 'DCGM_FI_DEV_GPU_UTIL{Hostname="dgx-b01"}'})]
+                ("label/gpu/values", {"match[]": 'DCGM_FI_DEV_GPU_UTIL{Hostname="dgx-b01"}'}),
+                ("label/instance/values", {"match[]": "DCGM_FI_DEV_GPU_TEMP"}),
+                ("label/gpu/values", {"match[]": 'DCGM_FI_DEV_GPU_TEMP{instance="dgx-a01:9400"}'})]
         for path, params in meta:
             enc = urllib.parse.urlencode(params, doseq=True)
             pc, pb = http(f"http://127.0.0.1:{pport}/api/v1/{path}?{enc}")
