@@ -61,6 +61,10 @@ import TSDB
             #expect(noStep.status == 400)
             let noAuth = try await server.get("/prometheus/api/v1/query?query=1", headers: [])
             #expect(noAuth.status == 401)
+            // Grafana's Prometheus datasource with "Basic auth": the key as the password.
+            let basic = "Basic " + Data("grafana:test-key".utf8).base64EncodedString()
+            let withBasic = try await server.get("/prometheus/api/v1/query?query=1", headers: [("Authorization", basic)])
+            #expect(withBasic.status == 200)
         }
     }
 
