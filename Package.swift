@@ -84,12 +84,20 @@ var targets: [Target] = [
         ]
     ),
     .target(
+        name: "PromQL",
+        dependencies: [
+            "TSDB",
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .target(
         name: "APIServer",
         dependencies: [
             "Primitives",
             "TSDB",
             "CZlib",
             "Ingest",
+            "PromQL",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -109,6 +117,11 @@ var targets: [Target] = [
     ),
     .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
     .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives"]),
+    .testTarget(
+        name: "PromQLTests",
+        dependencies: ["PromQL", "TSDB"],
+        exclude: ["compare_prometheus.sh", "compare_prometheus.py"]
+    ),
     .testTarget(
         name: "IngestTests",
         dependencies: [

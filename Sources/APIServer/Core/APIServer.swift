@@ -81,6 +81,7 @@ public func buildAPIRouter(
     handlers.addRemoteWriteRoutes(to: router)
     handlers.addInfluxQueryRoutes(to: router)
     handlers.addGrafanaRoutes(to: router.group("grafana"))
+    handlers.addPrometheusRoutes(to: router.group("prometheus/api/v1"))
     return router
 }
 

@@ -98,6 +98,14 @@ enum RouteTable {
         Route(template: "grafana/tag-values", methods: [.post], access: .apiKey, credentials: .basic),
         Route(template: "grafana/search", methods: [.post], access: .apiKey, credentials: .basic),
         Route(template: "grafana/annotations", methods: [.post], access: .apiKey, credentials: .basic),
+        // The Prometheus query API (Grafana's built-in Prometheus datasource: Bearer, key header or Basic).
+        Route(template: "prometheus/api/v1/query", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/query_range", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/series", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/labels", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/label/:name/values", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/metadata", methods: [.get], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/status/buildinfo", methods: [.get], access: .apiKey, credentials: .basic),
     ]
 
     /// Routes by the router's `endpointPath` of them.

@@ -122,7 +122,7 @@ enum OpenAPIDocument {
                 body: .o([("required", .b(true)), ("content", .o([("text/csv", .o([("schema", .string)]))]))]),
                 responses: writeResponses + [("401", .error("Missing or invalid service token"))], secured: false,
                 security: .a([.o([("ServiceToken", .a([]))])])))])),
-        ] + GrafanaOpenAPI.paths)
+        ] + GrafanaOpenAPI.paths + PrometheusOpenAPI.paths)
     }
 
     static var queryParams: [OA] {
