@@ -218,8 +218,9 @@ public actor MessageBroker {
         return (known, unknown)
     }
 
-    /// Record ids are `<partition>-<offset>`.
-    static func parseID(_ id: String, partition: Int) -> UInt64? {
+    /// Record ids are `<partition>-<offset>`; nil for anything else, including numbers too
+    /// large for a partition (over 9 digits) or an offset (over UInt64), which must not trap.
+    package static func parseID(_ id: String, partition: Int) -> UInt64? {
         var p = 0, o: UInt64 = 0, seenDash = false, digits = 0
         for c in id.utf8 {
             if c == 0x2D, !seenDash, digits > 0 {
@@ -227,9 +228,17 @@ public actor MessageBroker {
                 digits = 0
                 continue
             }
-            guard c >= 0x30, c <= 0x39, digits < 19 else { return nil }
-            if seenDash { o = o * 10 + UInt64(c - 0x30) } else { p = p * 10 + Int(c - 0x30) }
+            guard c >= 0x30, c <= 0x39 else { return nil }
             digits += 1
+            if seenDash {
+                let (m, o1) = o.multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.addingReportingOverflow(UInt64(c - 0x30))
+                guard !o1, !o2 else { return nil }
+                o = s
+            } else {
+                guard digits <= 9 else { return nil }
+                p = p * 10 + Int(c - 0x30)
+            }
         }
         guard seenDash, digits > 0, p == partition else { return nil }
         return o

@@ -1,14 +1,22 @@
 /// Parses durations as written in flags and environment variables: `30` (seconds), `0.2`,
-/// `200ms`, `1.5s`, `5m`, `2h`, `7d`. Returns nil for anything else.
+/// `200ms`, `1.5s`, `5m`, `2h`, `7d`. Returns nil for anything else, and for durations beyond
+/// what Int64 nanoseconds hold (about 292 years).
 public func parseDuration(_ text: String) -> Duration? {
     let s = text.trimmingCharacters(in: " ")
     let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
     for (suffix, scale) in units where s.hasSuffix(suffix) {
         guard let v = Double(s.dropLast(suffix.count)), v >= 0, v.isFinite else { return nil }
-        return .nanoseconds(Int64((v * scale * 1e9).rounded()))
+        return nanoseconds(v * scale * 1e9)
     }
     guard let v = Double(s), v >= 0, v.isFinite else { return nil }
-    return .nanoseconds(Int64((v * 1e9).rounded()))
+    return nanoseconds(v * 1e9)
+}
+
+private func nanoseconds(_ ns: Double) -> Duration? {
+    let rounded = ns.rounded()
+    // 2^63 is the first Double past Int64.max; converting it or more would trap.
+    guard rounded < 9_223_372_036_854_775_808.0 else { return nil }
+    return .nanoseconds(Int64(rounded))
 }
 
 /// Parses `topic=count,topic=count` (per-topic partition counts).
