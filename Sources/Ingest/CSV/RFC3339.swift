@@ -51,9 +51,9 @@ public enum RFC3339 {
         guard i == n else { return nil }
         let days = daysFromCivil(year, month, day)
         let secs = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
-        let (ns, overflow) = secs.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return nil }
-        return ns &+ nanos
+        // Past Int64 nanoseconds (2262-04-11T23:47:16.9Z) is out of range, not wrapped to 1677;
+        // wide arithmetic keeps the first and last representable instants.
+        return Int64(exactly: Int128(secs) * 1_000_000_000 + Int128(nanos))
     }
 
     public static func parse(_ s: String) -> Int64? {

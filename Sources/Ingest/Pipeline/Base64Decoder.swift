@@ -1,6 +1,6 @@
 /// Standard base64 (RFC 4648, `+/`, `=` padding) decoding straight from bytes: what the SSE
 /// consumer uses for payloads, without building a `String` or `Data` per message.
-enum Base64Decoder {
+package enum Base64Decoder {
     private static let table: [UInt8] = {
         var t = [UInt8](repeating: 0xFF, count: 256)
         for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = UInt8(i) }
@@ -46,7 +46,7 @@ enum Base64Decoder {
         return ok ? out : nil
     }
 
-    static func decode(_ input: [UInt8]) -> [UInt8]? {
+    package static func decode(_ input: [UInt8]) -> [UInt8]? {
         input.withUnsafeBytes { decode($0) }
     }
 }

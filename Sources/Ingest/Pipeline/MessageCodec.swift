@@ -2,13 +2,13 @@
 /// 12-column header plus rows), written by ``DCGMCSVWriter`` and read by ``DCGMCSVParser``. A
 /// self-describing text format keeps messages inspectable with `curl` and lets any producer that
 /// can write DCGM CSV feed the collector.
-enum MessageCodec {
-    static func encode(_ records: some Collection<DCGMRecord>) -> [UInt8] {
+package enum MessageCodec {
+    package static func encode(_ records: some Collection<DCGMRecord>) -> [UInt8] {
         DCGMCSVWriter.document(Array(records))
     }
 
     /// Checks a message strictly without building its records; returns its row count.
-    static func validate(_ payload: [UInt8]) throws(MalformedMessage) -> Int {
+    package static func validate(_ payload: [UInt8]) throws(MalformedMessage) -> Int {
         var parser = DCGMCSVParser(strict: true)
         do {
             try payload.withUnsafeBytes { try parser.feedRows($0) { _ in } }
@@ -26,7 +26,7 @@ enum MessageCodec {
 
     /// Decodes a message strictly: a message with any row that does not parse is malformed as a
     /// whole (it goes to the dead-letter path intact, for inspection and replay).
-    static func decode(_ payload: [UInt8]) throws(MalformedMessage) -> [DCGMRecord] {
+    package static func decode(_ payload: [UInt8]) throws(MalformedMessage) -> [DCGMRecord] {
         do {
             let (records, stats) = try DCGMCSVParser.parse(payload, strict: true)
             if stats.badRows > 0 {
@@ -43,7 +43,7 @@ enum MessageCodec {
 }
 
 /// A broker message the collector cannot decode.
-struct MalformedMessage: Error, Sendable, CustomStringConvertible {
-    var reason: String
-    var description: String { "malformed message: \(reason)" }
+package struct MalformedMessage: Error, Sendable, CustomStringConvertible {
+    package var reason: String
+    package var description: String { "malformed message: \(reason)" }
 }
