@@ -51,7 +51,7 @@ extension APIHandlers {
             guard let text = target["target"]?.string?.trimmingWhitespace(), !text.isEmpty else { continue }
             let payload = target["payload"].flatMap { $0.isObject ? $0 : nil } ?? .object([])
             var query = Query(start: from, end: to)
-            let (metric, inline) = try parseSelector(text)
+            let (metric, inline) = try MatcherSyntax.selector(text)
             query.metric = metric
             query.matchers = inline + filterMatchers
             for (field, label) in [("hostname", InventoryLabel.hostname), ("uuid", InventoryLabel.uuid), ("namespace", InventoryLabel.namespace)] {
@@ -75,14 +75,6 @@ extension APIHandlers {
         }
         w.endArray()
         return w.response()
-    }
-
-    /// `metric` or `metric{label="v",…}` or `{…}`.
-    func parseSelector(_ text: String) throws -> (String?, [LabelMatcher]) {
-        guard let brace = text.firstIndex(of: "{") else { return (text, []) }
-        let metric = String(text[..<brace]).trimmingWhitespace()
-        let matchers = try splitMatchers(String(text[brace...])).map { m throws in try LabelMatcher(parsing: m) }
-        return (metric.isEmpty ? nil : metric, matchers)
     }
 
     func writeTimeSeries(_ w: inout JSONWriter, _ result: QueryResult) {

@@ -3,10 +3,10 @@ import Hummingbird
 
 /// The query string of a request, percent-decoded (keys too, so `match%5B%5D` is `match[]`)
 /// with `+` as space, and typed getters that fail with 400 naming the parameter.
-struct QueryParameters {
+package struct QueryParameters {
     private(set) var pairs: [(String, String)] = []
 
-    init(_ uri: URI) throws(APIError) {
+    package init(_ uri: URI) throws(APIError) {
         guard let query = uri.query, !query.isEmpty else { return }
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -45,7 +45,7 @@ struct QueryParameters {
     }
 
     /// The last value of the first name present.
-    func string(_ names: String...) -> String? {
+    package func string(_ names: String...) -> String? {
         for name in names {
             if let v = pairs.last(where: { $0.0 == name })?.1 { return v }
         }
@@ -53,7 +53,7 @@ struct QueryParameters {
     }
 
     /// Every value of these names, in order; comma-separated values are split when `split`.
-    func all(_ names: String..., split: Bool = false) -> [String] {
+    package func all(_ names: String..., split: Bool = false) -> [String] {
         var out: [String] = []
         for (k, v) in pairs where names.contains(k) {
             if split { out.append(contentsOf: v.split(separator: ",").map(String.init).filter { !$0.isEmpty }) } else { out.append(v) }
@@ -61,7 +61,7 @@ struct QueryParameters {
         return out
     }
 
-    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
+    package func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
         guard let text = string(name) else { return value }
         guard let v = Int(text), range.contains(v) else {
             throw .badRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
@@ -70,7 +70,7 @@ struct QueryParameters {
     }
 
     /// A time given as RFC 3339 or an epoch number (s, ms, µs or ns by magnitude).
-    func time(_ names: String...) throws(APIError) -> Int64? {
+    package func time(_ names: String...) throws(APIError) -> Int64? {
         for name in names {
             guard let text = pairs.last(where: { $0.0 == name })?.1 else { continue }
             guard let t = TimeParsing.parse(text) else {
@@ -82,7 +82,7 @@ struct QueryParameters {
     }
 
     /// A duration: Go/Prometheus style (`30s`, `1m30s`, `500ms`, `1h`) or a number of seconds.
-    func duration(_ name: String) throws(APIError) -> Int64? {
+    package func duration(_ name: String) throws(APIError) -> Int64? {
         guard let text = string(name), !text.isEmpty else { return nil }
         guard let d = TimeParsing.duration(text), d > 0 else {
             throw .badRequest("\(name) \"\(text)\" is not a positive duration; use e.g. 30s, 5m, 1h, 500ms or a number of seconds")

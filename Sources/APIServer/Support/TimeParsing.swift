@@ -2,10 +2,10 @@ import Ingest
 import TSDB
 
 /// Times and durations as the API accepts them in query strings and bodies.
-enum TimeParsing {
+package enum TimeParsing {
     /// RFC 3339, or an epoch number whose unit follows from its magnitude
     /// (seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, else ns).
-    static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         if let t = RFC3339.parse(text) { return t }
         if let t = Epoch.parse(text) { return t }
         return saturated(text)
@@ -26,7 +26,7 @@ enum TimeParsing {
     }
 
     /// `1h30m`, `15s`, `250ms`, `2d`, `1w`, `100us`, `10ns`, or a plain number of seconds.
-    static func duration(_ text: String) -> Int64? {
+    package static func duration(_ text: String) -> Int64? {
         if let seconds = Double(text) {
             guard seconds.isFinite, seconds > 0, seconds < 9e9 else { return nil }
             return Int64((seconds * 1e9).rounded())
