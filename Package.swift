@@ -29,10 +29,20 @@ var targets: [Target] = [
         pkgConfig: "liblz4",
         providers: [.apt(["liblz4-dev"])]
     ),
+    // Hashes, fsync policy, durable files, the directory lock, JSON text, RFC 3339 / epoch /
+    // duration / listen-address parsing, base64, key files: what every module shares. It
+    // depends on nothing but the standard library and Foundation.
+    .target(name: "Primitives"),
+    .systemLibrary(
+        name: "CZlib",
+        pkgConfig: "zlib",
+        providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
             "CLZ4",
+            "Primitives",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -41,7 +51,7 @@ var targets: [Target] = [
     .target(
         name: "Broker",
         dependencies: [
-            "TSDB",
+            "Primitives",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -53,6 +63,7 @@ var targets: [Target] = [
     .target(
         name: "Ingest",
         dependencies: [
+            "Primitives",
             "TSDB",
             "Broker",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -66,7 +77,9 @@ var targets: [Target] = [
     .target(
         name: "APIServer",
         dependencies: [
+            "Primitives",
             "TSDB",
+            "CZlib",
             "Ingest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -79,17 +92,18 @@ var targets: [Target] = [
     .executableTarget(
         name: "telemetry",
         dependencies: [
-            "TSDB", "Ingest", "Broker", "APIServer",
+            "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
-    .testTarget(name: "TSDBTests", dependencies: ["TSDB"]),
+    .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
+    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives"]),
     .testTarget(
         name: "IngestTests",
         dependencies: [
-            "Ingest", "TSDB", "Broker",
+            "Ingest", "TSDB", "Broker", "Primitives",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]
@@ -97,7 +111,7 @@ var targets: [Target] = [
     .testTarget(
         name: "BrokerTests",
         dependencies: [
-            "Broker", "TSDB",
+            "Broker", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -107,7 +121,7 @@ var targets: [Target] = [
     .testTarget(
         name: "APIServerTests",
         dependencies: [
-            "APIServer", "TSDB", "Ingest",
+            "APIServer", "TSDB", "Ingest", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         exclude: ["schemathesis.sh", "influx_client.sh"]
@@ -115,7 +129,7 @@ var targets: [Target] = [
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
-            "TSDB", "Ingest", "Broker", "APIServer",
+            "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -140,14 +154,14 @@ if withBenchmarks {
 
 if withFuzz {
     let sanitizers = ["-sanitize=fuzzer,address"]
-    for target in targets where ["TSDB", "Broker", "Ingest", "APIServer"].contains(target.name) {
+    for target in targets where ["Primitives", "TSDB", "Broker", "Ingest", "APIServer"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
     }
     targets.append(
         .executableTarget(
             name: "TelemetryFuzz",
             dependencies: [
-                "TSDB", "Ingest", "Broker", "APIServer",
+                "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

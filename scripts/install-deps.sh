@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs (Debian 12) when they are missing:
-# liblz4-dev (the LZ4 shim), libsqlite3-dev (GRDB), pkg-config.
+# liblz4-dev (the LZ4 shim), libsqlite3-dev (GRDB), zlib1g-dev (gzip/deflate bodies), pkg-config.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists liblz4; } || need+=(liblz4-dev)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists sqlite3; } || need+=(libsqlite3-dev)
+{ command -v pkg-config >/dev/null 2>&1 && pkg-config --exists zlib; } || need+=(zlib1g-dev)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
   SUDO=""

@@ -1,6 +1,7 @@
 import Broker
 import Ingest
 import Logging
+import Primitives
 
 /// The broker's readers of outside bytes: segment files and group state files on start-up,
 /// record ids in acks, and the consumer's side of `/consume` (SSE events, base64 payloads).
@@ -61,6 +62,11 @@ enum BrokerHarnesses {
         require(events.count == streamed.count && zip(events, streamed).allSatisfy { a, b in
             a.id == b.id && a.event == b.event && a.data == b.data && a.deliveryCount == b.deliveryCount
         }, "SSE stream cut at \(cut) gives other events than whole")
-        for e in events { _ = Base64Decoder.decode(e.data) }
+        for e in events {
+            guard let payload = Base64.decode(e.data) else { continue }
+            var encoded: [UInt8] = []
+            Base64.encode(payload, into: &encoded)
+            require(Base64.decode(encoded) == payload, "base64 payload of \(payload.count) bytes does not round-trip")
+        }
     }
 }

@@ -21,6 +21,7 @@ enum FuzzTargets {
         FuzzTarget(name: "time", run: TimeHarnesses.times),
         FuzzTarget(name: "duration", run: TimeHarnesses.durations),
         FuzzTarget(name: "query", run: QueryHarnesses.query),
+        FuzzTarget(name: "inflate", run: BodyHarnesses.inflate),
         FuzzTarget(name: "timestamps", run: CodecHarnesses.timestamps),
         FuzzTarget(name: "values", run: CodecHarnesses.values),
         FuzzTarget(name: "column", run: CodecHarnesses.column),

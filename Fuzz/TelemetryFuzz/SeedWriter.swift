@@ -2,6 +2,7 @@ import Broker
 import Foundation
 import Ingest
 import Logging
+import Primitives
 import TSDB
 
 /// Writes the seed corpus (`FUZZ_WRITE_SEEDS=Fuzz/corpus`, see scripts/fuzz.sh --seeds):

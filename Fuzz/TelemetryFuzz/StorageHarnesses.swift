@@ -1,3 +1,4 @@
+import Primitives
 import TSDB
 
 /// The storage engine's readers of its own files, which a crash, a bad disk or a hand edit

@@ -4,8 +4,9 @@ import Glibc
 import APIServer
 import Broker
 import Ingest
+import Primitives
 
-/// Time, number and duration parsers: query strings, bodies, CSV fields, flags.
+/// Time, number and duration parsers (Primitives): query strings, bodies, CSV fields, flags.
 enum TimeHarnesses {
     /// RFC 3339 (bytes and String), epoch numbers, the API's time parameter and the decimal
     /// parser. Invariants: a parsed time formats and parses back to itself; its fraction
@@ -22,19 +23,20 @@ enum TimeHarnesses {
         }
         if let text {
             _ = Epoch.parse(text)
-            _ = TimeParsing.parse(text)
+            _ = try? TimeParser.parse(text, now: 1_752_846_154_000_000_000)
             _ = DecimalParser.parse(text)
         }
         checkDecimal(data)
     }
 
     /// Durations as the API (`step`, `now-…` offsets) and the flags (`--visibility-timeout`)
-    /// read them, listen addresses and per-topic partition lists.
+    /// read them, `Retry-After`, listen addresses and per-topic partition lists.
     @Sendable static func durations(_ data: UnsafeRawBufferPointer) {
         guard let text = String(validating: data, as: UTF8.self) else { return }
-        if let d = TimeParsing.duration(text) { require(d >= 0, "duration \"\(text)\" parsed as negative \(d)") }
-        if let d = parseDuration(text) { require(d >= .zero, "flag duration \"\(text)\" parsed as negative \(d)") }
-        if let a = parseListenAddress(text) { require((0...65535).contains(a.port), "listen port \(a.port) out of range") }
+        if let d = try? DurationParser.nanoseconds(text) { require(d >= 0, "duration \"\(text)\" parsed as negative \(d)") }
+        if let d = try? DurationParser.duration(text) { require(d >= .zero, "flag duration \"\(text)\" parsed as negative \(d)") }
+        _ = try? RetryAfter.parse(text)
+        if let a = try? ListenAddress.parse(text) { require((0...65535).contains(a.port), "listen port \(a.port) out of range") }
         if let p = parseTopicPartitions(text) { require(p.values.allSatisfy { $0 > 0 }, "partition count below 1 from \"\(text)\"") }
     }
 

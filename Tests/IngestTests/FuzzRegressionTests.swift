@@ -43,11 +43,13 @@ struct IngestFuzzRegressionTests {
         #expect(records.first?.labelsRaw == #"k="a\"b\\c",j="z""#)
     }
 
-    @Test("RFC 3339 just past Int64 nanoseconds is out of range, not wrapped to 1677")
-    func rfc3339PastInt64() {
-        #expect(RFC3339.parse("2262-04-11T23:47:16.854775807Z") == Int64.max)
-        #expect(RFC3339.parse("2262-04-11T23:47:16.854775808Z") == nil)
-        #expect(RFC3339.parse("2262-04-11T23:47:16.9Z") == nil)
-        #expect(RFC3339.parse("1677-09-21T00:12:43.145224192Z") == Int64.min)
+    @Test("a scraped millisecond time past Int64 nanoseconds is skipped, not wrapped (prometheus/crash-ccfbacbc…)")
+    func scrapeTimestampOverflow() throws {
+        let converter = ScrapeConverter(instance: "127.0.0.1:9400", job: "dcgm")
+        let far = PrometheusSample(name: "M", labels: [.init("UUID", "GPU-1")], value: 1, timestampMillis: 175_287_135_404_000)
+        let near = PrometheusSample(name: "M", labels: [.init("UUID", "GPU-1")], value: 2, timestampMillis: 1_752_871_354_000)
+        let (records, skipped) = try converter.records(from: [far, near], scrapeTime: 0)
+        #expect(skipped == 1)
+        #expect(records.map(\.timestamp) == [1_752_871_354_000_000_000])
     }
 }
