@@ -23,10 +23,20 @@ extension TSDB {
             if labels == nil { report.problems.append("catalog: series \(id) has malformed labels") }
         }
         let blocksDir = "\(directory)/blocks"
-        let registered = try catalog.blocks()
-        let onDisk = Set(((try? fm.contentsOfDirectory(atPath: blocksDir)) ?? []).filter { !$0.hasPrefix(".") })
+        // Blocks unregistered and recorded for deletion are finished on the next open.
+        let pending = Set(try catalog.pendingDeletions())
+        let onDisk = Set(((try? fm.contentsOfDirectory(atPath: blocksDir)) ?? []).filter { !$0.hasPrefix(".") && !pending.contains($0) })
+        var registered = try catalog.blocks()
         for name in onDisk.subtracting(registered.map(\.id)).sorted() {
-            report.problems.append("blocks/\(name): on disk but not registered in the catalog")
+            // A complete block a crash left unregistered (seal killed before the catalog
+            // insert) is adopted on the next open: verify it like a registered one.
+            if let data = fm.contents(atPath: "\(blocksDir)/\(name)/\(BlockFormat.metaFile)"),
+               let meta = try? JSONDecoder().decode(BlockFormat.Meta.self, from: data), meta.id == name {
+                registered.append(BlockRecord(id: meta.id, minTime: meta.minTime, maxTime: meta.maxTime, samples: meta.samples,
+                                              series: meta.series, chunks: meta.chunks, bytes: 0, priority: meta.priority, level: meta.level))
+                continue
+            }
+            report.problems.append("blocks/\(name): on disk but not registered in the catalog, and not a complete block")
         }
         var ts: [Int64] = [], vs: [Double] = [], scratch: [UInt8] = []
         for record in registered {

@@ -31,7 +31,8 @@ extension TSDB {
     /// One round of background work: seal when the head asked for it, then compact and
     /// apply retention. Errors are logged; the next round tries again.
     func runMaintenanceOnce() {
-        let wanted = state.withLock { s in s.sealRequested && !s.closed }
+        // A frozen head left by a failed seal is retried every round.
+        let wanted = state.withLock { s in (s.sealRequested || !s.frozen.isEmpty) && !s.closed }
         do {
             try maintenance.withLock {
                 if state.withLock({ $0.closed }) { return }
@@ -44,36 +45,51 @@ extension TSDB {
         }
     }
 
-    /// Moves the head into a frozen head (still queried), writes it as a block, registers
-    /// the block, drops the frozen head and deletes the WAL segments it came from.
+    /// Moves the head into a frozen head (still queried), then writes every frozen head,
+    /// oldest first, as a block, registers it, drops it and deletes the WAL segments it came
+    /// from. A frozen head whose seal failed (full disk, catalog error) stays queried and
+    /// keeps its WAL segments; the next seal retries it before any newer one, so a later
+    /// seal never deletes WAL segments of data that is not yet in a block.
     /// Caller holds `maintenance`.
     @discardableResult
     func sealHead() throws -> Int {
-        let frozen: FrozenHead? = state.withLock { s in
+        let pending: [FrozenHead] = state.withLock { s in
             s.sealRequested = false
-            guard !s.head.isEmpty, !s.closed else { return nil }
-            let boundary = wal.rotate()
-            let number = s.nextBlockNumber
-            s.nextBlockNumber += 1
-            let f = FrozenHead(head: s.head, priority: number, walBoundary: boundary)
-            var fresh = Head()
-            fresh.columns = Array(repeating: HeadColumn(), count: s.head.columns.count)
-            s.head = fresh
-            s.frozen.append(f)
-            engineMetrics.headSamples.record(0)
-            return f
+            guard !s.closed else { return [] }
+            if !s.head.isEmpty {
+                let boundary = wal.rotate()
+                let number = s.nextBlockNumber
+                s.nextBlockNumber += 1
+                s.frozen.append(FrozenHead(head: s.head, priority: number, walBoundary: boundary))
+                var fresh = Head()
+                fresh.columns = Array(repeating: HeadColumn(), count: s.head.columns.count)
+                s.head = fresh
+                engineMetrics.headSamples.record(0)
+            }
+            return s.frozen.sorted { $0.priority < $1.priority }
         }
-        guard let frozen else { return 0 }
+        var sealed = 0
+        for frozen in pending { sealed += try seal(frozen) }
+        return sealed
+    }
+
+    /// Writes one frozen head as a block. Every older frozen head is sealed already.
+    private func seal(_ frozen: FrozenHead) throws -> Int {
         var series: [BlockWriter.SeriesData] = []
         for (i, column) in frozen.head.columns.enumerated() where !column.isEmpty {
             let c = column.flattened()
             series.append(BlockWriter.SeriesData(id: UInt32(i), timestamps: c.timestamps, values: c.values))
         }
-        let writer = BlockWriter(blocksDirectory: blocksDirectory, samplesPerChunk: options.samplesPerChunk)
         let id = Self.blockID(frozen.priority)
+        // A failed earlier attempt may have renamed the block into place unregistered.
+        let path = "\(blocksDirectory)/\(id)"
+        if !state.withLock({ s in s.blocks.contains { $0.record.id == id } }) { try? FileManager.default.removeItem(atPath: path) }
+        try faults.reach(.sealWrite)
+        let writer = BlockWriter(blocksDirectory: blocksDirectory, samplesPerChunk: options.samplesPerChunk)
         let record = try writer.write(id: id, series: series, priority: frozen.priority, level: 0)
+        try faults.reach(.sealCatalog)
         try catalog.replaceBlocks(remove: [], add: [record])
-        let block = try Block(path: "\(blocksDirectory)/\(id)", record: record)
+        let block = try Block(path: path, record: record)
         state.withLock { s in
             s.blocks.append(block)
             s.blocks.sort { ($0.record.priority, $0.record.id) < ($1.record.priority, $1.record.id) }
@@ -83,6 +99,24 @@ extension TSDB {
         wal.removeSegments(before: frozen.walBoundary)
         logger.info("sealed head into block", metadata: ["block": "\(id)", "samples": "\(record.samples)", "bytes": "\(record.bytes)"])
         return record.samples
+    }
+
+    /// Unlinks block directories and returns the ids that are gone (removed or absent).
+    static func removeBlockDirectories(dir: String, ids: [String]) -> [String] {
+        let fm = FileManager.default
+        return ids.filter { id in
+            let path = "\(dir)/\(id)"
+            if !fm.fileExists(atPath: path) { return true }
+            return (try? fm.removeItem(atPath: path)) != nil
+        }
+    }
+
+    /// Unlinks blocks the catalog already unregistered and recorded as pending deletions,
+    /// then forgets the ones that are gone; what is left is finished on the next open.
+    func deleteUnregistered(_ ids: [String]) {
+        do { try catalog.finishDeletions(Self.removeBlockDirectories(dir: blocksDirectory, ids: ids)) } catch {
+            logger.warning("block deletion is finished on the next open: \(error)")
+        }
     }
 
     static func blockID(_ number: Int64) -> String { String(format: "b%010lld", number) }
@@ -148,7 +182,8 @@ extension TSDB {
             s.blocks.sort { ($0.record.priority, $0.record.id) < ($1.record.priority, $1.record.id) }
             engineMetrics.blocks.record(s.blocks.count)
         }
-        for r in removed { try? FileManager.default.removeItem(atPath: "\(blocksDirectory)/\(r)") }
+        try faults.reach(.compactionSwapped)
+        deleteUnregistered(removed)
         logger.info("compacted blocks", metadata: ["into": "\(id)", "from": "\(removed)"])
     }
 
@@ -168,7 +203,8 @@ extension TSDB {
             s.blocks.removeAll { doomed.contains($0.record.id) }
             engineMetrics.blocks.record(s.blocks.count)
         }
-        for r in doomed { try? FileManager.default.removeItem(atPath: "\(blocksDirectory)/\(r)") }
+        try faults.reach(.retentionRecorded)
+        deleteUnregistered(doomed)
         logger.info("retention deleted blocks", metadata: ["blocks": "\(doomed)"])
         return doomed.count
     }

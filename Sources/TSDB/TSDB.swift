@@ -41,6 +41,8 @@ public final class TSDB: Sendable {
     /// When refused far-future samples were last logged (wall-clock ns): at most one warning
     /// every 10 s, so a misconfigured source cannot flood the log.
     let futureWarnedAt = Atomic<Int64>(Int64.min)
+    /// Test-only fault hooks inside seal, compaction and retention; off by default.
+    package let faults = FaultInjector()
 
     var blocksDirectory: String { "\(options.directory)/blocks" }
     var walDirectory: String { "\(options.directory)/wal" }
@@ -170,6 +172,13 @@ public final class TSDB: Sendable {
     /// removes half-written temporaries.
     private static func loadBlocks(dir: String, catalog: Catalog, logger: Logger) throws -> ([Block], Int64) {
         let fm = FileManager.default
+        // Finish deletions a crash interrupted: the catalog recorded them before unlinking,
+        // so these blocks must neither be served nor adopted back.
+        let pending = try catalog.pendingDeletions()
+        if !pending.isEmpty {
+            try catalog.finishDeletions(removeBlockDirectories(dir: dir, ids: pending))
+            logger.info("finished interrupted block deletions", metadata: ["blocks": "\(pending)"])
+        }
         var registered = try catalog.blocks()
         let names = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
         var maxNumber: Int64 = 0
@@ -179,7 +188,7 @@ public final class TSDB: Sendable {
                 continue
             }
             if let n = Int64(name.dropFirst()) { maxNumber = max(maxNumber, n) }
-            guard !registered.contains(where: { $0.id == name }) else { continue }
+            guard !registered.contains(where: { $0.id == name }), !pending.contains(name) else { continue }
             // Renamed into place but not registered: the write completed, so adopt it.
             if let data = fm.contents(atPath: "\(dir)/\(name)/\(BlockFormat.metaFile)"),
                let meta = try? JSONDecoder().decode(BlockFormat.Meta.self, from: data) {

@@ -99,6 +99,11 @@ final class Catalog: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Blocks unregistered by compaction or retention, recorded in the same transaction,
+        // until their directories are unlinked: a crash in between never brings them back.
+        migrator.registerMigration("v2-pending-deletions") { db in
+            try db.execute(sql: "CREATE TABLE pending_deletions (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        }
         try migrator.migrate(pool)
         // A pre-release catalog stored canonical label bytes in series.labels; refuse it
         // clearly instead of failing on a missing column later.
@@ -203,17 +208,43 @@ final class Catalog: Sendable {
         }
     }
 
-    /// Registers `add` and unregisters `remove` atomically (compaction swaps blocks this way).
+    /// Registers `add` and unregisters `remove` atomically (compaction swaps blocks this way),
+    /// recording `remove` as pending deletions in the same transaction; the caller unlinks
+    /// them afterwards and calls ``finishDeletions(_:)``.
     func replaceBlocks(remove: [String], add: [BlockRecord]) throws {
         try wrap("updating the block registry") {
             try pool.write { db in
-                for id in remove { try db.execute(sql: "DELETE FROM blocks WHERE id = ?", arguments: [id]) }
+                for id in remove {
+                    try db.execute(sql: "DELETE FROM blocks WHERE id = ?", arguments: [id])
+                    try db.execute(sql: "INSERT OR IGNORE INTO pending_deletions(id) VALUES (?)", arguments: [id])
+                }
                 for b in add {
                     try db.execute(sql: """
                         INSERT OR REPLACE INTO blocks(id, min_time, max_time, samples, series, chunks, bytes, priority, level)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [b.id, b.minTime, b.maxTime, b.samples, b.series, b.chunks, b.bytes, b.priority, b.level])
                 }
+            }
+        }
+    }
+
+    /// Blocks unregistered whose directories may still be on disk (empty for a catalog
+    /// older than the table, which only a read-only open can see).
+    func pendingDeletions() throws -> [String] {
+        try wrap("reading pending block deletions") {
+            try pool.read { db in
+                guard try db.tableExists("pending_deletions") else { return [] }
+                return try String.fetchAll(db, sql: "SELECT id FROM pending_deletions ORDER BY id")
+            }
+        }
+    }
+
+    /// Forgets pending deletions whose directories are gone.
+    func finishDeletions(_ ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try wrap("finishing block deletions") {
+            try pool.write { db in
+                for id in ids { try db.execute(sql: "DELETE FROM pending_deletions WHERE id = ?", arguments: [id]) }
             }
         }
     }
