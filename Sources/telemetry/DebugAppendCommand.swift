@@ -23,11 +23,20 @@ struct DebugAppendCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many batches (0: never).")
     var batches: Int = 0
 
+    @Option(help: ArgumentHelp("Kill this process with SIGKILL the first time this point inside the engine is reached (seal, seal-catalog, compaction, retention).", visibility: .private))
+    var crashAt: String?
+
     func run() async throws {
         var o = try storage.tsdbOptions(background: true)
         o.blockDuration = 200 * Nanos.second   // seal often, so kills also land mid-block-write
         o.compactedBlockDuration = 2_000 * Nanos.second
         let db = try await TSDB.open(o)
+        if let crashAt {
+            guard let point = FaultPoint(rawValue: crashAt) else {
+                throw ValidationError("--crash-at must be one of \(FaultPoint.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            db.faults.arm(point, .crash)
+        }
         let refs = try db.resolve((0..<series).map { Labels(["__name__": "crash_test", "series": String($0)]) })
         // Continue after what an earlier (killed) run acknowledged.
         let existing = try db.query(Query(metric: "crash_test")).series.map { $0.timestamps.last ?? 0 }.max() ?? 0
