@@ -26,10 +26,16 @@ struct DebugAppendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Kill this process with SIGKILL the first time this point inside the engine is reached (seal, seal-catalog, compaction, retention).", visibility: .private))
     var crashAt: String?
 
+    @Option(help: ArgumentHelp("Sleep this many milliseconds after each acknowledged batch (keeps crash-test data small).", visibility: .private))
+    var pauseMs: Int = 0
+
+    @Option(help: ArgumentHelp("Compaction window in seconds of sample time (a fast writer needs a wide one to compact).", visibility: .private))
+    var compactionWindow: Int64 = 2_000
+
     func run() async throws {
         var o = try storage.tsdbOptions(background: true)
         o.blockDuration = 200 * Nanos.second   // seal often, so kills also land mid-block-write
-        o.compactedBlockDuration = 2_000 * Nanos.second
+        o.compactedBlockDuration = compactionWindow * Nanos.second
         let db = try await TSDB.open(o)
         if let crashAt {
             guard let point = FaultPoint(rawValue: crashAt) else {
@@ -52,6 +58,7 @@ struct DebugAppendCommand: AsyncParsableCommand {
             try await db.append(b)
             FileHandle.standardOutput.write(Data("ack \(batch)\n".utf8))
             batch += 1
+            if pauseMs > 0 { try await Task.sleep(for: .milliseconds(pauseMs)) }
         }
         try await db.close()
     }

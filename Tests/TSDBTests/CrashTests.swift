@@ -14,12 +14,14 @@ struct CrashTests {
     }
 
     /// Runs one writer until it printed `target` acks (or died by itself at its crash point),
-    /// waits up to `extraMicros`, kills it with SIGKILL and returns the highest batch acked.
+    /// waits up to `extraMicros`, kills it with SIGKILL and returns the highest batch acked
+    /// and whether it had died by itself before that kill.
     static func crashRound(_ dir: TempDir, fsync: String, crashAt: String?, series: Int = 16, target: Int,
-                           within seconds: TimeInterval = 60, extraMicros: UInt32) throws -> Int {
+                           within seconds: TimeInterval = 60, pauseMs: Int = 0, extraMicros: UInt32) throws -> (acked: Int, selfKilled: Bool) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["debug-append", "--data-dir", dir.path, "--fsync", fsync, "--series", String(series), "--samples", "50"]
+        p.arguments = ["debug-append", "--data-dir", dir.path, "--fsync", fsync, "--series", String(series), "--samples", "50", "--pause-ms", String(pauseMs),
+                       "--compaction-window", pauseMs > 0 ? "50000" : "2000"]
             + (crashAt.map { ["--crash-at", $0] } ?? [])
         let out = Pipe()
         p.standardOutput = out
@@ -41,6 +43,7 @@ struct CrashTests {
         }
         // Let it run a little further into its next writes, then kill it mid-flight.
         usleep(extraMicros)
+        let selfKilled = !p.isRunning
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         // Acks printed before the kill were durable when printed.
@@ -48,7 +51,7 @@ struct CrashTests {
         for line in buffer.split(separator: "\n") where line.hasPrefix("ack ") {
             if let n = Int(line.dropFirst(4)) { acked = max(acked, n) }
         }
-        return acked
+        return (acked, selfKilled)
     }
 
     /// Every series holds at least the acknowledged batches, in order, with their values.
@@ -78,7 +81,7 @@ struct CrashTests {
         for round in 0..<4 {
             let target = Int.random(in: 3...40, using: &g)
             acked = max(acked, try Self.crashRound(dir, fsync: "always", crashAt: nil, target: target,
-                                                   extraMicros: UInt32.random(in: 0...30_000, using: &g)))
+                                                   extraMicros: UInt32.random(in: 0...30_000, using: &g)).acked)
             #expect(acked >= 0, "round \(round): the writer acknowledged nothing")
         }
         try await Self.expectAcknowledged(dir, acked: acked, "after 4 kills")
@@ -99,18 +102,25 @@ struct CrashTests {
         let dir = TempDir("crash-batch")
         let points: [String?] = [nil, "seal-catalog", "compaction", "seal"]
         var acked = -1
+        var crashedAt: [String: Int] = [:]
         for round in 0..<rounds {
             let point = points[round % points.count]
             // At a crash point the child dies by itself once a seal (within ~1 s) or a
             // compaction runs; the deadline only bounds a round that never got there.
             let target = point == nil ? Int.random(in: 2...12, using: &g) : Int.max
-            acked = max(acked, try Self.crashRound(dir, fsync: "batch", crashAt: point, series: 4, target: target, within: 4,
-                                                   extraMicros: UInt32.random(in: 0...20_000, using: &g)))
+            let r = try Self.crashRound(dir, fsync: "batch", crashAt: point, series: 4, target: target, within: 3, pauseMs: 5,
+                                        extraMicros: UInt32.random(in: 0...20_000, using: &g))
+            acked = max(acked, r.acked)
+            if let point, r.selfKilled { crashedAt[point, default: 0] += 1 }
             let what = "round \(round) (\(point ?? "random kill"))"
             #expect(acked >= 0, "\(what): the writer acknowledged nothing")
             let report = try TSDB.check(directory: dir.path)
             #expect(report.isClean, "\(what): \(report.problems)")
             try await Self.expectAcknowledged(dir, acked: acked, series: 4, what)
+        }
+        // The crash points were really reached, not only killed around.
+        for point in points.compactMap({ $0 }) {
+            #expect(crashedAt[point, default: 0] >= 1, "the writer never crashed at \(point): \(crashedAt)")
         }
     }
 }
