@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs (Debian 12) when they are missing:
-# liblz4-dev (the LZ4 shim), libsqlite3-dev (GRDB), pkg-config.
+# liblz4-dev (the LZ4 shim), libsqlite3-dev (GRDB), pkg-config; with TELEMETRY_IMAGE_TESTS=1
+# also debootstrap, umoci, skopeo and iproute2.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists liblz4; } || need+=(liblz4-dev)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists sqlite3; } || need+=(libsqlite3-dev)
+# The opt-in image test (TELEMETRY_IMAGE_TESTS=1): build-offline.sh and the pod sandbox.
+if [[ "${TELEMETRY_IMAGE_TESTS:-0}" == 1 ]]; then
+  for tool in debootstrap umoci skopeo; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)
+fi
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
   SUDO=""

@@ -2,7 +2,8 @@
 # Runs the whole test suite: installs what is missing, builds everything, runs the Swift
 # tests (unit, integration over loopback, crash and end-to-end tests), then the offline
 # deployment checks and the HTTP conformance checks (schemathesis, the influxdb client).
-# Long soaks and benchmarks are opt-in: TELEMETRY_LONG_TESTS=1, TELEMETRY_BENCHMARKS=1.
+# Long soaks, benchmarks and the container image are opt-in: TELEMETRY_LONG_TESTS=1,
+# TELEMETRY_BENCHMARKS=1, TELEMETRY_IMAGE_TESTS=1 (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -14,6 +15,14 @@ swift test --skip-build
 export SCHEMATHESIS_MAX_TIME="${SCHEMATHESIS_MAX_TIME:-60}"
 for extra in Tests/deploy/run.sh Tests/UI/run.sh Tests/APIServerTests/influx_client.sh Tests/APIServerTests/schemathesis.sh; do
   echo "== $extra" >&2
-  bash "$extra"
+  env -u TELEMETRY_IMAGE_TESTS bash "$extra"
 done
+# Opt-in (root, ~10 min with the release build): the container image built without Docker
+# (deploy/docker/build-offline.sh) and every role of the rendered chart run from it.
+if [[ "${TELEMETRY_IMAGE_TESTS:-0}" == 1 ]]; then
+  echo "== image: deploy/docker/build-offline.sh + Tests/deploy/test_image*.py" >&2
+  archive=test-artifacts/image/telemetry.oci.tar
+  deploy/docker/build-offline.sh --output "$archive"
+  TELEMETRY_IMAGE_ARCHIVE="$archive" bash Tests/deploy/run.sh -k image -rP
+fi
 echo "all tests passed in $(( $(date +%s) - start )) s" >&2
