@@ -238,6 +238,9 @@ class ChrootLauncher:
     def __init__(self, rootfs: Path, workdir: Path):
         self.rootfs, self.workdir = rootfs, workdir
 
+    def close(self) -> None:
+        pass
+
     def start(self, pod: Pod, netns: str, volumes: dict[str, Path], etc: dict[str, Path]) -> Container:
         mnt = self.workdir / "mnt" / pod.name
         mnt.mkdir(parents=True, exist_ok=True)
@@ -300,6 +303,9 @@ class PodmanLauncher:
         self.image_ref, self.workdir = image_ref, workdir
         self.hybrid = os.path.ismount("/sys/fs/cgroup/unified")
 
+    def close(self) -> None:
+        subprocess.run(["podman", "rmi", "--force", self.image_ref], capture_output=True)
+
     def start(self, pod: Pod, netns: str, volumes: dict[str, Path], etc: dict[str, Path]) -> Container:
         import resource
 
@@ -307,9 +313,13 @@ class PodmanLauncher:
         subprocess.run(["podman", "rm", "-f", name], capture_output=True)
         cmd = ["podman", "run", "--rm", "--name", name, "--network", f"ns:/run/netns/{netns}", "--no-hosts",
                "--hostname", pod.name, "--user", f"{pod.uid}:{pod.gid}", "--workdir", pod.workdir,
-               "--entrypoint", json.dumps(pod.argv[:1])]
-        for res, flag in ((resource.RLIMIT_NOFILE, "nofile"), (resource.RLIMIT_NPROC, "nproc")):
-            soft = resource.getrlimit(res)[0]
+               "--entrypoint", json.dumps(pod.argv[:1]),
+               # The kubelet ignores the image's VOLUME; podman would mount an anonymous volume there.
+               "--image-volume", "ignore"]
+        # At most the current limits (crun cannot raise them without CAP_SYS_RESOURCE); here
+        # even nproc at the current value was refused, 16384 was not.
+        for res, flag, cap in ((resource.RLIMIT_NOFILE, "nofile", 1 << 20), (resource.RLIMIT_NPROC, "nproc", 16384)):
+            soft = min(resource.getrlimit(res)[0], cap)
             cmd += ["--ulimit", f"{flag}={soft}:{soft}"]
         if self.hybrid:
             cmd += ["--cgroups=disabled"]

@@ -84,6 +84,7 @@ class Stack:
         if self.proxy:
             self.proxy.close()
         self.net.teardown()
+        self.launcher.close()
 
     # ---------------------------------------------------------------- pods
     def pod(self, name: str) -> Pod:
