@@ -57,7 +57,9 @@ class TelemetryAdapter(Adapter):
 
     def ingest(self, ds):
         if self.mode == "http":
-            return self.http_bulk(ds, "lp", self.api + "/api/v1/write")
+            # The harness' line protocol carries millisecond timestamps (as VictoriaMetrics and
+            # InfluxDB are told with the same parameter); without it they would read as ns.
+            return self.http_bulk(ds, "lp", self.api + "/api/v1/write?precision=ms")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run([self.binary, "import", "--quiet", "--data-dir", self.data, ds.path("csv")],
@@ -110,14 +112,27 @@ class TelemetryAdapter(Adapter):
             return self._get("/api/v1/query", {"metric": s["metric"], "start": s["start_ms"], "end": s["end_ms"],
                                                "agg": "max", "group_by": "Hostname", "time_format": "ms"})
         if q == "q4":
-            # The inventory endpoints answer "which hosts / GPUs report" directly.
-            return (self._get("/api/v1/hosts", {"limit": 10000}), self._get("/api/v1/gpus", {"limit": 10000}))
+            # The inventory endpoints answer "which hosts / GPUs report" directly; a fleet
+            # larger than one page is read page by page with the cursor.
+            return (self._pages("/api/v1/hosts"), self._pages("/api/v1/gpus"))
         raise KeyError(q)
+
+    def _pages(self, path):
+        pages, cursor = [], None
+        while True:
+            params = {"limit": 10000}
+            if cursor:
+                params["cursor"] = cursor
+            raw = self._get(path, params)
+            pages.append(raw)
+            cursor = json.loads(raw).get("next_cursor")
+            if not cursor:
+                return pages
 
     def parse(self, q, raw):
         if q == "q4":
-            return (sorted(h["hostname"] for h in json.loads(raw[0])["hosts"]),
-                    sorted(g["uuid"] for g in json.loads(raw[1])["gpus"]))
+            return (sorted(h["hostname"] for page in raw[0] for h in json.loads(page)["hosts"]),
+                    sorted(g["uuid"] for page in raw[1] for g in json.loads(page)["gpus"]))
         series = json.loads(raw)["series"]
         if q == "q1":
             out = []

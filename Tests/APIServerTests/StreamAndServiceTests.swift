@@ -86,7 +86,7 @@ import Testing
         #expect(!AuthMiddleware.constantTimeEqual(Array("abc".utf8), Array("abd".utf8)))
         #expect(!AuthMiddleware.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
         #expect(AuthMiddleware.match(Array("k2".utf8), against: [Array("k1".utf8), Array("k2".utf8)]) == 1)
-        #expect(allowedMethods(path: "/api/v1/gpus/abc/telemetry") == [.get])
-        #expect(allowedMethods(path: "/api/v1/gpus/abc/nothing") == nil)
+        #expect(RouteTable.route(forPath: "/api/v1/gpus/abc/telemetry")?.methods == [.get])
+        #expect(RouteTable.route(forPath: "/api/v1/gpus/abc/nothing") == nil)
     }
 }

@@ -2,20 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Which credential a path needs.
-enum AccessClass {
-    case open, apiKey, serviceToken
-
-    static func of(path: String) -> AccessClass {
-        if path.hasPrefix("/internal/") || path == "/internal" { return .serviceToken }
-        for prefix in ["/api/", "/grafana", "/telemetry", "/write"] where path.hasPrefix(prefix) || path == prefix {
-            return .apiKey
-        }
-        if path == "/api" { return .apiKey }
-        return .open
-    }
-}
-
 /// API keys from `X-API-Key` or `Authorization: Bearer <key>` (and, on the InfluxDB write
 /// paths only, InfluxDB's `Authorization: Token <key>` or HTTP Basic with the key as the
 /// password), compared in constant time.
@@ -34,14 +20,18 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        switch AccessClass.of(path: request.uri.path) {
+        // The class comes from the route the router matched, never from the raw path: see
+        // ``RouteTable``. A request that matched no route needs a key (it gets 404 or 405 with
+        // one), so probing for paths or methods reveals nothing without a credential.
+        let route = RouteTable.matched(context.endpointPath)
+        switch route?.access ?? .apiKey {
         case .open:
             break
         case .apiKey:
             if insecureNoAuth && keys.isEmpty {
                 context.principal = "anonymous:\(context.remoteAddress ?? "-")"
             } else {
-                let presented = try credential(request, allowTokenScheme: Self.influxPaths.contains(request.uri.path))
+                let presented = try credential(request, allowTokenScheme: route?.influxCredentials ?? false)
                 guard let index = Self.match(presented, against: keys) else {
                     throw APIError.unauthorized("the API key is not valid")
                 }
@@ -60,8 +50,6 @@ struct AuthMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
-
-    static let influxPaths: Set<String> = ["/write", "/api/v2/write"]
 
     func credential(_ request: Request, allowTokenScheme: Bool, allowAPIKeyHeader: Bool = true) throws(APIError) -> [UInt8] {
         if allowAPIKeyHeader, let key = request.headers[.xAPIKey] {
