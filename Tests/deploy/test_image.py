@@ -157,6 +157,11 @@ def test_probes_and_metrics_answer_on_the_chart_ports(stack):
         for path in ("/health", "/ready"):
             if any(p.path == path for p in c.pod.probes):
                 assert http_get(stack.url(name, port, path))[0] == 200
+    # The API's UI and OpenAPI document come from the resource bundles beside /app/telemetry.
+    api = stack.cluster.role("api")[0]
+    for path, needle in (("/", b"<html"), ("/openapi.json", b'"openapi"')):
+        status, body = http_get(stack.url(api.name, api.ports["http"], path))
+        assert status == 200 and needle in body.lower(), f"api {path} -> {status} {body[:120]!r}"
 
 
 def wait_for(what: str, fn, timeout: float = 120, interval: float = 0.5):
