@@ -6,7 +6,9 @@ and each container in its own mount and PID namespaces with the image root bind-
 
 Two launchers: `chroot` (the default; works wherever root may create namespaces) and `podman`
 (`TELEMETRY_IMAGE_RUNTIME=podman`, for machines where `podman run` works; it joins the same
-network namespaces and mounts the same volumes). Needs root, iproute2 and util-linux.
+network namespaces and mounts the same volumes). Needs root, iproute2 and util-linux; one
+run per machine at a time (the bridge and the subnets below are fixed). Mounts live in each
+container's private mount namespace, so they vanish with it, even after a crash of the test.
 """
 
 from __future__ import annotations
