@@ -26,10 +26,20 @@ var targets: [Target] = [
         pkgConfig: "liblz4",
         providers: [.apt(["liblz4-dev"])]
     ),
+    // Hashes, fsync policy, durable files, the directory lock, JSON text, RFC 3339 / epoch /
+    // duration / listen-address parsing, base64, key files: what every module shares. It
+    // depends on nothing but the standard library and Foundation.
+    .target(name: "Primitives"),
+    .systemLibrary(
+        name: "CZlib",
+        pkgConfig: "zlib",
+        providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
         name: "TSDB",
         dependencies: [
             "CLZ4",
+            "Primitives",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -38,7 +48,7 @@ var targets: [Target] = [
     .target(
         name: "Broker",
         dependencies: [
-            "TSDB",
+            "Primitives",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -50,6 +60,7 @@ var targets: [Target] = [
     .target(
         name: "Ingest",
         dependencies: [
+            "Primitives",
             "TSDB",
             "Broker",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -63,7 +74,9 @@ var targets: [Target] = [
     .target(
         name: "APIServer",
         dependencies: [
+            "Primitives",
             "TSDB",
+            "CZlib",
             "Ingest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -76,17 +89,18 @@ var targets: [Target] = [
     .executableTarget(
         name: "telemetry",
         dependencies: [
-            "TSDB", "Ingest", "Broker", "APIServer",
+            "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
-    .testTarget(name: "TSDBTests", dependencies: ["TSDB"]),
+    .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
+    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives"]),
     .testTarget(
         name: "IngestTests",
         dependencies: [
-            "Ingest", "TSDB", "Broker",
+            "Ingest", "TSDB", "Broker", "Primitives",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]
@@ -94,7 +108,7 @@ var targets: [Target] = [
     .testTarget(
         name: "BrokerTests",
         dependencies: [
-            "Broker", "TSDB",
+            "Broker", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,7 +118,7 @@ var targets: [Target] = [
     .testTarget(
         name: "APIServerTests",
         dependencies: [
-            "APIServer", "TSDB", "Ingest",
+            "APIServer", "TSDB", "Ingest", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         exclude: ["schemathesis.sh", "influx_client.sh"]
@@ -112,7 +126,7 @@ var targets: [Target] = [
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
-            "TSDB", "Ingest", "Broker", "APIServer",
+            "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,4 +1,4 @@
-import TSDB
+import Primitives
 
 /// Everything a broker needs to know, with every default in one place (see README-broker).
 ///

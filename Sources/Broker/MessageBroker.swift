@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Prometheus
-import TSDB
+import Primitives
 
 /// A record handed to a consumer: `id` is what the consumer acks (opaque to clients).
 public struct BrokerRecord: Sendable, Equatable {
@@ -112,8 +112,8 @@ public actor MessageBroker {
         let count = max(1, partitions ?? config.partitions(for: topic))
         topics[topic] = try (0..<count).map { try Self.openPartition(config: config, topic: topic, index: $0, logger: logger) }
         if config.fsync != .none {
-            FileIO.fsyncDirectory(topicsDirectory + "/" + topic)
-            FileIO.fsyncDirectory(topicsDirectory)
+            try? DurableFile.syncDirectory(topicsDirectory + "/" + topic)
+            try? DurableFile.syncDirectory(topicsDirectory)
         }
         logger.info("topic created", metadata: ["topic": "\(topic)", "partitions": "\(count)"])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 extension TSDB {
     /// Returns the series id of each label set, creating the new ones in the catalog (one

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Primitives
 import Synchronization
 
 /// The storage engine: a durable, compressed, columnar time-series database with a SQLite
@@ -26,7 +27,7 @@ public final class TSDB: Sendable {
     let catalog: Catalog
     let wal: WAL
     /// An exclusive `flock` on `LOCK`: one process owns a data directory at a time.
-    let lockFD: Int32
+    let lock: DirectoryLock
     let state: Mutex<State>
     /// Serialises series creation (SQLite inserts happen outside the state lock).
     let creation = Mutex<Void>(())
@@ -81,10 +82,14 @@ public final class TSDB: Sendable {
         } catch {
             throw TSDBError.io(path: dir, message: "cannot create the data directory: \(error)")
         }
-        let fd = try Self.lockDirectory(dir)
-        var opened = false
-        defer { if !opened { Foundation.close(fd) } }
-        lockFD = fd
+        do { lock = try DirectoryLock(directory: dir, fileName: "LOCK") } catch {
+            switch error {
+            case .busy(_, let holder):
+                throw TSDBError.io(path: dir, message: "the data directory is in use by another process (pid \(holder ?? "?")); stop it or use another --data-dir")
+            case .cannotOpen(let path, let reason):
+                throw TSDBError.io(path: path, message: reason)
+            }
+        }
         catalog = try Catalog(path: Self.catalogPath(dir), fsync: options.fsync)
         var st = State()
         for (id, labels) in try catalog.allSeries() {
@@ -130,30 +135,6 @@ public final class TSDB: Sendable {
         engineMetrics.series.record(st.index.count)
         engineMetrics.headSamples.record(st.head.samples)
         engineMetrics.blocks.record(st.blocks.count)
-        opened = true
-    }
-
-    /// Takes the directory's lock, or fails naming the process that holds it. The lock goes
-    /// with the process (also on `kill -9`), so a crash never leaves it stale.
-    private static func lockDirectory(_ dir: String) throws -> Int32 {
-        let path = "\(dir)/LOCK"
-        let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TSDBError.io(path: path, message: String(cString: strerror(errno))) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            var buf = [UInt8](repeating: 0, count: 32)
-            let n = Foundation.read(fd, &buf, 31)
-            Foundation.close(fd)
-            let holder = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
-            throw TSDBError.io(path: dir, message: "the data directory is in use by another process (pid \(holder)); stop it or use another --data-dir")
-        }
-        _ = ftruncate(fd, 0)
-        let pid = Array("\(getpid())\n".utf8)
-        _ = pid.withUnsafeBytes { Foundation.pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return fd
-    }
-
-    deinit {
-        Foundation.close(lockFD)
     }
 
     /// Opens registered blocks, registers complete blocks a crash left unregistered, and
@@ -213,7 +194,7 @@ public final class TSDB: Sendable {
                 subs.removeAll()
             }
             try catalog.close()
-            flock(lockFD, LOCK_UN)
+            lock.release()
         }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import Primitives
 import Prometheus
 import TSDB
 
@@ -55,21 +56,19 @@ struct APICommand: AsyncParsableCommand {
 
         var config = APIServerConfig()
         let address = listen ?? env["LISTEN"] ?? "127.0.0.1:8080"
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw ValidationError("--listen \(address) is not HOST:PORT")
-        }
-        config.host = String(address[..<colon])
-        config.port = port
-        var keys = APIServerConfig.parseKeyList(apiKey ?? env["API_KEY"] ?? "")
+        let listenAddress = try FlagValues.listenAddress(address)
+        config.host = listenAddress.host
+        config.port = listenAddress.port
+        var keys = APIKeyFile.parseList(apiKey ?? env["API_KEY"] ?? "")
         if let file = apiKeyFile ?? env["API_KEY_FILE"], !file.isEmpty {
-            do { keys += try APIServerConfig.readKeyFile(file) } catch { throw ValidationError(error.description) }
+            do { keys += try APIKeyFile.read(file) } catch { throw ValidationError(error.description) }
         }
         config.apiKeys = keys
         config.serviceToken = (serviceToken ?? env["SERVICE_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
         config.insecureNoAuth = insecureNoAuth || truthy("INSECURE_NO_AUTH")
         if let v = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit") { config.rateLimitPerSecond = v }
         if let v = try number(rateLimitBurst, env["RATE_LIMIT_BURST"], "--rate-limit-burst") { config.rateLimitBurst = v }
-        config.corsOrigins = APIServerConfig.parseKeyList(corsOrigins ?? env["CORS_ORIGINS"] ?? "")
+        config.corsOrigins = APIKeyFile.parseList(corsOrigins ?? env["CORS_ORIGINS"] ?? "")
         if let v = try integer(maxBodyBytes, env["MAX_BODY_BYTES"], "--max-body-bytes") { config.maxBodyBytes = v }
         var limits = QueryLimits()
         if let v = try integer(maxSeries, env["QUERY_MAX_SERIES"], "--max-series") { limits.maxSeries = v }

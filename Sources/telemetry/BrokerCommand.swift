@@ -2,8 +2,8 @@ import ArgumentParser
 import Broker
 import Foundation
 import Logging
+import Primitives
 import Prometheus
-import TSDB
 
 /// `telemetry broker`: one broker process. Every flag also reads an environment variable
 /// (flag wins); defaults are those of `BrokerConfig`.
@@ -60,29 +60,26 @@ struct BrokerCommand: AsyncParsableCommand {
         c.queueSize = queueSize
         guard queueBytes > 0 else { throw ValidationError("--queue-bytes must be positive") }
         c.queueBytes = queueBytes
-        guard let vt = parseDuration(visibilityTimeout), vt > .zero else { throw ValidationError("--visibility-timeout: use e.g. 30, 30s, 200ms") }
-        c.visibilityTimeout = vt
+        c.visibilityTimeout = try FlagValues.duration(visibilityTimeout, flag: "--visibility-timeout", positive: true)
         guard maxDeliveries > 0 else { throw ValidationError("--max-deliveries must be at least 1") }
         c.maxDeliveries = maxDeliveries
         guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
         c.fsync = policy
         c.segmentBytes = segmentBytes
-        guard let r = parseDuration(retention) else { throw ValidationError("--retention: use e.g. 0, 1h, 7d") }
-        c.retention = r
+        c.retention = try FlagValues.duration(retention, flag: "--retention")
         c.retentionBytes = retentionBytes
         c.maxBodyBytes = maxBodyBytes
         c.maxRecordBytes = maxRecordBytes
         c.maxUnackedRecords = maxUnacked
         c.minFreeBytes = minFreeBytes
         c.serviceToken = serviceToken.isEmpty ? nil : serviceToken
-        guard let hb = parseDuration(heartbeat), hb > .zero else { throw ValidationError("--heartbeat: use e.g. 5s") }
-        c.heartbeatInterval = hb
+        c.heartbeatInterval = try FlagValues.duration(heartbeat, flag: "--heartbeat", positive: true)
         return c
     }
 
     func run() async throws {
         let config = try makeConfig()
-        guard let address = parseListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
+        let address = try FlagValues.listenAddress(listen)
         var logger = Logger(label: "telemetry.broker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let registry = PrometheusCollectorRegistry()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Ingest
 import Logging
+import Primitives
 import Prometheus
 import ServiceLifecycle
 import TSDB

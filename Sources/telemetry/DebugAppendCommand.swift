@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import TSDB
 
 /// Test support for the crash test: appends batches forever and prints `ack N` after each

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Broker
 import Foundation
 import Logging
+import Primitives
 import Prometheus
 
 /// `telemetry proxy`: the consistent-hash proxy in front of the brokers. Every flag also reads
@@ -44,9 +45,9 @@ struct ProxyCommand: AsyncParsableCommand {
             urls = statefulSetBrokerURLs(service: brokerService, count: brokerCount, namespace: brokerNamespace, port: brokerPort, clusterDomain: clusterDomain)
         }
         guard !urls.isEmpty else { throw ValidationError("give --brokers URL,URL or --broker-service NAME with --broker-count N") }
-        guard let address = parseListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
+        let address = try FlagValues.listenAddress(listen)
         guard virtualNodes > 0 else { throw ValidationError("--virtual-nodes must be at least 1") }
-        guard let interval = parseDuration(healthInterval), interval > .zero else { throw ValidationError("--health-interval: use e.g. 2s") }
+        let interval = try FlagValues.duration(healthInterval, flag: "--health-interval", positive: true)
         let brokerURLs = urls
         var config = ProxyConfig(brokers: brokerURLs)
         config.virtualNodes = virtualNodes

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import TSDB
 
 struct QueryCommand: AsyncParsableCommand {
@@ -62,15 +63,15 @@ struct QueryCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         if let start {
-            guard let t = TimeParser.parse(start) else { throw ValidationError("bad --start \"\(start)\"; use RFC 3339, epoch or now-1h") }
+            let t = try FlagValues.time(start, flag: "--start")
             q.start = t
         }
         if let end {
-            guard let t = TimeParser.parse(end) else { throw ValidationError("bad --end \"\(end)\"; use RFC 3339, epoch or now-1h") }
+            let t = try FlagValues.time(end, flag: "--end")
             q.end = t
         }
         if let step {
-            guard let s = DurationParser.parse(step), s > 0 else { throw ValidationError("bad --step \"\(step)\"; use e.g. 60s, 1m, 1h") }
+            let s = try FlagValues.nanoseconds(step, flag: "--step", positive: true)
             q.step = s
         }
         q.aggregation = agg
@@ -123,11 +124,11 @@ struct QueryCommand: AsyncParsableCommand {
         for (k, s) in r.series.enumerated() {
             if k > 0 { out += ", " }
             out += "{\"labels\": {"
-            out += s.labels.pairs.map { "\(JSONWriter.escape($0.name)): \(JSONWriter.escape($0.value))" }.joined(separator: ", ")
+            out += s.labels.pairs.map { "\(JSONFormat.quoted($0.name)): \(JSONFormat.quoted($0.value))" }.joined(separator: ", ")
             out += "}, \"samples\": ["
             for i in s.timestamps.indices {
                 if i > 0 { out += ", " }
-                out += "[\(JSONWriter.millis(s.timestamps[i])), \(JSONWriter.number(s.values[i]))]"
+                out += "[\(Self.millis(s.timestamps[i])), \(JSONFormat.number(s.values[i]))]"
             }
             out += "]}"
         }
@@ -136,7 +137,7 @@ struct QueryCommand: AsyncParsableCommand {
         out += "\"samples_returned\": \(st.samplesReturned), \"samples_scanned\": \(st.samplesScanned), "
         out += "\"blocks_touched\": \(st.blocksTouched), \"chunks_total\": \(st.chunksTotal), \"chunks_summarized\": \(st.chunksSummarized), "
         out += "\"chunks_decoded\": \(st.chunksDecoded), \"chunks_pruned\": \(st.chunksPruned), \"head_series\": \(st.headSeries), "
-        out += "\"duration_ms\": \(JSONWriter.number(Double(st.durationNanos) / 1e6))}}"
+        out += "\"duration_ms\": \(JSONFormat.number(Double(st.durationNanos) / 1e6))}}"
         print(out)
     }
 
@@ -149,7 +150,7 @@ struct QueryCommand: AsyncParsableCommand {
         for s in r.series {
             let prefix = cols.map { quote(s.labels[$0] ?? "") }
             for i in s.timestamps.indices {
-                print((prefix + [RFC3339Bridge.format(s.timestamps[i]), JSONWriter.number(s.values[i]).replacingQuotes()]).joined(separator: ","))
+                print((prefix + [RFC3339.format(s.timestamps[i]), Self.text(s.values[i])]).joined(separator: ","))
             }
         }
     }
@@ -158,7 +159,7 @@ struct QueryCommand: AsyncParsableCommand {
         for s in r.series {
             print(s.labels.description)
             for i in s.timestamps.indices {
-                print("  \(RFC3339Bridge.format(s.timestamps[i]))  \(JSONWriter.number(s.values[i]).replacingQuotes())")
+                print("  \(RFC3339.format(s.timestamps[i]))  \(Self.text(s.values[i]))")
             }
         }
         let st = r.stats
@@ -168,6 +169,18 @@ struct QueryCommand: AsyncParsableCommand {
 
 extension Aggregation: ExpressibleByArgument {}
 
-private extension String {
-    func replacingQuotes() -> String { filter { $0 != "\"" } }
+extension QueryCommand {
+    /// Unix milliseconds: an integer when exact, else with the sub-millisecond fraction.
+    static func millis(_ ns: Int64) -> String {
+        if ns % 1_000_000 == 0 { return String(ns / 1_000_000) }
+        return "\(Double(ns) / 1e6)"
+    }
+
+    /// A value for the table and CSV output: JSON's number text, and NaN / +Inf / -Inf by name
+    /// (JSON output writes those as null).
+    static func text(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+        return JSONFormat.number(v)
+    }
 }

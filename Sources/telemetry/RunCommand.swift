@@ -6,6 +6,7 @@ import Hummingbird
 import Ingest
 import Logging
 import Metrics
+import Primitives
 import Prometheus
 import ServiceLifecycle
 import TSDB
@@ -115,13 +116,12 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "telemetry.run")
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical") }
         logger.logLevel = level
-        guard let address = parseListenAddress(listen) else { throw ValidationError("--listen \(listen) is not HOST:PORT") }
+        let address = try FlagValues.listenAddress(listen)
         guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
         guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
         var retentionNanos: Int64?
         if !retention.isEmpty {
-            guard let r = DurationParser.parse(retention), r > 0 else { throw ValidationError("--retention \(retention): use e.g. 12h, 7d, 30d") }
-            retentionNanos = r
+            retentionNanos = try FlagValues.nanoseconds(retention, flag: "--retention", positive: true)
         }
         let source = try source()
         let streamerConfig = try streamerConfig(source)
@@ -131,10 +131,10 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw RunError("cannot create the data directory \(dataDir): \(error.localizedDescription)")
         }
-        let lock = try DataDirLock(directory: dataDir)
+        let lock = try DataDirLock.acquire(directory: dataDir)
         defer { withExtendedLifetime(lock) {} }
         let key: RunAPIKey.Resolved? = insecureNoAuth && apiKey.isEmpty
-            ? nil : try RunAPIKey.resolve(given: APIServerConfig.parseKeyList(apiKey), dataDir: dataDir)
+            ? nil : try RunAPIKey.resolve(given: APIKeyFile.parseList(apiKey), dataDir: dataDir)
 
         var api = APIServerConfig()
         api.host = address.host

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Primitives
 
 /// The API key of the embedded stack: `API_KEY` when given, else one generated on first start
 /// and kept in `<data dir>/api-key` (mode 0600) so every later start reuses it.
@@ -23,7 +24,7 @@ enum RunAPIKey {
                 throw RunError("cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")
             }
             let keys: [String]
-            do { keys = try APIKeyFile.read(path) } catch { throw RunError("cannot read the API key in \(path): \(error)") }
+            do { keys = try APIKeyFile.read(path) } catch { throw RunError("cannot read the API key in \(path): \(error.description)") }
             guard !keys.isEmpty else {
                 throw RunError("\(path) holds no key; delete it to have a new one generated, or set API_KEY")
             }
@@ -49,26 +50,7 @@ enum RunAPIKey {
     /// Creates the file with mode 0600 from the start (never readable by others, even briefly)
     /// and fsyncs it, so a crash right after the banner cannot lose the printed key.
     static func writeNew(path: String, contents: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw RunError("cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(contents.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else {
-            throw RunError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-}
-
-/// Reads a key file: one key per line (or comma-separated), `#` comments ignored.
-enum APIKeyFile {
-    static func read(_ path: String) throws -> [String] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        return text.split(whereSeparator: \.isNewline)
-            .filter { !$0.hasPrefix("#") }
-            .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        do { try DurableFile.write(path, Array(contents.utf8), mode: 0o600, exclusive: true) } catch { throw RunError(error.description) }
     }
 }
 
@@ -162,24 +144,10 @@ struct RunBanner {
 
 /// An exclusive lock on the data directory for the life of the process, so a second
 /// `telemetry run` on the same directory fails at once instead of writing beside the first.
-final class DataDirLock {
-    private let fd: Int32
-
-    init(directory: String) throws {
-        let path = (directory as NSString).appendingPathComponent(".lock")
-        fd = open(path, O_RDWR | O_CREAT, 0o600)
-        guard fd >= 0 else { throw RunError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            close(fd)
-            throw RunError("\(directory) is in use by another telemetry process\(holder.isEmpty ? "" : " (pid \(holder))"); stop it or give another --data-dir")
-        }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+enum DataDirLock {
+    static func acquire(directory: String) throws -> DirectoryLock {
+        do { return try DirectoryLock(directory: directory, fileName: ".lock") } catch { throw RunError(error.description) }
     }
-
-    deinit { close(fd) }
 }
 
 /// A failure of `telemetry run` at run time (not a bad flag): printed as "Error: <message>".

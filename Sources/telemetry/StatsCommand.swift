@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import TSDB
 
 struct StatsCommand: AsyncParsableCommand {
@@ -20,17 +21,17 @@ struct StatsCommand: AsyncParsableCommand {
             var fields = [
                 "\"series\": \(s.series)", "\"samples\": \(s.samples)", "\"head_samples\": \(s.headSamples)",
                 "\"blocks\": \(s.blocks)",
-                "\"min_time\": \(s.minTime.map { JSONWriter.escape(RFC3339Bridge.format($0)) } ?? "null")",
-                "\"max_time\": \(s.maxTime.map { JSONWriter.escape(RFC3339Bridge.format($0)) } ?? "null")",
+                "\"min_time\": \(s.minTime.map { JSONFormat.quoted(RFC3339.format($0)) } ?? "null")",
+                "\"max_time\": \(s.maxTime.map { JSONFormat.quoted(RFC3339.format($0)) } ?? "null")",
             ]
             fields += ["\"bytes_blocks\": \(s.bytesBlocks)", "\"bytes_wal\": \(s.bytesWAL)", "\"bytes_catalog\": \(s.bytesCatalog)",
-                       "\"bytes_total\": \(s.bytesTotal)", "\"bytes_per_sample\": \(JSONWriter.number((s.bytesPerSample * 10000).rounded() / 10000))"]
+                       "\"bytes_total\": \(s.bytesTotal)", "\"bytes_per_sample\": \(JSONFormat.number((s.bytesPerSample * 10000).rounded() / 10000))"]
             print("{" + fields.joined(separator: ", ") + "}")
         } else {
             print("series:           \(s.series)")
             print("samples:          \(s.samples) (\(s.headSamples) in the head)")
             print("blocks:           \(s.blocks)")
-            print("time range:       \(s.minTime.map(RFC3339Bridge.format) ?? "-") … \(s.maxTime.map(RFC3339Bridge.format) ?? "-")")
+            print("time range:       \(s.minTime.map(RFC3339.format) ?? "-") … \(s.maxTime.map(RFC3339.format) ?? "-")")
             print("bytes on disk:    \(s.bytesTotal) (blocks \(s.bytesBlocks), WAL \(s.bytesWAL), catalog \(s.bytesCatalog))")
             print("bytes per sample: \(String(format: "%.4f", s.bytesPerSample))")
         }

@@ -44,15 +44,6 @@ import Testing
         try config.validate()
     }
 
-    @Test func keyFileAndKeyLists() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
-        try "# rotation\nk1\n\n k2 , k3\n".write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(try APIServerConfig.readKeyFile(path) == ["k1", "k2", "k3"])
-        #expect(APIServerConfig.parseKeyList(" a,, b ,") == ["a", "b"])
-        #expect(throws: APIConfigError.self) { try APIServerConfig.readKeyFile(path + ".missing") }
-    }
-
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
         var config = TestServer.config()
         config.rateLimitPerSecond = 0.5

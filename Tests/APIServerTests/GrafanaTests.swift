@@ -36,6 +36,7 @@ import Testing
             #expect(try await server.post("/grafana/query", filters).array().isEmpty)
             #expect(try await server.post("/grafana/query", #"{"targets":[]}"#).status == 400)
             #expect(try await server.post("/grafana/query", #"{"range":{"from":"x","to":"y"}}"#).status == 400)
+            #expect(try await server.post("/grafana/query", #"{"range":{"from":"2025-07-18T00:00:00Z","to":"2262-04-11T23:47:16.9Z"},"targets":[{"target":"m"}]}"#).status == 400)
             #expect(try await server.post("/grafana/query", "[1]").status == 400)
 
             let metrics = try await server.post("/grafana/metrics", "{}").array()

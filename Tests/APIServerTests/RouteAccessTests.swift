@@ -41,6 +41,26 @@ import Glibc
         try await db.close()
     }
 
+    /// The OpenAPI document describes every route of the table (the static UI files aside),
+    /// so a route cannot be added without its documentation either.
+    @Test func everyRouteIsDocumented() async throws {
+        try await TestServer.with(ingestSample: false) { server in
+            let doc = try await server.get("/openapi.json", headers: []).object()
+            let paths = try #require(doc["paths"] as? [String: Any])
+            let undocumented: Set<String> = ["/", "/ui/**", "/docs/{file}", "/openapi.json", "/ping"]
+            for route in RouteTable.routes {
+                var path = route.endpointPath
+                if path == "/grafana" { path = "/grafana/" }
+                guard !undocumented.contains(path) else { continue }
+                let operations = paths[path] as? [String: Any]
+                #expect(operations != nil, "\(path) is not in /openapi.json")
+                for method in route.methods where method != .head {
+                    #expect(operations?[method.rawValue.lowercased()] != nil, "\(method) \(path) is not in /openapi.json")
+                }
+            }
+        }
+    }
+
     /// A concrete path for a template (parameters filled in).
     static func concrete(_ template: String) -> String {
         let parts = template.split(separator: "/").map { part -> String in

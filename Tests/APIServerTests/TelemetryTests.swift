@@ -60,7 +60,10 @@ import Testing
         try await TestServer.with { server in
             let base = "/api/v1/gpus/\(Self.uuid)/telemetry"
             for query in ["start_time=yesterday", "end_time=2025-13-01T00:00:00Z", "start_time=2025-07-18T21:00:00Z&end_time=2025-07-18T20:00:00Z",
-                          "limit=0", "limit=x", "step=-5s", "agg=median", "cursor=@@"] {
+                          "limit=0", "limit=x", "step=-5s", "agg=median", "cursor=@@",
+                          // Outside Int64 nanoseconds: refused, never wrapped to 1677 (issue 9).
+                          "start_time=2262-04-11T23:47:16.9Z", "end_time=9999-12-31T23:59:59Z", "start=99999999999999999999",
+                          "step=9999999999w"] {
                 let r = try await server.get(base + "?" + query)
                 #expect(r.status == 400, "\(query)")
                 #expect(try r.errorCode() == "bad_request")

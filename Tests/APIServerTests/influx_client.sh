@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A real client nobody here wrote: the `influxdb` Python client (PyPI) writes line protocol to
-# `telemetry api` (/write, with the API key as the Basic-auth password as InfluxDB v1 clients
-# send it), and the points are read back through /api/v1/query and compared exactly
+# A real client nobody here wrote: the `influxdb` Python client (PyPI) creates its database and
+# writes line protocol to `telemetry api` (/write, with the API key as the Basic-auth password
+# as InfluxDB v1 clients send it, plain and gzip-compressed), and the points are read back through /api/v1/query and compared exactly
 # (timestamps to the nanosecond, values bit for bit, tags as labels). About 10 s.
 #
 # Usage: Tests/APIServerTests/influx_client.sh   (from the repository root)
@@ -40,6 +40,12 @@ port, key = int(os.environ["PORT"]), os.environ["KEY"]
 base = f"http://127.0.0.1:{port}"
 rng = random.Random(20250718)
 client = InfluxDBClient(host="127.0.0.1", port=port, username="telegraf", password=key, database="telemetry")
+# What applications call first: POST /query?q=CREATE DATABASE "telemetry"&u=…&p=<key>.
+client.create_database("telemetry")
+# The same client with gzip=True sends Content-Encoding: gzip, as Telegraf does by default.
+gz = InfluxDBClient(host="127.0.0.1", port=port, username="telegraf", password=key, database="telemetry", gzip=True)
+assert gz.write_points([{"measurement": "gz_probe", "tags": {"host": "node-1", "gpu": "0"}, "time": 1752871401, "fields": {"value": 2.5}}],
+                       time_precision="s"), "gzip write_points failed"
 
 # 3 GPUs x 50 points at nanosecond precision, values with full float64 precision.
 t0 = 1_752_871_354_123_456_789
@@ -58,6 +64,7 @@ assert client.write_points(points, time_precision="n", batch_size=60), "write_po
 # Seconds precision through the same client.
 assert client.write_points([{"measurement": "fan", "tags": {"host": "node-1", "gpu": "0"}, "time": 1752871400, "fields": {"value": 0.5}}], time_precision="s")
 expected[("fan", "0")] = [(1_752_871_400_000_000_000, 0.5)]
+expected[("gz_probe", "0")] = [(1_752_871_401_000_000_000, 2.5)]
 
 bad = 0
 for (metric, gpu), want in sorted(expected.items()):
@@ -80,6 +87,11 @@ try:
     print("a wrong key was accepted", file=sys.stderr); bad += 1
 except Exception:
     pass
+# A bad line in a batch: InfluxDB 1.x stores the good lines and says "partial write".
+r = requests.post(f"{base}/write", params={"db": "telemetry", "precision": "s", "u": "telegraf", "p": key},
+                  data="partial_probe,gpu=0 value=1 1752871402\npartial_probe,gpu=0 value=oops 1752871403\n", timeout=30)
+if r.status_code != 400 or "partial write" not in r.json().get("error", "") or r.headers.get("X-Samples-Written") != "1":
+    print(f"partial write answered {r.status_code} {r.text[:200]}", file=sys.stderr); bad += 1
 total = sum(len(v) for v in expected.values())
 print(f"influxdb client: {total} points written and read back, {bad} mismatching series", file=sys.stderr)
 sys.exit(1 if bad else 0)

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import TSDB
+import Primitives
 import Testing
 
 @testable import Broker

@@ -1,5 +1,4 @@
 import Testing
-import TSDB
 
 @testable import Broker
 
@@ -78,15 +77,8 @@ struct HashRingTests {
         }
     }
 
-    @Test("durations and addresses parse like the flags document")
+    @Test("topic partitions and StatefulSet URLs parse like the flags document")
     func parsing() {
-        #expect(parseDuration("30") == .seconds(30))
-        #expect(parseDuration("200ms") == .milliseconds(200))
-        #expect(parseDuration("0.2") == .milliseconds(200))
-        #expect(parseDuration("5m") == .seconds(300))
-        #expect(parseDuration("2h") == .seconds(7200))
-        #expect(parseDuration("x") == nil)
-        #expect(parseListenAddress("127.0.0.1:0")! == ("127.0.0.1", 0))
         #expect(parseTopicPartitions("a=8,b=2") == ["a": 8, "b": 2])
         #expect(statefulSetBrokerURLs(service: "broker", count: 2, namespace: "ns", port: 9092)
             == ["http://broker-0.broker.ns.svc.cluster.local:9092", "http://broker-1.broker.ns.svc.cluster.local:9092"])

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import TSDB
+import Primitives
 import Testing
 
 @testable import Broker

@@ -7,7 +7,6 @@ import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
 import Synchronization
-import TSDB
 import Testing
 
 @testable import Broker

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import Testing
 import TSDB
 @testable import Ingest
@@ -107,20 +108,14 @@ struct CSVParserTests {
         #expect(back == all)
     }
 
-    @Test("numbers and times parse exactly")
-    func numbersAndTimes() {
+    @Test("numbers parse exactly")
+    func numbers() {
         for s in ["0", "-0", "1.5", "0.1", "123.456789", "1e-7", "6.02e23", "-2.5E+3", "9007199254740993", "0.30000000000000004", "1.7976931348623157e308"] {
             #expect(DecimalParser.parse(s)?.bitPattern == Double(s)?.bitPattern, "\(s)")
         }
         #expect(DecimalParser.parse("nan")?.isNaN == true)
         #expect(DecimalParser.parse("") == nil)
         #expect(DecimalParser.parse("1.2.3") == nil)
-        #expect(RFC3339.parse("1970-01-01T00:00:00Z") == 0)
-        #expect(RFC3339.parse("2024-02-29T23:59:59.5Z") == 1_709_251_199_500_000_000)
-        #expect(RFC3339.parse("2023-02-29T00:00:00Z") == nil)
-        #expect(RFC3339.parse("2025-07-18T20:42:34") == nil)
-        #expect(RFC3339.format(1_752_871_354_123_000_000) == "2025-07-18T20:42:34.123Z")
-        #expect(RFC3339.parse(RFC3339.format(-1_500_000_000)) == -1_500_000_000)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import TSDB
+import Primitives
 
 /// A fresh directory under the system temp dir, removed when the test ends.
 final class TempDir {

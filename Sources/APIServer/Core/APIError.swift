@@ -28,8 +28,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public static func unauthorized(_ m: String) -> APIError {
         APIError(.unauthorized, code: "unauthorized", message: m, headers: [.wwwAuthenticate: "Bearer realm=\"telemetry\""])
     }
-    public static func tooLarge(_ limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "payload_too_large", message: "request body is larger than the limit of \(limit) bytes (max_body_bytes)")
+    public static func tooLarge(_ limit: Int, decompressed: Bool = false) -> APIError {
+        APIError(.contentTooLarge, code: "payload_too_large",
+                 message: "request body is larger than the limit of \(limit) bytes\(decompressed ? " once decompressed" : "") (--max-body-bytes)")
     }
     public static func unsupportedMediaType(_ m: String) -> APIError { APIError(.unsupportedMediaType, code: "unsupported_media_type", message: m) }
     public static func queryLimit(_ m: String) -> APIError { APIError(.unprocessableContent, code: "query_limit_exceeded", message: m) }

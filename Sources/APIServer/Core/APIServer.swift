@@ -63,6 +63,7 @@ public func buildAPIRouter(
                                assets: StaticAssets(logger: logger), csvSink: TSDBSink(db))
     let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger, accessLog: config.accessLog))
+    router.add(middleware: ErrorDialectMiddleware())
     router.add(middleware: CORSPolicyMiddleware(origins: config.corsOrigins))
     router.add(middleware: MethodNotAllowedMiddleware())
     router.add(middleware: AuthMiddleware(config: config))
@@ -77,6 +78,7 @@ public func buildAPIRouter(
     handlers.addQueryRoutes(to: v1)
     handlers.addStreamRoutes(to: v1)
     handlers.addWriteRoutes(to: router)
+    handlers.addInfluxQueryRoutes(to: router)
     handlers.addGrafanaRoutes(to: router.group("grafana"))
     return router
 }

@@ -45,20 +45,6 @@ public struct APIServerConfig: Sendable {
 
     public init() {}
 
-    /// Reads keys from a file: one key per line (or comma-separated); `#` comments and blank
-    /// lines are ignored.
-    public static func readKeyFile(_ path: String) throws(APIConfigError) -> [String] {
-        guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8)
-        else { throw .unreadableKeyFile(path) }
-        return parseKeyList(text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }.joined(separator: ","))
-    }
-
-    /// Splits a comma-separated key list, trimming blanks.
-    public static func parseKeyList(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
     /// Fails when the configuration cannot serve safely.
     public func validate() throws(APIConfigError) {
         if apiKeys.isEmpty && !insecureNoAuth { throw .noKeys }
@@ -75,14 +61,12 @@ public struct APIServerConfig: Sendable {
 /// Why a configuration was refused.
 public enum APIConfigError: Error, Sendable, CustomStringConvertible {
     case noKeys
-    case unreadableKeyFile(String)
     case badValue(String)
 
     public var description: String {
         switch self {
         case .noKeys:
             return "no API key configured: set API_KEY (comma-separated for rotation) or API_KEY_FILE, or pass --insecure-no-auth to serve without authentication"
-        case .unreadableKeyFile(let path): return "cannot read the API key file \(path)"
         case .badValue(let m): return "invalid API configuration: \(m)"
         }
     }

@@ -5,10 +5,31 @@ import Hummingbird
 enum AccessClass: Sendable, Equatable {
     /// No credential: probes, metrics, the documentation and the built-in UI's static files.
     case open
-    /// An API key (`X-API-Key`, `Authorization: Bearer`, and Basic/Token where ``Route/influxCredentials``).
+    /// An API key (`X-API-Key`, `Authorization: Bearer`, and the forms of ``Route/credentials``).
     case apiKey
     /// The service token that the roles of a cluster share (`Authorization: Bearer`).
     case serviceToken
+}
+
+/// The other ways than `X-API-Key` / `Authorization: Bearer` a route's clients send the key.
+enum CredentialForms: Sendable, Equatable {
+    case standard
+    /// HTTP Basic with the key as the password (Grafana's JSON datasource "Basic auth").
+    case basic
+    /// InfluxDB v2 clients: `Authorization: Token <key>`, or Basic with the key as password.
+    case influxV2
+    /// InfluxDB 1.x clients: as v2, plus `?u=<user>&p=<key>` in the query string.
+    case influxV1
+}
+
+/// The shape of a route's error bodies, where the client parses them.
+enum ErrorDialect: Sendable, Equatable {
+    /// `{"error": {"code", "message"}}`.
+    case native
+    /// InfluxDB 1.x: `{"error": "message"}` and `X-Influxdb-Error`.
+    case influxV1
+    /// InfluxDB 2.x: `{"code": "invalid", "message": "…"}`.
+    case influxV2
 }
 
 /// One route the API serves: its path template in the router's syntax, its methods and the
@@ -17,8 +38,8 @@ struct Route: Sendable {
     let template: String
     let methods: [HTTPRequest.Method]
     let access: AccessClass
-    /// InfluxDB clients send the key as `Token <key>` or as the password of HTTP Basic.
-    var influxCredentials = false
+    var credentials: CredentialForms = .standard
+    var errors: ErrorDialect = .native
 
     /// The template as the router reports a matched route (`context.endpointPath`): `/a/{b}`.
     var endpointPath: String { RouterPath(template).description }
@@ -59,19 +80,20 @@ enum RouteTable {
         // Writes.
         Route(template: "telemetry", methods: [.post], access: .apiKey),
         Route(template: "api/v1/write", methods: [.post], access: .apiKey),
-        Route(template: "write", methods: [.post], access: .apiKey, influxCredentials: true),
-        Route(template: "api/v2/write", methods: [.post], access: .apiKey, influxCredentials: true),
+        Route(template: "write", methods: [.post], access: .apiKey, credentials: .influxV1, errors: .influxV1),
+        Route(template: "query", methods: [.get, .post], access: .apiKey, credentials: .influxV1, errors: .influxV1),
+        Route(template: "api/v2/write", methods: [.post], access: .apiKey, credentials: .influxV2, errors: .influxV2),
         Route(template: "internal/v1/write", methods: [.post], access: .serviceToken),
         // Grafana JSON datasource.
-        Route(template: "grafana", methods: [.get], access: .apiKey),
-        Route(template: "grafana/metrics", methods: [.post], access: .apiKey),
-        Route(template: "grafana/metric-payload-options", methods: [.post], access: .apiKey),
-        Route(template: "grafana/query", methods: [.post], access: .apiKey),
-        Route(template: "grafana/variable", methods: [.post], access: .apiKey),
-        Route(template: "grafana/tag-keys", methods: [.post], access: .apiKey),
-        Route(template: "grafana/tag-values", methods: [.post], access: .apiKey),
-        Route(template: "grafana/search", methods: [.post], access: .apiKey),
-        Route(template: "grafana/annotations", methods: [.post], access: .apiKey),
+        Route(template: "grafana", methods: [.get], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/metrics", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/metric-payload-options", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/query", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/variable", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/tag-keys", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/tag-values", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/search", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "grafana/annotations", methods: [.post], access: .apiKey, credentials: .basic),
     ]
 
     /// Routes by the router's `endpointPath` of them.

@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// API keys from `X-API-Key` or `Authorization: Bearer <key>` (and, on the InfluxDB write
-/// paths only, InfluxDB's `Authorization: Token <key>` or HTTP Basic with the key as the
-/// password), compared in constant time.
+/// API keys from `X-API-Key` or `Authorization: Bearer <key>` (and, on the routes whose
+/// ``Route/credentials`` allow it, InfluxDB's `Authorization: Token <key>`, HTTP Basic with the
+/// key as the password, or InfluxDB 1.x's `?p=<key>`), compared in constant time.
 /// Any other scheme is refused, never ignored.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -31,7 +31,7 @@ struct AuthMiddleware: RouterMiddleware {
             if insecureNoAuth && keys.isEmpty {
                 context.principal = "anonymous:\(context.remoteAddress ?? "-")"
             } else {
-                let presented = try credential(request, allowTokenScheme: route?.influxCredentials ?? false)
+                let presented = try credential(request, forms: route?.credentials ?? .standard)
                 guard let index = Self.match(presented, against: keys) else {
                     throw APIError.unauthorized("the API key is not valid")
                 }
@@ -39,7 +39,7 @@ struct AuthMiddleware: RouterMiddleware {
             }
         case .serviceToken:
             if let token = serviceToken {
-                let presented = try credential(request, allowTokenScheme: false, allowAPIKeyHeader: false)
+                let presented = try credential(request, forms: .standard, allowAPIKeyHeader: false)
                 guard Self.match(presented, against: [token]) != nil else {
                     throw APIError.unauthorized("the service token is not valid")
                 }
@@ -51,23 +51,29 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    func credential(_ request: Request, allowTokenScheme: Bool, allowAPIKeyHeader: Bool = true) throws(APIError) -> [UInt8] {
+    func credential(_ request: Request, forms: CredentialForms, allowAPIKeyHeader: Bool = true) throws(APIError) -> [UInt8] {
         if allowAPIKeyHeader, let key = request.headers[.xAPIKey] {
             return Array(key.utf8)
         }
         guard let auth = request.headers[.authorization] else {
+            // InfluxDB 1.x clients may put the credentials in the query string (`?u=&p=`).
+            if forms == .influxV1, let p = try? QueryParameters(request.uri).string("p") {
+                return Array(p.utf8)
+            }
             throw APIError.unauthorized(allowAPIKeyHeader
                 ? "missing credentials: send X-API-Key: <key> or Authorization: Bearer <key>"
                 : "missing credentials: send Authorization: Bearer <service token>")
         }
         let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         let scheme = parts.first.map { $0.lowercased() } ?? ""
-        // InfluxDB v1 clients send the key as the password of HTTP Basic; only on their paths.
-        if allowTokenScheme, scheme == "basic", parts.count == 2,
+        // Grafana's "Basic auth" and InfluxDB clients send the key as the password of HTTP
+        // Basic; only on their routes.
+        if forms != .standard, scheme == "basic", parts.count == 2,
            let decoded = Data(base64Encoded: String(parts[1])), let colon = decoded.firstIndex(of: UInt8(ascii: ":")) {
             return Array(decoded[decoded.index(after: colon)...])
         }
-        guard parts.count == 2, scheme == "bearer" || (allowTokenScheme && scheme == "token") else {
+        let tokenScheme = forms == .influxV1 || forms == .influxV2
+        guard parts.count == 2, scheme == "bearer" || (tokenScheme && scheme == "token") else {
             throw APIError.unauthorized("unsupported authorization scheme \"\(parts.first ?? "")\"; use Authorization: Bearer <key> or X-API-Key")
         }
         return Array(parts[1].utf8)

@@ -85,8 +85,11 @@ indirect enum OA {
         if !params.isEmpty { f.append(("parameters", .a(params))) }
         if let body { f.append(("requestBody", body)) }
         var all = responses
-        if secured {
+        // Routes that answer in another error shape (InfluxDB's) list their own 401 and 429.
+        if secured && !all.contains(where: { $0.0 == "401" }) {
             all.append(("401", error("Missing or invalid credentials (X-API-Key or Authorization: Bearer)")))
+        }
+        if secured && !all.contains(where: { $0.0 == "429" }) {
             all.append(("429", error("Rate limited; retry after Retry-After seconds", headers: [("Retry-After", header("Seconds to wait"))])))
         }
         f.append(("responses", .o(all)))

@@ -112,8 +112,9 @@ enum OpenAPIDocument {
                     ("text/plain", .o([("schema", .string)])),
                     ("application/json", .o([("schema", .o([("oneOf", .a([.ref("SampleInput"), .array(.ref("SampleInput"))]))]))])),
                 ]))]), responses: writeResponses))])),
-            ("/write", .o([("post", influxWrite("influxV1Write", "InfluxDB v1 write (line protocol)"))])),
-            ("/api/v2/write", .o([("post", influxWrite("influxV2Write", "InfluxDB v2 write (line protocol)"))])),
+            ("/write", .o([("post", influxWrite("influxV1Write", "InfluxDB v1 write (line protocol)", v1: true))])),
+            ("/query", .o([("get", influxQuery("influxQuery")), ("post", influxQuery("influxQueryPost"))])),
+            ("/api/v2/write", .o([("post", influxWrite("influxV2Write", "InfluxDB v2 write (line protocol)", v1: false))])),
             ("/internal/v1/write", .o([("post", .op("internalWrite", "write", "Collector write (DCGM CSV), with the service token",
                 body: .o([("required", .b(true)), ("content", .o([("text/csv", .o([("schema", .string)]))]))]),
                 responses: writeResponses + [("401", .error("Missing or invalid service token"))], secured: false,
@@ -131,15 +132,40 @@ enum OpenAPIDocument {
         ]
     }
 
-    static func influxWrite(_ id: String, _ summary: String) -> OA {
-        .op(id, "write", summary, "Accepts Authorization: Token <key> as InfluxDB clients send it, besides Bearer and X-API-Key.",
+    static func influxWrite(_ id: String, _ summary: String, v1: Bool) -> OA {
+        let schema = v1 ? "InfluxV1Error" : "InfluxV2Error"
+        let error = { (description: String) -> OA in .json(.ref(schema), description) }
+        return .op(id, "write", summary,
+            v1 ? "InfluxDB 1.x semantics: the good lines of a body are stored and a 400 `partial write: …` names the bad ones "
+                + "(X-Samples-Written says how many points were stored). Accepts Authorization: Token <key>, HTTP Basic with the key "
+                + "as password and `?p=<key>`, besides Bearer and X-API-Key. gzip/deflate bodies; the body limit applies decompressed."
+               : "InfluxDB 2.x semantics: one bad line refuses the batch. Accepts Authorization: Token <key> and Basic, besides Bearer "
+                + "and X-API-Key. gzip/deflate bodies; the body limit applies decompressed.",
             params: [
                 .param("precision", "query", .stringEnum(["ns", "n", "us", "u", "ms", "s", "m", "h"]), "Timestamp precision (default ns)"),
                 .param("db", "query", .string, "Ignored (one database)"), .param("bucket", "query", .string, "Ignored"),
                 .param("org", "query", .string, "Ignored"),
             ],
             body: .o([("required", .b(true)), ("content", .o([("text/plain", .o([("schema", .string)]))]))]),
-            responses: writeResponses)
+            responses: [
+                writeResponses[0],
+                ("400", error(v1 ? "Bad lines (partial write: the good ones were stored)" : "A bad line; nothing was stored")),
+                ("401", error("Missing or invalid key")), ("413", error("Body larger than --max-body-bytes (decompressed)")),
+                ("415", error("Unsupported Content-Encoding")),
+                ("429", .json(.ref(schema), "Rate limited; retry after Retry-After seconds", headers: [("Retry-After", .header("Seconds to wait"))])),
+            ])
+    }
+
+    static func influxQuery(_ id: String) -> OA {
+        .op(id, "write", "InfluxDB 1.x /query, for CREATE DATABASE (a no-op answered as InfluxDB does)",
+            "Telegraf and the influxdb client libraries create their database before writing. Other statements get 400.",
+            params: [.param("q", "query", .string, "InfluxQL: CREATE DATABASE <name>")],
+            responses: [
+                ("200", .json(.ref("InfluxQueryResult"), "One empty result per statement")),
+                ("400", .json(.ref("InfluxV1Error"), "Not a CREATE DATABASE statement")),
+                ("401", .json(.ref("InfluxV1Error"), "Missing or invalid key")),
+                ("429", .json(.ref("InfluxV1Error"), "Rate limited; retry after Retry-After seconds", headers: [("Retry-After", .header("Seconds to wait"))])),
+            ])
     }
 
     static var document: OA {

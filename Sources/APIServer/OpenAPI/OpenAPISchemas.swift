@@ -16,6 +16,9 @@ enum OpenAPISchemas {
     static var all: OA {
         .o([
             ("Error", .closed([("error", .closed([("code", .string), ("message", .string)]))])),
+            ("InfluxV1Error", .closed([("error", .string)])),
+            ("InfluxV2Error", .closed([("code", .string), ("message", .string)])),
+            ("InfluxQueryResult", .closed([("results", .array(.closed([("statement_id", .integer)])))])),
             ("Status", .closed([("status", .string)])),
             ("GPU", .closed([
                 ("uuid", .string), ("gpu_id", .nullableString), ("device", .nullableString), ("model_name", .nullableString),

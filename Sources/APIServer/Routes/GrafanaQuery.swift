@@ -1,16 +1,20 @@
+import HTTPTypes
 import Hummingbird
 import Ingest
+import Primitives
 import TSDB
 
 /// `POST /grafana/query`: each target becomes one downsampled query; the step honours
 /// `intervalMs` and `maxDataPoints` over `range`, and `filters`/`adhocFilters` become matchers.
+/// The target `gpu_events` answers annotation queries (see ``GrafanaEvents``).
 extension APIHandlers {
     func grafanaQuery(_ body: JSONValue) throws -> Response {
         guard let range = body["range"], range.isObject,
               let fromText = range["from"]?.string, let toText = range["to"]?.string
         else { throw APIError.badRequest("\"range\" with \"from\" and \"to\" (RFC 3339) is required") }
-        guard let from = TimeParsing.parse(fromText) else { throw APIError.badRequest("range.from \"\(fromText)\" is not RFC 3339") }
-        guard let to = TimeParsing.parse(toText) else { throw APIError.badRequest("range.to \"\(toText)\" is not RFC 3339") }
+        let from: Int64, to: Int64
+        do { from = try TimeParser.parse(fromText) } catch { throw APIError.badRequest("range.from: \(error.description)") }
+        do { to = try TimeParser.parse(toText) } catch { throw APIError.badRequest("range.to: \(error.description)") }
         guard from <= to else { throw APIError.badRequest("range.from is after range.to") }
         var maxPoints = config.maxGrafanaPoints
         if let m = body["maxDataPoints"], !m.isNull {
@@ -27,20 +31,13 @@ extension APIHandlers {
         let minStep = span / Int64(maxPoints) + (span % Int64(maxPoints) == 0 ? 0 : 1)
         step = max(step, minStep)
 
-        var filterMatchers: [LabelMatcher] = []
+        var filters = GrafanaFilters()
         for key in ["filters", "adhocFilters"] {
             guard let list = body[key], !list.isNull else { continue }
             guard let items = list.array else { throw APIError.badRequest("\(key) must be an array of {key, operator, value}") }
-            for item in items {
-                guard let k = item["key"]?.string, !k.isEmpty, let opText = item["operator"]?.string,
-                      let v = item["value"]?.scalarString
-                else { throw APIError.badRequest("each of \(key) needs \"key\", \"operator\" and \"value\"") }
-                guard let op = LabelMatcher.Operator(rawValue: opText) else {
-                    throw APIError.badRequest("filter operator \"\(opText)\" is not supported; use =, !=, =~ or !~")
-                }
-                filterMatchers.append(try LabelMatcher(k, op, v))
-            }
+            for item in items { try filters.add(item, db: db) }
         }
+        for warning in filters.warnings { logger.warning("grafana query", metadata: ["warning": .string(warning)]) }
         guard let targetsValue = body["targets"], !targetsValue.isNull else { return JSONWriter.emptyArray() }
         guard let targets = targetsValue.array else { throw APIError.badRequest("\"targets\" must be an array") }
         var w = JSONWriter(capacity: 64 * 1024)
@@ -49,17 +46,22 @@ extension APIHandlers {
             guard target.isObject else { throw APIError.badRequest("each target must be an object") }
             if case .bool(true)? = target["hide"] { continue }
             guard let text = target["target"]?.string?.trimmingWhitespace(), !text.isEmpty else { continue }
-            let payload = target["payload"].flatMap { $0.isObject ? $0 : nil } ?? .object([])
+            let payload = try Self.grafanaPayload(target["payload"])
+            let refId = target["refId"]?.string
             var query = Query(start: from, end: to)
+            query.matchers = filters.matchers
+            for (field, label) in [("hostname", InventoryLabel.hostname), ("uuid", InventoryLabel.uuid), ("namespace", InventoryLabel.namespace)] {
+                if let matcher = try Self.payloadMatcher(label, payload[field]) { query.matchers.append(matcher) }
+            }
+            if text == GrafanaEvents.target {
+                guard !filters.matchesNothing else { continue }
+                GrafanaEvents(db: db).write(&w, matchers: query.matchers, from: from, to: to, refId: refId)
+                continue
+            }
             let (metric, inline) = try parseSelector(text)
             query.metric = metric
-            query.matchers = inline + filterMatchers
-            for (field, label) in [("hostname", InventoryLabel.hostname), ("uuid", InventoryLabel.uuid), ("namespace", InventoryLabel.namespace)] {
-                guard let values = payload[field]?.strings?.filter({ !$0.isEmpty && $0 != "$__all" && $0 != "All" }), !values.isEmpty else { continue }
-                query.matchers.append(values.count == 1
-                    ? try LabelMatcher(label, .equal, values[0])
-                    : try LabelMatcher(label, .regex, values.map(regexEscape).joined(separator: "|")))
-            }
+            query.matchers += inline
+            guard !filters.matchesNothing else { continue }
             let aggName = payload["agg"]?.string ?? "avg"
             guard let agg = Aggregation(rawValue: aggName) else {
                 throw APIError.badRequest("payload.agg \"\(aggName)\" is not one of \(Aggregation.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -71,10 +73,14 @@ extension APIHandlers {
             try checkBuckets(start: from, end: to, step: step)
             let result = try db.query(query)
             let asTable = target["type"]?.string == "table" || payload["format"]?.string == "table" || target["format"]?.string == "table"
-            if asTable { writeTable(&w, result) } else { writeTimeSeries(&w, result) }
+            let alias = (target["alias"]?.string ?? payload["alias"]?.string).flatMap { $0.isEmpty ? nil : $0 }
+            if asTable { writeTable(&w, result, refId: refId) } else { writeTimeSeries(&w, result, refId: refId, alias: alias) }
         }
         w.endArray()
-        return w.response()
+        guard !filters.warnings.isEmpty else { return w.response() }
+        // RFC 9111's Warning header, so the reason is visible in the browser's network tab.
+        let text = filters.warnings.joined(separator: "; ").replacingOccurrences(of: "\"", with: "'")
+        return w.response(headers: [HTTPField.Name("Warning")!: "299 telemetry \"\(text.prefix(512))\""])
     }
 
     /// `metric` or `metric{label="v",…}` or `{…}`.
@@ -85,10 +91,38 @@ extension APIHandlers {
         return (metric.isEmpty ? nil : metric, matchers)
     }
 
-    func writeTimeSeries(_ w: inout JSONWriter, _ result: QueryResult) {
+    /// The target's payload: an object, or (as dashboards in code mode store it) a string
+    /// holding one. Anything else is a 400 rather than silently dropping its filters.
+    static func grafanaPayload(_ value: JSONValue?) throws(APIError) -> JSONValue {
+        guard let value, !value.isNull else { return .object([]) }
+        if value.isObject { return value }
+        if let text = value.string {
+            if text.trimmingWhitespace().isEmpty { return .object([]) }
+            let parsed = try JSONValue.parseBody(Array(text.utf8))
+            guard parsed.isObject else { throw .badRequest("payload must be a JSON object, got \"\(text.prefix(80))\"") }
+            return parsed
+        }
+        throw .badRequest("payload must be a JSON object")
+    }
+
+    /// Payload values as the plugin sends them: already regex-escaped (`a\.b`), several values
+    /// as `(a|b)` or as an array, "All" as every value. Each is an anchored regex; a value that
+    /// is not a valid regex is taken literally.
+    static func payloadMatcher(_ label: String, _ value: JSONValue?) throws -> LabelMatcher? {
+        guard let values = value?.strings?.filter({ !$0.isEmpty && $0 != "$__all" && $0 != "All" && $0 != "*" && $0 != ".*" }),
+              !values.isEmpty else { return nil }
+        let patterns = values.map { v -> String in (try? LabelMatcher(label, .regex, v)) != nil ? v : regexEscape(v) }
+        return try LabelMatcher(label, .regex, patterns.count == 1 ? patterns[0] : patterns.map { "(?:\($0))" }.joined(separator: "|"))
+    }
+
+    func writeTimeSeries(_ w: inout JSONWriter, _ result: QueryResult, refId: String? = nil, alias: String? = nil) {
         for s in result.series {
             w.beginObject()
-            w.key("target"); w.string(seriesName(s.labels))
+            w.key("target"); w.string(alias.map { Self.expandAlias($0, s.labels) } ?? seriesName(s.labels))
+            if let refId { w.key("refId"); w.string(refId) }
+            w.key("tags"); w.beginObject()
+            for p in s.labels where p.name != Labels.metricName { w.key(p.name); w.string(p.value) }
+            w.endObject()
             w.key("datapoints")
             w.beginArray()
             for i in s.timestamps.indices {
@@ -99,12 +133,29 @@ extension APIHandlers {
         }
     }
 
-    func writeTable(_ w: inout JSONWriter, _ result: QueryResult) {
+    /// A legend like Prometheus': `{{Hostname}} GPU {{gpu}}` takes the series' labels
+    /// (`{{__name__}}` its metric); text without placeholders names every series.
+    static func expandAlias(_ alias: String, _ labels: Labels) -> String {
+        guard alias.contains("{{") else { return alias }
+        var out = ""
+        var rest = Substring(alias)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; return out }
+            let name = String(rest[open.upperBound..<close.lowerBound]).trimmingWhitespace()
+            out += labels[name] ?? ""
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
+    func writeTable(_ w: inout JSONWriter, _ result: QueryResult, refId: String? = nil) {
         var names = Set<String>()
         for s in result.series { for p in s.labels where p.name != Labels.metricName { names.insert(p.name) } }
         let columns = names.sorted()
         w.beginObject()
         w.key("type"); w.string("table")
+        if let refId { w.key("refId"); w.string(refId) }
         w.key("columns")
         w.beginArray()
         w.beginObject(); w.key("text"); w.string("Time"); w.key("type"); w.string("time"); w.endObject()

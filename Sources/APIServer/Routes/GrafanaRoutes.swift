@@ -1,5 +1,6 @@
 import Hummingbird
 import Ingest
+import Primitives
 import TSDB
 
 /// The Grafana JSON datasource (simPod `simpod-json-datasource`, and the older simple-json
@@ -79,10 +80,22 @@ extension APIHandlers {
             return w.response()
         }
         grafana.post("annotations") { request, _ -> Response in
-            _ = try await grafanaBody(request)
-            var w = JSONWriter()
-            w.beginArray(); w.endArray()
-            return w.response()
+            let body = try await grafanaBody(request)
+            // Without a range there is nothing to mark (Grafana always sends one).
+            guard let range = body["range"], let fromText = range["from"]?.string, let toText = range["to"]?.string,
+                  let from = try? TimeParser.parse(fromText), let to = try? TimeParser.parse(toText), from <= to
+            else { return JSONWriter.emptyArray() }
+            let annotation = body["annotation"]
+            let payload = try Self.grafanaPayload(annotation?["query"].flatMap { $0.string?.hasPrefix("{") == true ? $0 : nil })
+            var matchers: [LabelMatcher] = []
+            for (field, label) in [("hostname", InventoryLabel.hostname), ("uuid", InventoryLabel.uuid), ("namespace", InventoryLabel.namespace)] {
+                if let matcher = try Self.payloadMatcher(label, payload[field]) { matchers.append(matcher) }
+            }
+            return try await offload { [matchers] in
+                var w = JSONWriter()
+                GrafanaEvents(db: db).writeLegacy(&w, annotation: annotation, matchers: matchers, from: from, to: to)
+                return w.response()
+            }
         }
     }
 

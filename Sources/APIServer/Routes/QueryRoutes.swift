@@ -1,4 +1,5 @@
 import Hummingbird
+import Primitives
 import TSDB
 
 extension APIHandlers {

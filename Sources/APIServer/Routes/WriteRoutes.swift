@@ -46,12 +46,28 @@ extension APIHandlers {
             }
             return try await store(samples)
         }
-        for path in ["write", "api/v2/write"] {
-            router.post(RouterPath(path)) { request, _ -> Response in
-                try rejectEncoded(request)
-                let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
-                return try await store(try decodeLineProtocol(body, try QueryParameters(request.uri)))
+        // InfluxDB 1.x keeps the good lines of a body and answers 400 "partial write" naming
+        // the bad ones (Telegraf then drops the batch, which is right: the good part is stored).
+        router.post("write") { request, _ -> Response in
+            let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
+            let parsed = try parseLineProtocol(body, try QueryParameters(request.uri), badLines: .skip)
+            guard !parsed.badLines.isEmpty else { return try await store(parsed.samples) }
+            let reasons = parsed.badLines.prefix(10).map(\.description).joined(separator: "; ")
+            let more = parsed.badLines.count > 10 ? "; and \(parsed.badLines.count - 10) more bad lines" : ""
+            guard !parsed.samples.isEmpty else {
+                throw APIError.badRequest("unable to parse: \(reasons)\(more); nothing was stored")
             }
+            let result = try await db.append(parsed.samples)
+            metrics.samplesWritten.increment(by: Int64(result.appended))
+            var error = APIError.badRequest("partial write: \(reasons)\(more); \(result.appended) points stored, dropped=\(parsed.badLines.count)")
+            error.headers[.samplesWritten] = String(result.appended)
+            error.headers[.samplesRejected] = String(result.outOfWindow)
+            throw error
+        }
+        // InfluxDB 2.x refuses the whole batch when a line is bad.
+        router.post("api/v2/write") { request, _ -> Response in
+            let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
+            return try await store(try decodeLineProtocol(body, try QueryParameters(request.uri)))
         }
         router.post("internal/v1/write") { request, _ -> Response in
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
@@ -79,19 +95,17 @@ extension APIHandlers {
         Int64((Date().timeIntervalSince1970 * 1e9).rounded())
     }
 
-    func rejectEncoded(_ request: Request) throws(APIError) {
-        if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
-            throw .unsupportedMediaType("Content-Encoding \(encoding) is not supported; send the body uncompressed")
-        }
+    func decodeLineProtocol(_ body: [UInt8], _ q: QueryParameters) throws(APIError) -> [LabeledSample] {
+        try parseLineProtocol(body, q, badLines: .refuse).samples
     }
 
-    func decodeLineProtocol(_ body: [UInt8], _ q: QueryParameters) throws(APIError) -> [LabeledSample] {
+    func parseLineProtocol(_ body: [UInt8], _ q: QueryParameters, badLines: LineProtocolParser.BadLines) throws(APIError) -> LineProtocolResult {
         let precisionText = q.string("precision") ?? "ns"
         guard let precision = LineProtocolPrecision(influx: precisionText) else {
             throw .badRequest("precision \"\(precisionText)\" is not one of ns, us, ms, s, m, h (or n, u)")
         }
         do {
-            return try LineProtocolParser.parse(body, precision: precision, now: Self.nowNanos()).samples
+            return try LineProtocolParser.parse(body, precision: precision, now: Self.nowNanos(), badLines: badLines)
         } catch {
             throw .badRequest(error.description)
         }

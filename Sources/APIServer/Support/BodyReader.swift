@@ -2,8 +2,16 @@ import Foundation
 import Hummingbird
 
 /// Reads a whole request body into bytes, refusing (413) past `limit` without buffering more.
+/// A `Content-Encoding: gzip` or `deflate` body is inflated, and `limit` bounds the inflated
+/// size too (see ``BodyDecompression``).
 enum BodyReader {
     static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
+        let encoding = try BodyDecompression.encoding(of: request.headers[.contentEncoding])
+        let raw = try await readRaw(request, limit: limit)
+        return try BodyDecompression.inflate(raw, encoding: encoding, limit: limit)
+    }
+
+    private static func readRaw(_ request: Request, limit: Int) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError.tooLarge(limit)
         }

@@ -1,7 +1,10 @@
 import Hummingbird
+import Primitives
 
-/// Appends JSON straight into a byte array: no intermediate dictionaries, no `Codable`, so a
-/// response of many thousand samples costs one growing buffer.
+/// Appends JSON straight into a byte buffer: no intermediate dictionaries, no `Codable`, so a
+/// response of many thousand samples costs one growing buffer that becomes the response body
+/// without a copy. The text of strings, numbers and times is `Primitives`' ``JSONFormat`` and
+/// ``RFC3339Formatter`` (NaN and infinities as `null`, times in 3/6/9 fraction digits).
 ///
 /// Commas are placed automatically: every value or key after another one in the same
 /// container gets one.
@@ -13,7 +16,7 @@ import Hummingbird
 struct JSONWriter {
     private(set) var buffer: ByteBuffer
     private var needsComma = false
-    private var timestamps = TimestampFormat()
+    private var timestamps = RFC3339Formatter()
 
     init(capacity: Int = 1024) { buffer = ByteBufferAllocator().buffer(capacity: capacity) }
 
@@ -54,7 +57,7 @@ struct JSONWriter {
 
     mutating func int(_ value: Int64) {
         separate()
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { Self.writeInt(value, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { JSONFormat.writeInt(value, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
         needsComma = true
     }
     mutating func int(_ value: Int) { int(Int64(value)) }
@@ -63,9 +66,9 @@ struct JSONWriter {
     /// infinities, which JSON cannot carry, as `null`.
     mutating func double(_ value: Double) {
         separate()
-        let text = Self.nonIntegral(value)
+        let text = JSONFormat.nonIntegralText(value)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24 + (text?.utf8.count ?? 0)) {
-            Self.writeValue(value, text: text, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            JSONFormat.writeValue(value, text: text, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         needsComma = true
     }
@@ -73,7 +76,7 @@ struct JSONWriter {
     /// A timestamp (ns) as an RFC 3339 string.
     mutating func timestamp(_ nanos: Int64) {
         separate()
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: TimestampFormat.maxLength + 2) { raw in
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: RFC3339Formatter.maxLength + 2) { raw in
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             p[0] = UInt8(ascii: "\"")
             let n = timestamps.write(nanos, to: p + 1)
@@ -91,8 +94,8 @@ struct JSONWriter {
     /// "<valueKey>":<value>` followed by `fragment` (already-encoded further fields, starting
     /// with a comma) and `}`. Pages of thousands of samples are written this way.
     mutating func sampleObject(timeKey: StaticString, _ nanos: Int64, valueKey: StaticString, _ value: Double, fragment: [UInt8]) {
-        let text = Self.nonIntegral(value)
-        let room = 16 + timeKey.utf8CodeUnitCount + valueKey.utf8CodeUnitCount + TimestampFormat.maxLength + 24
+        let text = JSONFormat.nonIntegralText(value)
+        let room = 16 + timeKey.utf8CodeUnitCount + valueKey.utf8CodeUnitCount + RFC3339Formatter.maxLength + 24
             + (text?.utf8.count ?? 0) + fragment.count
         let comma = needsComma
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
@@ -106,7 +109,7 @@ struct JSONWriter {
             p[n] = UInt8(ascii: "\""); n += 1
             p[n] = UInt8(ascii: ","); n += 1
             n += Self.copyKey(valueKey, to: p + n)
-            n += Self.writeValue(value, text: text, to: p + n)
+            n += JSONFormat.writeValue(value, text: text, to: p + n)
             fragment.withUnsafeBufferPointer { f in
                 if let base = f.baseAddress { (p + n).update(from: base, count: f.count) }
             }
@@ -119,16 +122,16 @@ struct JSONWriter {
 
     /// `[value,integer]` in a single write: a Grafana datapoint (value, milliseconds).
     mutating func pair(_ value: Double, _ integer: Int64) {
-        let text = Self.nonIntegral(value)
+        let text = JSONFormat.nonIntegralText(value)
         let comma = needsComma
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 48 + (text?.utf8.count ?? 0)) { raw in
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             var n = 0
             if comma { p[n] = UInt8(ascii: ","); n += 1 }
             p[n] = UInt8(ascii: "["); n += 1
-            n += Self.writeValue(value, text: text, to: p + n)
+            n += JSONFormat.writeValue(value, text: text, to: p + n)
             p[n] = UInt8(ascii: ","); n += 1
-            n += Self.writeInt(integer, to: p + n)
+            n += JSONFormat.writeInt(integer, to: p + n)
             p[n] = UInt8(ascii: "]"); n += 1
             return n
         }
@@ -144,60 +147,12 @@ struct JSONWriter {
         return key.utf8CodeUnitCount + 3
     }
 
-    /// The text of a finite, non-integral double (shortest round trip), or nil for values
-    /// ``writeNumber(_:to:)`` writes itself.
-    @inline(__always) private static func nonIntegral(_ value: Double) -> String? {
-        if !value.isFinite || (value == value.rounded() && abs(value) < 9.007_199_254_740_992e15) { return nil }
-        return value.description
-    }
-
-    /// A value: `text` (from ``nonIntegral(_:)``) when there is one, else the integral form.
-    @inline(__always) private static func writeValue(_ value: Double, text: String?, to p: UnsafeMutablePointer<UInt8>) -> Int {
-        guard var text else { return writeNumber(value, to: p) }
-        return text.withUTF8 { u in
-            p.update(from: u.baseAddress!, count: u.count)
-            return u.count
-        }
-    }
-
-    /// Integral doubles as integers (`-0.0` kept), NaN and infinities as `null`; at most 20 bytes.
-    @inline(__always) private static func writeNumber(_ value: Double, to p: UnsafeMutablePointer<UInt8>) -> Int {
-        if !value.isFinite {
-            p[0] = 0x6E; p[1] = 0x75; p[2] = 0x6C; p[3] = 0x6C
-            return 4
-        }
-        if value == 0, value.sign == .minus {
-            p[0] = UInt8(ascii: "-"); p[1] = UInt8(ascii: "0"); p[2] = UInt8(ascii: "."); p[3] = UInt8(ascii: "0")
-            return 4
-        }
-        return writeInt(Int64(value), to: p)
-    }
-
-    /// Decimal digits of `value`; at most 20 bytes.
-    @inline(__always) private static func writeInt(_ value: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
-        var v = value.magnitude
-        var n = 0
-        if value < 0 { p[0] = UInt8(ascii: "-"); n = 1 }
-        var digits = 1
-        var t = v
-        while t >= 10 { t /= 10; digits += 1 }
-        var k = n + digits - 1
-        repeat {
-            p[k] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-            v /= 10
-            k -= 1
-        } while v > 0
-        return n + digits
-    }
-
     private mutating func appendQuoted(_ text: String) {
         var text = text
-        let clean = text.withUTF8 { u in
-            !u.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        }
+        let clean = text.withUTF8 { !JSONFormat.needsEscaping($0) }
         if clean {
             // The common case: one write of the quoted bytes.
-            text.withUTF8 { u in
+            _ = text.withUTF8 { u in
                 buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: u.count + 2) { raw in
                     let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
                     p[0] = UInt8(ascii: "\"")
@@ -208,21 +163,11 @@ struct JSONWriter {
             }
             return
         }
-        byte(UInt8(ascii: "\""))
-        for b in text.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): byte(UInt8(ascii: "\\")); byte(b)
-            case UInt8(ascii: "\\"): byte(UInt8(ascii: "\\")); byte(b)
-            case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
-            case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
-            case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                buffer.writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: byte(b)
+        _ = text.withUTF8 { u in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: JSONFormat.quotedCapacity(u.count)) { raw in
+                JSONFormat.writeQuoted(u, to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
-        byte(UInt8(ascii: "\""))
     }
 
     /// The finished document as an HTTP response (the buffer itself, not a copy).

@@ -1,5 +1,6 @@
 import HummingbirdCore
 import Hummingbird
+import Primitives
 
 /// The query string of a request, percent-decoded (keys too, so `match%5B%5D` is `match[]`)
 /// with `+` as space, and typed getters that fail with 400 naming the parameter.
@@ -7,7 +8,17 @@ struct QueryParameters {
     private(set) var pairs: [(String, String)] = []
 
     init(_ uri: URI) throws(APIError) {
-        guard let query = uri.query, !query.isEmpty else { return }
+        try self.init(query: uri.query ?? "")
+    }
+
+    /// An `application/x-www-form-urlencoded` body, decoded like a query string.
+    static func form(_ body: [UInt8]) throws(APIError) -> QueryParameters {
+        guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("the form body is not valid UTF-8") }
+        return try QueryParameters(query: text)
+    }
+
+    init(query: String) throws(APIError) {
+        guard !query.isEmpty else { return }
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = try Self.decode(kv[0])
@@ -69,14 +80,12 @@ struct QueryParameters {
         return v
     }
 
-    /// A time given as RFC 3339 or an epoch number (s, ms, µs or ns by magnitude).
+    /// A time given as RFC 3339, an epoch number (s, ms, µs or ns by magnitude), `now` or
+    /// `now-1h`; one outside Int64 nanoseconds is a 400, never a wrapped time.
     func time(_ names: String...) throws(APIError) -> Int64? {
         for name in names {
             guard let text = pairs.last(where: { $0.0 == name })?.1 else { continue }
-            guard let t = TimeParsing.parse(text) else {
-                throw .badRequest("\(name) \"\(text)\" is not a time; use RFC 3339 (2025-07-18T20:42:34Z) or epoch seconds/milliseconds/nanoseconds")
-            }
-            return t
+            do { return try TimeParser.parse(text) } catch { throw .badRequest("\(name): \(error.description)") }
         }
         return nil
     }
@@ -84,9 +93,9 @@ struct QueryParameters {
     /// A duration: Go/Prometheus style (`30s`, `1m30s`, `500ms`, `1h`) or a number of seconds.
     func duration(_ name: String) throws(APIError) -> Int64? {
         guard let text = string(name), !text.isEmpty else { return nil }
-        guard let d = TimeParsing.duration(text), d > 0 else {
-            throw .badRequest("\(name) \"\(text)\" is not a positive duration; use e.g. 30s, 5m, 1h, 500ms or a number of seconds")
-        }
+        let d: Int64
+        do { d = try DurationParser.nanoseconds(text) } catch { throw .badRequest("\(name): \(error.description)") }
+        guard d > 0 else { throw .badRequest("\(name) \"\(text)\" is not a positive duration; use e.g. 30s, 5m, 1h, 500ms or a number of seconds") }
         return d
     }
 

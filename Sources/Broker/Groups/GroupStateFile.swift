@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Logging
-import TSDB
+import Primitives
 
 /// The durable state of one consumer group on one partition: an append-only file of
 /// 13-byte entries `[u8 kind][u64 offset][u32 crc32c]` after an 8-byte header (magic `TBGS`,
@@ -69,7 +69,7 @@ final class GroupStateFile {
                 throw BrokerError.io("cannot write \(path): \(String(cString: strerror(err)))")
             }
             _ = ftruncate(fd, off_t(headerSize))
-            if durable { _ = fsync(fd); FileIO.fsyncDirectory(directory) }
+            if durable { _ = fsync(fd); try? DurableFile.syncDirectory(directory) }
             return (GroupStateFile(path: path, directory: directory, file: ref, size: headerSize, durable: durable), 0, [])
         }
         let (m, v) = bytes.withUnsafeBytes { ($0.readBE32(0), $0.readBE32(4)) }
@@ -135,7 +135,7 @@ final class GroupStateFile {
             unlink(tmp)
             throw BrokerError.io(FileIO.errnoMessage("rename", tmp))
         }
-        if durable { FileIO.fsyncDirectory(directory) }
+        if durable { try? DurableFile.syncDirectory(directory) }
         file = ref
         size = bytes.count
         entriesSinceSnapshot = 1 + acked.count

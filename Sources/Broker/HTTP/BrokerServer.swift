@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Primitives
 import Prometheus
 import ServiceLifecycle
 
@@ -136,7 +137,7 @@ public struct BrokerServer: Sendable {
             let ids = try AckBody.decode(body)
             let (acked, unknown) = try await broker.ack(topic: t.topic, partition: t.partition, group: group, ids: ids)
             if !unknown.isEmpty {
-                let list = unknown.prefix(100).map(jsonString).joined(separator: ",")
+                let list = unknown.prefix(100).map(JSONFormat.quoted).joined(separator: ",")
                 return HTTPErrors.response(status: .notFound, code: "unknown_id",
                                            message: "\(unknown.count) id(s) were never delivered to group '\(group)' on this partition (or are not in flight any more)",
                                            extra: "\"acked\":\(acked),\"unknown\":[\(list)],")

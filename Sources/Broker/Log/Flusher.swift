@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Primitives
 
 /// A file whose writes the flusher makes durable.
 protocol Syncable: AnyObject, Sendable {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Logging
-import TSDB
+import Primitives
 
 /// One record as stored: its offset in the partition, the produce time and the opaque payload.
 struct StoredRecord: Sendable {
@@ -83,7 +83,7 @@ final class Segment: @unchecked Sendable {
         _ = ftruncate(fd, off_t(headerSize))
         if durable {
             _ = fsync(fd)
-            FileIO.fsyncDirectory(directory)
+            try? DurableFile.syncDirectory(directory)
         }
         return Segment(path: path, fd: fd, baseOffset: baseOffset, size: headerSize)
     }

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
-import TSDB
+import Primitives
 
 extension ProxyServer {
     static let sseHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -199,7 +199,7 @@ extension ProxyServer {
             }
         }
         if !unknown.isEmpty {
-            let list = unknown.prefix(100).map(jsonString).joined(separator: ",")
+            let list = unknown.prefix(100).map(JSONFormat.quoted).joined(separator: ",")
             return HTTPErrors.response(status: .notFound, code: "unknown_id", message: "\(unknown.count) id(s) are not in flight for this group",
                                        extra: "\"acked\":\(acked),\"unknown\":[\(list)],")
         }

@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
-import TSDB
+import Primitives
 
 /// The consistent-hash proxy: the broker HTTP API in front of several brokers, routing each
 /// (topic, partition) to its owner on the ring. SSE passes through unbuffered; connections
@@ -168,7 +168,7 @@ public struct ProxyServer: Sendable {
         let health = table.health()
         var s = "{\"virtualNodes\":\(table.ring.virtualNodes),\"failover\":\(config.failover),\"hash\":\"xxhash64\",\"key\":\"<topic>:<partition>\",\"brokers\":["
         s += table.ring.nodes.enumerated().map { i, b in
-            "{\"index\":\(i),\"url\":\(jsonString(b)),\"up\":\(health[b] ?? false),\"share\":\(shares[b] ?? 0)}"
+            "{\"index\":\(i),\"url\":\(JSONFormat.quoted(b)),\"up\":\(health[b] ?? false),\"share\":\(shares[b] ?? 0)}"
         }.joined(separator: ",")
         s += "],\"points\":["
         s += table.ring.points.map { "[\"\(String($0.hash, radix: 16))\",\($0.node)]" }.joined(separator: ",")
@@ -182,7 +182,7 @@ public struct ProxyServer: Sendable {
                 case .broker(let b, _): route = b
                 case .unavailable: route = ""
                 }
-                return "{\"partition\":\(p),\"owner\":\(jsonString(owner)),\"routedTo\":\(jsonString(route))}"
+                return "{\"partition\":\(p),\"owner\":\(JSONFormat.quoted(owner)),\"routedTo\":\(JSONFormat.quoted(route))}"
             }.joined(separator: ",") + "]"
         }
         return HTTPErrors.json(s + "}")
@@ -192,7 +192,7 @@ public struct ProxyServer: Sendable {
     func topics() async -> Response {
         var parts: [String] = []
         for b in table.ring.nodes {
-            var entry = "{\"url\":\(jsonString(b)),\"up\":\(table.isUp(b))"
+            var entry = "{\"url\":\(JSONFormat.quoted(b)),\"up\":\(table.isUp(b))"
             if table.isUp(b), let r = await sendRaw(b, path: "/topics", query: "", method: .GET, headers: [:], body: nil), r.status == 200 {
                 entry += ",\"topics\":" + Self.innerTopics(String(buffer: r.body))
             }

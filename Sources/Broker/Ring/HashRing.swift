@@ -1,4 +1,4 @@
-import TSDB
+import Primitives
 
 /// A consistent-hash ring: each node owns `virtualNodes` points at xxHash64("<node>#<i>"),
 /// and a key (`"<topic>:<partition>"`) belongs to the first point at or after

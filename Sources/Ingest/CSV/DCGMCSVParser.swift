@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import TSDB
 
 /// A streaming RFC 4180 parser for DCGM CSV exports: quoted and unquoted fields, doubled

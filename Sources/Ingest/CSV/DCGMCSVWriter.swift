@@ -1,3 +1,5 @@
+import Primitives
+
 /// Writes DCGM CSV as dcgm exports do: the 12-column header and every field quoted
 /// (RFC 4180, quotes doubled), LF line ends.
 public enum DCGMCSVWriter {

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import TSDB
 
 /// A parsed row borrowed from the parser's buffer; valid only inside the callback. The

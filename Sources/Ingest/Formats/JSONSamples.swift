@@ -1,3 +1,4 @@
+import Primitives
 import TSDB
 
 /// A JSON body that is not a valid sample document; `line`/`column` are 1-based.
@@ -132,47 +133,6 @@ public enum JSONSamples {
         }
         pairs.append(Label(Labels.metricName, metric))
         return LabeledSample(labels: Labels(pairs), timestamp: timestamp, value: value)
-    }
-}
-
-/// Epoch numbers whose unit is guessed from their magnitude, as many ingest APIs do:
-/// below 1e11 seconds, below 1e14 milliseconds, below 1e17 microseconds, else nanoseconds.
-package enum Epoch {
-    package static func nanos(fromInteger i: Int64) -> Int64? {
-        let m = i.magnitude
-        let unit: Int64
-        if m < 100_000_000_000 { unit = 1_000_000_000 } else if m < 100_000_000_000_000 { unit = 1_000_000 } else if m < 100_000_000_000_000_000 { unit = 1_000 } else { unit = 1 }
-        let (v, overflow) = i.multipliedReportingOverflow(by: unit)
-        return overflow ? nil : v
-    }
-
-    /// A fractional number of seconds (or of the unit its magnitude implies).
-    package static func nanos(fromSeconds d: Double) -> Int64? {
-        guard d.isFinite else { return nil }
-        let m = abs(d)
-        let scaled: Double
-        if m < 1e11 { scaled = d * 1e9 } else if m < 1e14 { scaled = d * 1e6 } else if m < 1e17 { scaled = d * 1e3 } else { scaled = d }
-        guard scaled > -9.2e18, scaled < 9.2e18 else { return nil }
-        return Int64(scaled.rounded())
-    }
-
-    /// Parses an integer or decimal epoch string; nil when it is not a plain number.
-    package static func parse(_ s: String) -> Int64? {
-        let t = s.trimmingWhitespace()
-        guard !t.isEmpty, t.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45 }) else { return nil }
-        if let i = Int64(t) { return nanos(fromInteger: i) }
-        if t.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 || $0 == 0x2D }) { return nil }  // integer out of range
-        if let d = Double(t) { return nanos(fromSeconds: d) }
-        return nil
-    }
-}
-
-extension String {
-    package func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s.removeLast() }
-        return String(s)
     }
 }
 

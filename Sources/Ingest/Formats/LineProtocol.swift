@@ -1,3 +1,4 @@
+import Primitives
 import TSDB
 
 /// Timestamp precision of line protocol, as InfluxDB's `precision` parameter names it
@@ -51,6 +52,8 @@ public struct LineProtocolResult: Sendable {
     public var lines = 0
     /// String fields, which a Float64 store cannot hold; counted, not stored.
     public var skippedStringFields = 0
+    /// Lines refused, in order, when parsing with ``LineProtocolParser/BadLines/skip``.
+    public var badLines: [LineProtocolError] = []
 }
 
 /// InfluxDB line protocol, parsed straight from bytes:
@@ -59,8 +62,10 @@ public struct LineProtocolResult: Sendable {
 /// Field `value` becomes the metric named after the measurement; any other field `f` becomes
 /// `measurement_f`. Tags become labels. Integers (`1i`), unsigned (`1u`), floats and
 /// booleans (stored as 1/0) are kept; string fields are counted and skipped. A line without a
-/// timestamp gets `now`. The body is taken whole or refused whole: the error names the first
-/// bad line.
+/// timestamp gets `now`. A newline inside a quoted string field belongs to its line, as in
+/// InfluxDB. By default the body is taken whole or refused whole (the error names the first
+/// bad line); with `badLines: .skip` the good lines are kept and the bad ones listed, as
+/// InfluxDB 1.x does for a partial write.
 ///
 /// ```swift
 /// let r = try LineProtocolParser.parse(Array("gpu,host=a util=42i 1700000000\n".utf8),
@@ -68,7 +73,16 @@ public struct LineProtocolResult: Sendable {
 /// r.samples[0].labels.metric   // "gpu_util"
 /// ```
 public enum LineProtocolParser {
-    public static func parse(_ bytes: [UInt8], precision: LineProtocolPrecision = .ns, now: Int64) throws(LineProtocolError) -> LineProtocolResult {
+    /// What to do with a line that does not parse.
+    public enum BadLines: Sendable {
+        /// Refuse the whole body (InfluxDB v2, and our own write API).
+        case refuse
+        /// Keep the good lines and list the bad ones in ``LineProtocolResult/badLines`` (InfluxDB 1.x).
+        case skip
+    }
+
+    public static func parse(_ bytes: [UInt8], precision: LineProtocolPrecision = .ns, now: Int64,
+                             badLines: BadLines = .refuse) throws(LineProtocolError) -> LineProtocolResult {
         var result = LineProtocolResult()
         var lineNumber = 0
         var start = 0
@@ -76,21 +90,57 @@ public enum LineProtocolParser {
         try bytes.withUnsafeBufferPointer { (buf: UnsafeBufferPointer<UInt8>) throws(LineProtocolError) in
             while start < n {
                 lineNumber += 1
-                var end = start
-                while end < n && buf[end] != 0x0A { end += 1 }
+                let end = lineEnd(buf, from: start)
                 var lineEnd = end
                 if lineEnd > start && buf[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 var first = start
                 while first < lineEnd && (buf[first] == 0x20 || buf[first] == 0x09) { first += 1 }
                 if first < lineEnd && buf[first] != UInt8(ascii: "#") {
                     var line = LineScanner(buf: buf, pos: first, end: lineEnd, lineStart: start, line: lineNumber)
-                    try line.parse(precision: precision, now: now, into: &result)
-                    result.lines += 1
+                    do throws(LineProtocolError) {
+                        try line.parse(precision: precision, now: now, into: &result)
+                        result.lines += 1
+                    } catch {
+                        guard badLines == .skip else { throw error }
+                        result.badLines.append(error)
+                    }
                 }
+                // Line numbers count physical lines, so a quoted newline still points the
+                // next error at the line an editor shows.
+                var k = start
+                while k < end { if buf[k] == 0x0A { lineNumber += 1 }; k += 1 }
                 start = end + 1
             }
         }
         return result
+    }
+
+    /// The index of the newline that ends the line starting at `start` (or the end of the
+    /// body): newlines inside a double-quoted field value do not end it. Quotes only open a
+    /// string in the field set, after the first unescaped space, as in InfluxDB's parser;
+    /// a backslash escapes the next byte.
+    static func lineEnd(_ buf: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        while i < buf.count && (buf[i] == 0x20 || buf[i] == 0x09) { i += 1 }
+        if i < buf.count && buf[i] == UInt8(ascii: "#") {  // a comment ends at its newline
+            while i < buf.count && buf[i] != 0x0A { i += 1 }
+            return i
+        }
+        var inFields = false
+        var inString = false
+        while i < buf.count {
+            let b = buf[i]
+            if inString {
+                if b == 0x5C { i += 2; continue }
+                if b == 0x22 { inString = false }
+            } else {
+                if b == 0x0A { return i }
+                if b == 0x5C { i += 2; continue }
+                if b == 0x20 { inFields = true } else if b == 0x22 && inFields { inString = true }
+            }
+            i += 1
+        }
+        return buf.count
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Primitives
 import Synchronization
 
 /// A ``BrokerClient`` that talks to a broker or the proxy over HTTP: batch produce

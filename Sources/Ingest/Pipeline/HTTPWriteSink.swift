@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Primitives
 
 /// Writes to the API server's internal write endpoint (`POST /internal/v1/write`, Bearer
 /// `SERVICE_TOKEN`, a DCGM CSV body), used when the collector and the TSDB are separate
@@ -92,8 +93,8 @@ public final class HTTPWriteSink: SampleSink {
 
 /// `Retry-After` in seconds (the only form our servers send).
 func parseRetryAfter(_ headers: HTTPHeaders) -> Duration? {
-    guard let v = headers.first(name: "Retry-After"), let s = Double(v.trimmingCharacters(in: .whitespaces)), s >= 0 else { return nil }
-    return .milliseconds(Int64(s * 1000))
+    guard let v = headers.first(name: "Retry-After") else { return nil }
+    return try? RetryAfter.parse(v)
 }
 
 extension TimeAmount {

@@ -1,4 +1,5 @@
 import Logging
+import Primitives
 
 /// Publishes batches of rows to a topic's partitions: one worker per partition sends that
 /// partition's batches strictly in order (so one GPU's rows stay ordered), partitions proceed in
@@ -162,12 +163,12 @@ actor PartitionPublisher {
 
     /// `{"partition":0,"id":"…","rows":[{"timestamp":…,"metric":"…","uuid":"…","hostname":"…","gpu":"…","value":…}]}`
     static func eventJSON(partition: Int, id: String?, rows: [DCGMRecord]) -> String {
-        var s = "{\"partition\":\(partition),\"id\":\(id.map(jsonString) ?? "null"),\"count\":\(rows.count),\"rows\":["
+        var s = "{\"partition\":\(partition),\"id\":\(id.map(JSONFormat.quoted) ?? "null"),\"count\":\(rows.count),\"rows\":["
         for (i, r) in rows.enumerated() {
             if i > 0 { s += "," }
             let value = r.value.isFinite ? "\(r.value)" : "null"
-            s += "{\"timestamp\":\(r.timestamp),\"metric\":\(jsonString(r.metric)),\"uuid\":\(jsonString(r.uuid)),"
-            s += "\"hostname\":\(jsonString(r.hostname)),\"gpu\":\(jsonString(r.gpuID)),\"value\":\(value)}"
+            s += "{\"timestamp\":\(r.timestamp),\"metric\":\(JSONFormat.quoted(r.metric)),\"uuid\":\(JSONFormat.quoted(r.uuid)),"
+            s += "\"hostname\":\(JSONFormat.quoted(r.hostname)),\"gpu\":\(JSONFormat.quoted(r.gpuID)),\"value\":\(value)}"
         }
         return s + "]}"
     }

@@ -1,3 +1,4 @@
+import Primitives
 import TSDB
 
 /// Routes a GPU's rows to a broker partition and a streamer shard by a stable hash of its UUID,

@@ -1,3 +1,5 @@
+import Primitives
+
 /// Exponential backoff with full jitter, bounded in attempts: the n-th retry waits a random time
 /// in `[0, min(maxDelay, baseDelay · 2ⁿ)]`, or the server's `Retry-After` when it gave one (capped
 /// by `maxDelay`). Every wait is cancellable, so a stopping role never hangs on a dead peer.

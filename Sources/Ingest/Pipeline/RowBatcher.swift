@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import TSDB
 
 /// One broker message on its way out: a DCGM CSV document and its row count.
@@ -82,7 +83,7 @@ struct PayloadBatcher {
             if k > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
             if k == 0, let timestamp {
-                out.append(contentsOf: RFC3339Format.format(nanos: timestamp).utf8)
+                out.append(contentsOf: RFC3339.format(timestamp).utf8)
             } else {
                 out.append(contentsOf: row.raw(k))
             }

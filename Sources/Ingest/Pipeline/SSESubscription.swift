@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import Primitives
 
 /// One partition's consume stream for ``HTTPBrokerClient``: reads `GET /consume` as Server-Sent
 /// Events into a bounded buffer that ``take(max:wait:)`` drains. When the buffer is full the
@@ -115,7 +116,7 @@ actor SSESubscription {
                 var parser = SSEParser()
                 for try await chunk in response.body {
                     for event in parser.feed(chunk) {
-                        guard let id = event.id, let payload = Base64Decoder.decode(event.data) else {
+                        guard let id = event.id, let payload = Base64.decode(event.data) else {
                             if event.id != nil { logger.warning("consume event with undecodable data", metadata: ["url": "\(url)"]) }
                             continue
                         }

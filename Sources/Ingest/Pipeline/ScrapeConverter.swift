@@ -1,3 +1,5 @@
+import Primitives
+
 /// Turns a dcgm-exporter scrape into the rows a DCGM CSV export would hold, so scraped and
 /// replayed telemetry get identical series. Rows are written as DCGM CSV and read back through
 /// ``DCGMCSVParser``: one code path decides the labels of a row.
@@ -27,7 +29,7 @@ struct ScrapeConverter {
             raw.sort { $0.0 < $1.0 }
             let labelsRaw = raw.filter { !$0.1.isEmpty }.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",")
             let host: String = s["Hostname"] ?? s["hostname"] ?? hostOf(instance)
-            var fields: [String] = [RFC3339Format.format(nanos: ts), s.name]
+            var fields: [String] = [RFC3339.format(ts), s.name]
             fields.append(s["gpu"] ?? "")
             fields.append(s["device"] ?? "")
             fields.append(uuid)
@@ -77,38 +79,5 @@ extension String {
         var out = ""
         for c in self { if c == target { out += replacement } else { out.append(c) } }
         return out
-    }
-}
-
-/// RFC 3339 in UTC with nanoseconds when they are not zero: `2025-07-18T20:42:34.5Z`.
-enum RFC3339Format {
-    static func format(nanos: Int64) -> String {
-        var secs = nanos / 1_000_000_000
-        var frac = nanos % 1_000_000_000
-        if frac < 0 { frac += 1_000_000_000; secs -= 1 }
-        var days = secs / 86_400
-        var rem = secs % 86_400
-        if rem < 0 { rem += 86_400; days -= 1 }
-        // Civil from days (H. Hinnant).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
-        }
-        var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem % 3600 / 60, 2)):\(pad(rem % 60, 2))"
-        if frac != 0 {
-            var f = pad(frac, 9)
-            while f.hasSuffix("0") { f.removeLast() }
-            out += "." + f
-        }
-        return out + "Z"
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Primitives
 
 extension Streamer {
     /// Polls one dcgm-exporter endpoint every `scrapeInterval` until stopped and publishes what it

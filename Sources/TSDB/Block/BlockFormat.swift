@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// The files of a block directory `blocks/<id>/`:
 /// - `chunks`: `TCHK` + u32 version, then column frames (``ColumnFrame``). A timestamp

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Writes one immutable block: encodes every series into chunks, shares identical
 /// timestamp columns, writes the files into a temporary directory, fsyncs them and renames
@@ -86,25 +87,10 @@ struct BlockWriter {
     }
 
     static func writeSynced(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TSDBError.io(path: path, message: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TSDBError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))")
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw TSDBError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
+        do { try DurableFile.write(path, bytes) } catch { throw TSDBError.io(path: error.path, message: error.description) }
     }
 
     static func fsyncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { throw TSDBError.io(path: path, message: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        _ = fsync(fd)
+        do { try DurableFile.syncDirectory(path) } catch { throw TSDBError.io(path: error.path, message: error.description) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Primitives
 
 /// A block as the catalog registers it.
 struct BlockRecord: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import Primitives
+
 /// The frame of one encoded column inside a block's chunk file:
 /// `u8 flags` (bit 0: LZ4), `varint rawLength`, `varint storedLength`, payload,
 /// `u32 CRC32C` over everything before it. LZ4 is applied only when it shrinks the column.

@@ -1,3 +1,5 @@
+import Primitives
+
 /// One label pair of a series, for example `Hostname="mtv5-dgx1-hgpu-031"`.
 public struct Label: Hashable, Sendable, Comparable {
     public var name: String

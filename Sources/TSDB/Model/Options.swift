@@ -1,18 +1,4 @@
-/// When a write is durable. `batch` (the default) groups every write that arrives while one
-/// fsync runs into the next fsync; `always` fsyncs each write on its own; `none` leaves
-/// flushing to the kernel (a `kill -9` keeps the data, a power loss may not).
-public enum FsyncPolicy: String, Sendable, CaseIterable, Codable {
-    case always, batch, none
-}
-
-/// Nanosecond constants, since every timestamp in the engine is Int64 nanoseconds.
-public enum Nanos {
-    public static let millisecond: Int64 = 1_000_000
-    public static let second: Int64 = 1_000_000_000
-    public static let minute: Int64 = 60 * second
-    public static let hour: Int64 = 60 * minute
-    public static let day: Int64 = 24 * hour
-}
+import Primitives
 
 /// Bounds on what one query may touch; a query over them fails with a clear error.
 public struct QueryLimits: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Primitives
 
 extension TSDB {
     /// Runs a query against a consistent snapshot. Raw queries return every sample in

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A label matcher as in PromQL: `=`, `!=`, `=~`, `!~`. Regular expressions are anchored at
 /// both ends. A matcher on a missing label sees the empty string, so `namespace=""` selects

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// The write-ahead log: appends records to segment files on one writer thread and makes
 /// them durable by group commit. Callers enqueue under their own ordering lock (so the WAL
@@ -61,8 +62,7 @@ final class WAL: @unchecked Sendable {
             Foundation.close(fd)
             throw TSDBError.io(path: path, message: String(cString: strerror(errno)))
         }
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY)
-        if dfd >= 0 { _ = fsync(dfd); Foundation.close(dfd) }
+        try? DurableFile.syncDirectory(dir)
         return fd
     }
 

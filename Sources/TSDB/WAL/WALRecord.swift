@@ -1,3 +1,5 @@
+import Primitives
+
 /// WAL records: `u32 bodyLength`, `u32 CRC32C(body)`, body = `u8 type` + payload.
 /// Type 1 is a sample batch (`varint n`, n × u32 series id, n × i64 timestamp, n × u64
 /// value bits, little-endian); type 2 is the same batch LZ4-compressed (`varint rawLength`

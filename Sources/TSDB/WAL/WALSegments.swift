@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Naming, listing and replaying WAL segment files (`wal/00000001` …). A segment starts with
 /// the 8-byte header `TWAL` + u32 version 1, then records (see ``WALRecord``).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import TSDB
 
 /// Options every command that opens a data directory shares. Each flag also reads an
@@ -33,8 +34,7 @@ struct StorageOptions: ParsableArguments {
         guard (16...65_536).contains(chunkSamples) else { throw ValidationError("--chunk-samples must be between 16 and 65536") }
         o.samplesPerChunk = chunkSamples
         if let retention = retention ?? Env.string("RETENTION") {
-            guard let r = DurationParser.parse(retention) else { throw ValidationError("bad retention (--retention or RETENTION) \"\(retention)\"; use e.g. 12h, 30d") }
-            o.retention = r
+            o.retention = try FlagValues.nanoseconds(retention, flag: "--retention (or RETENTION)")
         }
         return o
     }
@@ -49,40 +49,4 @@ enum Env {
     }
 
     static func string(_ name: String, _ fallback: String) -> String { string(name) ?? fallback }
-}
-
-/// Durations like `500ms`, `15s`, `1m`, `2h`, `7d`, `1w`, or plain seconds (`90`, `0.5`),
-/// as nanoseconds.
-enum DurationParser {
-    static func parse(_ text: String) -> Int64? {
-        let s = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9), ("w", 604800e9)]
-        for (suffix, scale) in units where s.hasSuffix(suffix) {
-            let number = s.dropLast(suffix.count)
-            if let v = Double(number), v.isFinite, v >= 0 { return Int64(v * scale) }
-        }
-        if let v = Double(s), v.isFinite, v >= 0 { return Int64(v * 1e9) }
-        return nil
-    }
-}
-
-/// Points in time: RFC 3339, or epoch seconds / milliseconds / microseconds / nanoseconds
-/// told apart by magnitude, or `now`, `now-1h`.
-enum TimeParser {
-    static func parse(_ text: String, now: Int64 = Int64(Date().timeIntervalSince1970 * 1e9)) -> Int64? {
-        let s = text.trimmingCharacters(in: .whitespaces)
-        if s == "now" { return now }
-        if s.hasPrefix("now-"), let d = DurationParser.parse(String(s.dropFirst(4))) { return now - d }
-        if let t = RFC3339Bridge.parse(s) { return t }
-        if let v = Int64(s) {
-            switch v.magnitude {
-            case ..<100_000_000_000: return v * 1_000_000_000          // seconds
-            case ..<100_000_000_000_000: return v * 1_000_000           // milliseconds
-            case ..<100_000_000_000_000_000: return v * 1_000           // microseconds
-            default: return v                                           // nanoseconds
-            }
-        }
-        if let v = Double(s), v.isFinite { return Int64(v * 1e9) }
-        return nil
-    }
 }

@@ -1,6 +1,6 @@
 /// xxHash64 (seed 0 by default): the stable 64-bit hash for series identity and routing.
 /// Unlike Swift's `Hasher` it gives the same value in every process.
-public enum XXHash64 {
+package enum XXHash64 {
     private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
     private static let p3: UInt64 = 0x1656_67B1_9E37_79F9
@@ -15,7 +15,7 @@ public enum XXHash64 {
         (acc ^ round(0, val)) &* p1 &+ p4
     }
 
-    public static func hash(_ buffer: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+    package static func hash(_ buffer: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
         let n = buffer.count
         guard let base = buffer.baseAddress, n > 0 else { return finalize(seed &+ p5, 0) }
         var i = 0
@@ -63,11 +63,11 @@ public enum XXHash64 {
         return h
     }
 
-    public static func hash<C: ContiguousBytes>(_ bytes: C, seed: UInt64 = 0) -> UInt64 {
+    package static func hash<C: ContiguousByteStorage>(_ bytes: C, seed: UInt64 = 0) -> UInt64 {
         bytes.withUnsafeBytes { hash($0, seed: seed) }
     }
 
-    public static func hash(_ string: String, seed: UInt64 = 0) -> UInt64 {
+    package static func hash(_ string: String, seed: UInt64 = 0) -> UInt64 {
         var s = string
         return s.withUTF8 { hash(UnsafeRawBufferPointer($0), seed: seed) }
     }

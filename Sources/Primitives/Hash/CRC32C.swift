@@ -5,14 +5,14 @@
 /// let crc = CRC32C.checksum(bytes)            // one shot
 /// var c = CRC32C(); c.update(a); c.update(b)  // streaming; c.value
 /// ```
-public struct CRC32C: Sendable {
-    public private(set) var state: UInt32 = 0xFFFF_FFFF
+package struct CRC32C: Sendable {
+    package private(set) var state: UInt32 = 0xFFFF_FFFF
 
-    public init() {}
+    package init() {}
 
-    public var value: UInt32 { ~state }
+    package var value: UInt32 { ~state }
 
-    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+    package mutating func update(_ buffer: UnsafeRawBufferPointer) {
         var crc = state
         var i = 0
         let n = buffer.count
@@ -36,17 +36,17 @@ public struct CRC32C: Sendable {
         state = crc
     }
 
-    public mutating func update<C: ContiguousBytes>(_ bytes: C) {
+    package mutating func update<C: ContiguousByteStorage>(_ bytes: C) {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    public static func checksum(_ buffer: UnsafeRawBufferPointer) -> UInt32 {
+    package static func checksum(_ buffer: UnsafeRawBufferPointer) -> UInt32 {
         var c = CRC32C()
         c.update(buffer)
         return c.value
     }
 
-    public static func checksum<C: ContiguousBytes>(_ bytes: C) -> UInt32 {
+    package static func checksum<C: ContiguousByteStorage>(_ bytes: C) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
 
@@ -66,17 +66,4 @@ public struct CRC32C: Sendable {
         }
         return t
     }()
-}
-
-/// Byte containers that expose contiguous storage; `[UInt8]`, `ArraySlice<UInt8>` and
-/// `UnsafeRawBufferPointer` conform. (Foundation's protocol of the same shape is not used,
-/// so callers need not import Foundation.)
-public protocol ContiguousBytes {
-    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
-}
-extension Array: ContiguousBytes where Element == UInt8 {}
-extension ArraySlice: ContiguousBytes where Element == UInt8 {}
-extension ContiguousArray: ContiguousBytes where Element == UInt8 {}
-extension UnsafeRawBufferPointer: ContiguousBytes {
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
 }
