@@ -31,14 +31,25 @@ var targets: [Target] = [
     // depends on nothing but the standard library and Foundation.
     .target(name: "Primitives"),
     .systemLibrary(
+        name: "CSnappy",
+        pkgConfig: "snappy",
+        providers: [.apt(["libsnappy-dev"])]
+    ),
+    .systemLibrary(
         name: "CZlib",
         pkgConfig: "zlib",
         providers: [.apt(["zlib1g-dev"])]
+    ),
+    // RE2 (linear-time regular expressions, Prometheus' semantics) behind a tiny C API.
+    .target(
+        name: "CRE2",
+        linkerSettings: [.linkedLibrary("re2")]
     ),
     .target(
         name: "TSDB",
         dependencies: [
             "CLZ4",
+            "CRE2",
             "Primitives",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -63,6 +74,7 @@ var targets: [Target] = [
             "Primitives",
             "TSDB",
             "Broker",
+            "CSnappy",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -72,12 +84,20 @@ var targets: [Target] = [
         ]
     ),
     .target(
+        name: "PromQL",
+        dependencies: [
+            "TSDB",
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .target(
         name: "APIServer",
         dependencies: [
             "Primitives",
             "TSDB",
             "CZlib",
             "Ingest",
+            "PromQL",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -97,6 +117,11 @@ var targets: [Target] = [
     ),
     .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
     .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives"]),
+    .testTarget(
+        name: "PromQLTests",
+        dependencies: ["PromQL", "TSDB"],
+        exclude: ["compare_prometheus.sh", "compare_prometheus.py"]
+    ),
     .testTarget(
         name: "IngestTests",
         dependencies: [
@@ -121,7 +146,7 @@ var targets: [Target] = [
             "APIServer", "TSDB", "Ingest", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
-        exclude: ["schemathesis.sh", "influx_client.sh"]
+        exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh"]
     ),
     .testTarget(
         name: "EndToEndTests",

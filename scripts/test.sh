@@ -11,9 +11,11 @@ start=$(date +%s)
 swift build --build-tests
 swift test --skip-build
 # Checks outside Swift: the Helm chart offline, the built-in UI in headless Chromium, the
-# OpenAPI document against real responses (schemathesis), a real InfluxDB client.
+# OpenAPI document against real responses (schemathesis), a real InfluxDB client, a real
+# Prometheus remote-writing what it scraped, and our PromQL answers against the same Prometheus
+# 2.42 (Debian's prometheus, apt-installed when missing).
 export SCHEMATHESIS_MAX_TIME="${SCHEMATHESIS_MAX_TIME:-60}"
-for extra in Tests/deploy/run.sh Tests/UI/run.sh Tests/APIServerTests/influx_client.sh Tests/APIServerTests/schemathesis.sh; do
+for extra in Tests/deploy/run.sh Tests/UI/run.sh Tests/APIServerTests/influx_client.sh Tests/APIServerTests/prometheus_remote_write.sh Tests/APIServerTests/schemathesis.sh Tests/PromQLTests/compare_prometheus.sh; do
   echo "== $extra" >&2
   env -u TELEMETRY_IMAGE_TESTS bash "$extra"
 done

@@ -107,6 +107,32 @@ let benchmarks: @Sendable () -> Void = {
         try? await db.close()
     }
 
+    // Out-of-order writes (issue 9): a reverse-order backfill of one series in 500-sample
+    // appends. Sorted runs merged like a binary counter make it O(n log n); compare with the
+    // in-order append above per sample.
+    Benchmark("TSDB append 200,000 descending samples of one series, 500 per append",
+              configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .one, maxDuration: .seconds(5))) { b in
+        for _ in b.scaledIterations {
+            let dir = NSTemporaryDirectory() + "/bench-desc-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            var o = TSDBOptions(directory: dir)
+            o.backgroundMaintenance = false
+            o.fsync = .none
+            guard let db = try? await TSDB.open(o), let ref = try? db.resolve(Labels(["__name__": "desc"])) else { return }
+            let base = WallClock.nanos() - 200_000 * 1_000_000
+            b.startMeasurement()
+            var i = 199_999
+            while i >= 0 {
+                var batch = SampleBatch(capacity: 500)
+                for k in stride(from: i, through: max(0, i - 499), by: -1) { batch.append(ref, base + Int64(k) * 1_000_000, Double(k)) }
+                _ = try? await db.append(batch)
+                i -= 500
+            }
+            b.stopMeasurement()
+            try? await db.close()
+        }
+    }
+
     Benchmark("TSDB query raw 1 series × 1 h (3,600 points) from a block",
               configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .one)) { b in
         guard let (db, dir) = await queryFixture() else { return }

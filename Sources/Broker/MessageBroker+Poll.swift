@@ -21,7 +21,7 @@ extension MessageBroker {
                 if e.deliveries >= config.maxDeliveries { deadLetters.append(e.offset) } else { redeliver.append(e.offset) }
             }
             if !deadLetters.isEmpty { try await moveToDeadLetter(p, g, offsets: deadLetters) }
-            let records = try collect(p, g, redeliver: redeliver, max: max(1, maxRecords), now: ContinuousClock.now)
+            let records = try await collect(p, g, redeliver: redeliver, max: max(1, maxRecords), now: ContinuousClock.now)
             if !records.isEmpty {
                 metrics.delivered(topic, records.count)
                 let again = records.reduce(0) { $0 + ($1.deliveryCount > 1 ? 1 : 0) }
@@ -46,12 +46,12 @@ extension MessageBroker {
         return g
     }
 
-    private func collect(_ p: PartitionState, _ g: ConsumerGroup, redeliver: [UInt64], max: Int, now: ContinuousClock.Instant) throws -> [BrokerRecord] {
+    private func collect(_ p: PartitionState, _ g: ConsumerGroup, redeliver: [UInt64], max: Int, now: ContinuousClock.Instant) async throws -> [BrokerRecord] {
         var out: [BrokerRecord] = []
         let prefix = "\(p.index)-"
         g.skip(below: p.log.startOffset)
         for offset in redeliver {
-            guard let r = try p.log.record(at: offset) else {
+            guard let r = try await readRecord(p, at: offset) else {
                 _ = g.settle(offset)  // deleted by retention: nothing left to deliver
                 continue
             }
@@ -59,16 +59,20 @@ extension MessageBroker {
             out.append(BrokerRecord(id: prefix + String(offset), offset: offset, timestamp: r.timestamp, payload: r.payload, deliveryCount: n))
         }
         while out.count < max, g.cursor < p.log.durableOffset {
-            let batch = try p.log.read(from: g.cursor, maxCount: max - out.count)
+            let from = g.cursor
+            // A cold read suspends on the partition's I/O lane; meanwhile another poll may
+            // move the cursor (or a release lower it): only an unmoved cursor is advanced,
+            // and records delivered meanwhile are skipped as in flight.
+            let batch = try await readLog(p, from: from, maxCount: max - out.count)
             guard let last = batch.last else {
-                g.cursor = p.log.durableOffset  // a gap left by corruption: nothing to read
+                if g.cursor == from { g.cursor = p.log.durableOffset }  // a gap left by corruption: nothing to read
                 break
             }
             for r in batch where !g.isSettled(r.offset) && !g.isInFlight(r.offset) {
                 let n = g.deliver(r.offset, now: now, timeout: config.visibilityTimeout)
                 out.append(BrokerRecord(id: prefix + String(r.offset), offset: r.offset, timestamp: r.timestamp, payload: r.payload, deliveryCount: n))
             }
-            g.cursor = last.offset + 1
+            if g.cursor == from { g.cursor = last.offset + 1 } else { break }
         }
         return out
     }
@@ -79,7 +83,7 @@ extension MessageBroker {
         var payloads: [[UInt8]] = []
         var moved: [UInt64] = []
         for offset in offsets {
-            if let r = try p.log.record(at: offset) {
+            if let r = try await readRecord(p, at: offset) {
                 payloads.append(r.payload)
                 moved.append(offset)
             } else {
@@ -94,12 +98,24 @@ extension MessageBroker {
         // The copy must be durable before the settle is: a crash in between then leaves a
         // duplicate in the dead-letter topic, never a lost record. Meanwhile the records stay
         // in flight (out of the expiry queue), so no poll hands them out again.
-        let (first, touched) = try dlq.log.append(payloads: payloads, timestamp: Self.nowNanos())
-        try await flusher.sync(touched)
-        dlq.log.markDurable(upTo: first + UInt64(payloads.count))
+        let (first, touched) = try await appendRecords(dlq, payloads)
+        do {
+            try await flusher.sync(touched)
+        } catch {
+            dlq.log.markDurable(from: first, upTo: first + UInt64(payloads.count))
+            throw error
+        }
+        dlq.log.markDurable(from: first, upTo: first + UInt64(payloads.count))
         dlq.wakeAll()
-        try g.state.append(kind: .deadLetter, offsets: moved)
+        await lockWrites(p)
+        do {
+            try await appendGroupState(g, p, kind: .deadLetter, offsets: moved)
+        } catch {
+            unlockWrites(p)
+            throw error
+        }
         for o in moved { _ = g.settle(o) }
+        unlockWrites(p)
         try await flusher.sync([g.state.file])
         metrics.deadLettered(p.topic, moved.count)
         metrics.produced(dlqTopic, moved.count)
@@ -107,7 +123,7 @@ extension MessageBroker {
             "topic": "\(p.topic)", "partition": "\(p.index)", "group": "\(g.name)", "count": "\(moved.count)",
             "dead_letter_topic": "\(dlqTopic)",
         ])
-        afterAck(p, g)
+        await afterAck(p, g)
     }
 
     // MARK: Introspection

@@ -21,11 +21,17 @@ final class PartitionState {
     let log: PartitionLog
     var groups: [String: ConsumerGroup] = [:]
     var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    /// This partition's blocking file I/O runs here, never on the broker's actor.
+    let io: IOLane
+    /// A write (log append, group-state append or snapshot) is between its prepare and commit.
+    var writing = false
+    var writeWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(topic: String, index: Int, log: PartitionLog) {
         self.topic = topic
         self.index = index
         self.log = log
+        self.io = IOLane(label: "broker-io-\(topic)-\(index)")
     }
 
     func wakeAll() {
@@ -92,7 +98,19 @@ public actor MessageBroker {
         let state = PartitionState(topic: topic, index: index, log: log)
         for file in FileIO.list(dir) {
             guard let group = GroupStateFile.groupName(fileName: file) else { continue }
-            let (stateFile, committed, acked) = try GroupStateFile.open(directory: dir, group: group, durable: config.fsync != .none, logger: logger)
+            let (stateFile, replayedCommitted, replayedAcked) = try GroupStateFile.open(directory: dir, group: group, durable: config.fsync != .none, logger: logger)
+            var committed = replayedCommitted, acked = replayedAcked
+            if committed > log.nextOffset || acked.contains(where: { $0 >= log.nextOffset }) {
+                // Acks of records that do not exist would silently settle records produced
+                // later. Which acks are real is unknowable, so redeliver what is retained
+                // (at-least-once; storage is idempotent) and rewrite the file without them.
+                logger.error("group state is ahead of the log (corrupt): redelivering the retained records", metadata: [
+                    "partition_dir": "\(dir)", "group": "\(group)", "committed": "\(committed)", "log_end": "\(log.nextOffset)",
+                ])
+                if committed > log.nextOffset { committed = log.startOffset }
+                acked = acked.filter { $0 >= committed && $0 < log.nextOffset }
+                try stateFile.snapshot(committed: committed, acked: acked)
+            }
             let g = ConsumerGroup(name: group, state: stateFile, committed: committed, acked: acked)
             g.skip(below: log.startOffset)
             state.groups[group] = g
@@ -136,9 +154,10 @@ public actor MessageBroker {
         let p = try partitionState(topic, partition)
         guard !payloads.isEmpty else { return [] }
         var bytes = 0
+        let limit = min(config.maxRecordBytes, RecordFrame.maxPayloadBytes)
         for payload in payloads {
-            guard payload.count <= config.maxRecordBytes else {
-                throw BrokerError.recordTooLarge(size: payload.count, limit: config.maxRecordBytes)
+            guard payload.count <= limit else {
+                throw BrokerError.recordTooLarge(size: payload.count, limit: limit)
             }
             bytes += payload.count + RecordFrame.headerSize
         }
@@ -155,17 +174,23 @@ public actor MessageBroker {
         }
         let (first, touched): (UInt64, [Segment])
         do {
-            (first, touched) = try p.log.append(payloads: payloads, timestamp: Self.nowNanos())
+            (first, touched) = try await appendRecords(p, payloads)
         } catch let error as BrokerError {
             if case .unavailable = error { metrics.rejected("disk_full") }
             throw error
         }
-        try await flusher.sync(touched)
-        p.log.markDurable(upTo: first + UInt64(payloads.count))
+        let end = first + UInt64(payloads.count)
+        do {
+            try await flusher.sync(touched)
+        } catch {
+            // Not acknowledged; written, so it must not hold back the records after it.
+            p.log.markDurable(from: first, upTo: end)
+            throw error
+        }
+        p.log.markDurable(from: first, upTo: end)
         p.wakeAll()
         metrics.produced(topic, payloads.count)
-        let prefix = "\(partition)-"
-        return (0..<payloads.count).map { prefix + String(first + UInt64($0)) }
+        return (0..<payloads.count).map { RecordID.format(partition: partition, offset: first + UInt64($0)) }
     }
 
     static func nowNanos() -> Int64 {
@@ -181,6 +206,10 @@ public actor MessageBroker {
     public func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> (acked: Int, unknown: [String]) {
         try validateName(group, kind: "group")
         try validateName(topic, kind: "topic")
+        // Malformed ids are a 400 before anything else is looked at or settled.
+        var parsed: [(partition: Int, offset: UInt64)] = []
+        parsed.reserveCapacity(ids.count)
+        for id in ids { parsed.append(try RecordID.parse(id).get()) }
         if closed { throw BrokerError.shutDown }
         guard let parts = topics[topic] else { return (0, ids) }
         guard partition >= 0, partition < parts.count else {
@@ -188,15 +217,19 @@ public actor MessageBroker {
         }
         let p = parts[partition]
         guard let g = p.groups[group] else { return (0, ids) }
+        // Classify and record under the partition's write lock: the state file's append runs
+        // on the I/O lane, and no other ack, dead-letter move or snapshot interleaves.
+        await lockWrites(p)
         var fresh: [UInt64] = []
         var known = 0
         var unknown: [String] = []
         var seen = Set<UInt64>()
-        for id in ids {
-            guard let offset = Self.parseID(id, partition: partition), offset < p.log.nextOffset else {
+        for (id, r) in zip(ids, parsed) {
+            guard r.partition == partition, r.offset < p.log.nextOffset else {
                 unknown.append(id)
                 continue
             }
+            let offset = r.offset
             if g.isSettled(offset) || seen.contains(offset) {
                 known += 1
             } else if g.isInFlight(offset) {
@@ -208,41 +241,35 @@ public actor MessageBroker {
             }
         }
         if !fresh.isEmpty {
-            try g.state.append(kind: .ack, offsets: fresh)  // throws before anything changes
+            g.acking.formUnion(fresh)
+            defer { g.acking.subtract(fresh) }
+            do {
+                try await appendGroupState(g, p, kind: .ack, offsets: fresh)  // throws before anything changes
+            } catch {
+                unlockWrites(p)
+                throw error
+            }
             for o in fresh { _ = g.settle(o) }
         }
+        unlockWrites(p)
         if known > 0 {
             try await flusher.sync([g.state.file])
         }
-        if !fresh.isEmpty { afterAck(p, g) }
+        if !fresh.isEmpty { await afterAck(p, g) }
         return (known, unknown)
     }
 
-    /// Record ids are `<partition>-<offset>`.
+    /// The offset of record id `id` when it names `partition`; nil for another partition or
+    /// a malformed id.
     static func parseID(_ id: String, partition: Int) -> UInt64? {
-        var p = 0, o: UInt64 = 0, seenDash = false, digits = 0
-        for c in id.utf8 {
-            if c == 0x2D, !seenDash, digits > 0 {
-                seenDash = true
-                digits = 0
-                continue
-            }
-            guard c >= 0x30, c <= 0x39, digits < 19 else { return nil }
-            if seenDash { o = o * 10 + UInt64(c - 0x30) } else { p = p * 10 + Int(c - 0x30) }
-            digits += 1
-        }
-        guard seenDash, digits > 0, p == partition else { return nil }
-        return o
+        guard case .success(let r) = RecordID.parse(id), r.partition == partition else { return nil }
+        return r.offset
     }
 
-    func afterAck(_ p: PartitionState, _ g: ConsumerGroup) {
+    func afterAck(_ p: PartitionState, _ g: ConsumerGroup) async {
         metrics.groupState(topic: p.topic, partition: p.index, group: g.name, pending: g.pendingCount, lag: g.lag(end: p.log.durableOffset))
         if g.state.entriesSinceSnapshot > 8192 + 2 * g.acked.count {
-            do {
-                try g.state.snapshot(committed: g.committed, acked: g.acked)
-            } catch {
-                logger.warning("group state snapshot failed; keeping the append-only file", metadata: ["error": "\(error)"])
-            }
+            await snapshotGroupState(p, g)
         }
         if p.log.segments.count > 1, let minCommitted = p.groups.values.map(\.committed).min(),
            minCommitted >= p.log.segments[0].endOffset
@@ -284,7 +311,7 @@ public actor MessageBroker {
         guard !closed else { return }
         closed = true
         for parts in topics.values { for p in parts { p.wakeAll() } }
-        flusher.stop()
+        await flusher.stop()
         logger.info("broker closed")
     }
 }

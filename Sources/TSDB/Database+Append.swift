@@ -49,68 +49,93 @@ extension TSDB {
     public func resolve(_ labels: Labels) throws -> SeriesRef { try resolve([labels])[0] }
 
     /// Appends the batch; returns once its WAL record is durable under the fsync policy.
-    /// Samples older than the out-of-order window behind their series' newest sample are
-    /// refused and counted in the result; a duplicate timestamp replaces the value.
+    ///
+    /// Refused, counted in the result and never stored: samples more than
+    /// ``TSDBOptions/maxFuture`` ahead of the wall clock, and samples older than the
+    /// out-of-order window behind their series' newest sample — or behind the wall clock,
+    /// when that newest sample lies in the future, so one far-future sample cannot make every
+    /// present-day one "out of order". The other samples are stored; a duplicate timestamp
+    /// replaces the value. Out-of-order samples are sorted per series before the engine lock
+    /// is taken and merged as sorted runs under it (see ``HeadColumn``).
     @discardableResult
     public func append(_ batch: SampleBatch) async throws -> AppendResult {
         guard batch.refs.count == batch.timestamps.count, batch.refs.count == batch.values.count else {
             throw TSDBError.invalidQuery("sample batch columns differ in length")
         }
         guard !batch.isEmpty else { return AppendResult() }
-        let encoded = WALRecord.encode(batch)
+        let now = options.clock()
+        let (present, tooFar) = Self.refuseFuture(batch, now: now, maxFuture: options.maxFuture)
+        let ordered = present.orderedPerSeries()
+        // Encoded outside the lock; re-encoded under it only when the window refuses samples.
+        let encoded = ordered.isEmpty ? [] : WALRecord.encode(ordered)
         let window = options.outOfOrderWindow
         let (seq, result, seal, accepted) = try state.withLock { s -> (UInt64, AppendResult, Bool, SampleBatch) in
             guard !s.closed else { throw TSDBError.closed }
             let maxID = s.index.maxID
             var rejected: [Int] = []
-            for i in 0..<batch.count {
-                let id = batch.refs[i]
+            for i in 0..<ordered.count {
+                let id = ordered.refs[i]
                 guard id >= 1, id <= maxID, s.index.labels(of: id) != nil else { throw TSDBError.unknownSeries(id) }
                 let newest = s.seriesMax[Int(id)]
-                if newest != Int64.min, batch.timestamps[i] < newest &- window, newest &- window < newest {
-                    rejected.append(i)
-                }
+                guard newest != Int64.min else { continue }
+                let reference = min(newest, now)
+                let (floor, overflow) = reference.subtractingReportingOverflow(window)
+                if !overflow, ordered.timestamps[i] < floor { rejected.append(i) }
             }
-            var accepted = batch
+            var accepted = ordered
             var record = encoded
             if !rejected.isEmpty {
-                accepted = SampleBatch(capacity: batch.count - rejected.count)
+                accepted = SampleBatch(capacity: ordered.count - rejected.count)
                 var r = 0
-                for i in 0..<batch.count {
+                for i in 0..<ordered.count {
                     if r < rejected.count, rejected[r] == i { r += 1; continue }
-                    accepted.append(SeriesRef(batch.refs[i]), batch.timestamps[i], batch.values[i])
+                    accepted.append(SeriesRef(ordered.refs[i]), ordered.timestamps[i], ordered.values[i])
                 }
-                record = WALRecord.encode(accepted)
+                record = accepted.isEmpty ? [] : WALRecord.encode(accepted)
             }
-            guard !accepted.isEmpty else { return (0, AppendResult(appended: 0, outOfWindow: rejected.count), false, accepted) }
+            let refused = AppendResult(appended: 0, outOfWindow: rejected.count, tooFarInFuture: tooFar)
+            guard !accepted.isEmpty else { return (0, refused, false, accepted) }
             let seq = try wal.enqueue(record)
-            accepted.refs.withUnsafeBufferPointer { refs in
-                accepted.timestamps.withUnsafeBufferPointer { ts in
-                    accepted.values.withUnsafeBufferPointer { vs in
-                        for i in 0..<refs.count {
-                            let id = refs[i], t = ts[i]
-                            s.head.append(id, t, vs[i])
-                            let k = Int(id)
-                            if t > s.seriesMax[k] { s.seriesMax[k] = t }
-                            if t < s.seriesMin[k] { s.seriesMin[k] = t }
-                        }
-                    }
-                }
-            }
+            s.apply(accepted)
             let seal = s.head.samples >= options.maxHeadSamples
                 || (s.head.maxTime &- s.head.minTime >= options.blockDuration && s.head.maxTime > s.head.minTime)
             if seal { s.sealRequested = true }
             engineMetrics.headSamples.record(s.head.samples)
-            return (seq, AppendResult(appended: accepted.count, outOfWindow: rejected.count), seal, accepted)
+            return (seq, AppendResult(appended: accepted.count, outOfWindow: rejected.count, tooFarInFuture: tooFar), seal, accepted)
         }
         if seq > 0 { try await wal.waitDurable(seq) }
         engineMetrics.appended.increment(by: result.appended)
         if result.outOfWindow > 0 { engineMetrics.outOfWindow.increment(by: result.outOfWindow) }
+        if result.tooFarInFuture > 0 {
+            engineMetrics.tooFarInFuture.increment(by: result.tooFarInFuture)
+            let last = futureWarnedAt.load(ordering: .relaxed)
+            if last == Int64.min || now &- last >= 10 * Nanos.second || last > now,
+               futureWarnedAt.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged {
+                logger.warning("refused samples too far ahead of the clock", metadata: [
+                    "count": "\(result.tooFarInFuture)", "max_future_ns": "\(options.maxFuture ?? 0)", "stored": "\(result.appended)",
+                ])
+            }
+        }
         if seal, !options.backgroundMaintenance {
             logger.debug("head spans the block duration; it is sealed on the next flush")
         }
         if !accepted.isEmpty { notifySubscribers(accepted) }
         return result
+    }
+
+    /// The batch without samples more than `maxFuture` ahead of `now`, and how many those were.
+    static func refuseFuture(_ batch: SampleBatch, now: Int64, maxFuture: Int64?) -> (SampleBatch, Int) {
+        guard let maxFuture else { return (batch, 0) }
+        let (limit, overflow) = now.addingReportingOverflow(maxFuture)
+        guard !overflow else { return (batch, 0) }
+        var bad = 0
+        for t in batch.timestamps where t > limit { bad += 1 }
+        guard bad > 0 else { return (batch, 0) }
+        var kept = SampleBatch(capacity: batch.count - bad)
+        for i in 0..<batch.count where batch.timestamps[i] <= limit {
+            kept.append(SeriesRef(batch.refs[i]), batch.timestamps[i], batch.values[i])
+        }
+        return (kept, bad)
     }
 
     /// Resolves the label sets and appends the samples (the convenient, slower form).

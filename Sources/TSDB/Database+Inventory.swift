@@ -1,38 +1,90 @@
 extension TSDB {
-    /// Every GPU with telemetry (a series with a `UUID` label), sorted by UUID.
+    /// Every GPU with telemetry (a series with a UUID label of ``GPULabelAliases``), sorted by
+    /// UUID. A GPU whose series spell a label differently (`Hostname` then `hostname`) is one GPU.
     public func gpus() -> [GPUInfo] {
         state.withLock { s in
-            guard let byUUID = s.index.postings[InventoryLabel.uuid] else { return [] }
+            let byUUID = Self.aliasPostings(GPULabelAliases.uuid, s)
             return byUUID.keys.sorted().map { Self.gpuInfo(uuid: $0, ids: byUUID[$0]!, s) }
         }
     }
 
     public func gpu(uuid: String) -> GPUInfo? {
         state.withLock { s in
-            guard let ids = s.index.postings[InventoryLabel.uuid]?[uuid] else { return nil }
-            return Self.gpuInfo(uuid: uuid, ids: ids, s)
+            let ids = Self.aliasPostings(GPULabelAliases.uuid, s, value: uuid)
+            return ids.isEmpty ? nil : Self.gpuInfo(uuid: uuid, ids: ids, s)
         }
+    }
+
+    /// The label name that carries this GPU's UUID on most of its series (`UUID` unless its
+    /// writer spelled it otherwise), for selecting its series with one matcher.
+    public func uuidLabelName(of uuid: String) -> String {
+        state.withLock { s in
+            var best = (name: GPULabelAliases.uuid[0], count: 0)
+            for name in GPULabelAliases.uuid {
+                let n = s.index.postings[name]?[uuid]?.count ?? 0
+                if n > best.count { best = (name, n) }
+            }
+            return best.name
+        }
+    }
+
+    /// Value → ascending series ids over every alias of a field, each series counted under the
+    /// first alias it carries (the one ``GPULabelAliases/first(_:in:)`` reads).
+    private static func aliasPostings(_ names: [String], _ s: State) -> [String: [UInt32]] {
+        var out: [String: [UInt32]] = [:]
+        for (k, name) in names.enumerated() {
+            guard let byValue = s.index.postings[name] else { continue }
+            let earlier = names[..<k]
+            for (value, ids) in byValue {
+                let own = earlier.isEmpty ? ids : ids.filter { id in
+                    guard let l = s.index.labels(of: id) else { return false }
+                    return !earlier.contains { l[$0] != nil }
+                }
+                guard !own.isEmpty else { continue }
+                if let existing = out[value] { out[value] = existing.mergeSorted(own) } else { out[value] = own }
+            }
+        }
+        return out
+    }
+
+    private static func aliasPostings(_ names: [String], _ s: State, value: String) -> [UInt32] {
+        var out: [UInt32] = []
+        for (k, name) in names.enumerated() {
+            guard let ids = s.index.postings[name]?[value] else { continue }
+            let earlier = names[..<k]
+            let own = earlier.isEmpty ? ids : ids.filter { id in
+                guard let l = s.index.labels(of: id) else { return false }
+                return !earlier.contains { l[$0] != nil }
+            }
+            out = out.mergeSorted(own)
+        }
+        return out
     }
 
     private static func gpuInfo(uuid: String, ids: [UInt32], _ s: State) -> GPUInfo {
         var info = GPUInfo(uuid: uuid, namespaces: [], seriesCount: ids.count)
         var namespaces = Set<String>()
+        var pods = Set<String>()
+        var migByID: [String: MIGInstance] = [:]
         var first = Int64.max, last = Int64.min
-        // The newest series carries the current host/index/model (a GPU may move): walk from
-        // the newest id and keep the first value of each field found.
+        // The newest series carries the current host/index/model (a GPU may move, an exporter
+        // upgrade may respell a label): walk from the newest id and keep the first value found.
         var lastNamespace: String?
         for id in ids.reversed() {
-            guard let l = s.index.labels(of: id) else { continue }
-            if info.gpuIndex == nil || info.device == nil || info.model == nil || info.hostname == nil {
-                if info.gpuIndex == nil { info.gpuIndex = l[InventoryLabel.gpu] }
-                if info.device == nil { info.device = l[InventoryLabel.device] }
-                if info.model == nil { info.model = l[InventoryLabel.model] }
-                if info.hostname == nil { info.hostname = l[InventoryLabel.hostname] }
-            }
+            guard let l = s.index.labels(of: id), let g = GPULabelAliases.identity(of: l) else { continue }
+            if info.gpuIndex == nil { info.gpuIndex = g.index }
+            if info.device == nil { info.device = g.device }
+            if info.model == nil { info.model = g.model }
+            if info.hostname == nil { info.hostname = g.hostname }
             // Series of one GPU mostly share a namespace: skip re-hashing the same one.
-            if let ns = l[InventoryLabel.namespace], ns != lastNamespace {
+            if let ns = g.namespace, ns != lastNamespace {
                 namespaces.insert(ns)
                 lastNamespace = ns
+            }
+            if let pod = g.pod { pods.insert(pod) }
+            // The newest series' profile of a slice wins (a slice can be re-created).
+            if let m = g.migInstance, migByID[m.id]?.profile == nil {
+                migByID[m.id] = MIGInstance(id: m.id, profile: m.profile ?? migByID[m.id]?.profile)
             }
             let i = Int(id)
             if i < s.seriesMin.count {
@@ -41,30 +93,38 @@ extension TSDB {
             }
         }
         info.namespaces = namespaces.sorted()
+        info.pods = pods.sorted()
+        info.migInstances = migByID.values.sorted()
         info.firstSeen = first == Int64.max ? nil : first
         info.lastSeen = last == Int64.min ? nil : last
         return info
     }
 
-    /// Hosts (the `Hostname` label) with their GPU and series counts, sorted by name.
+    /// Hosts (a host label of ``GPULabelAliases``) with at least one GPU, with their GPU and
+    /// series counts (all of the host's series, NVSwitch and CPU ones included), sorted by name.
+    /// `Hostname="a"` and `hostname="a"` are one host. Hosts with no GPU series (a Telegraf
+    /// agent's `host` on CPU metrics, everything else a Prometheus remote-writes) are not GPU
+    /// fleet inventory and are left out.
     public func hosts() -> [HostInfo] {
         state.withLock { s in
-            guard let byHost = s.index.postings[InventoryLabel.hostname] else { return [] }
-            return byHost.keys.sorted().map { host in
+            let byHost = Self.aliasPostings(GPULabelAliases.hostname, s)
+            return byHost.keys.sorted().compactMap { host in
                 let ids = byHost[host]!
-                return HostInfo(hostname: host, gpuCount: Self.distinctGPUs(ids, s), seriesCount: ids.count)
+                let gpus = Self.distinctGPUs(ids, s)
+                return gpus == 0 ? nil : HostInfo(hostname: host, gpuCount: gpus, seriesCount: ids.count)
             }
         }
     }
 
-    /// How many GPUs (distinct `uuid` labels) these series belong to. A GPU's series sit
-    /// next to each other in id order (one scrape creates them together), so a run of the
-    /// same uuid is hashed once.
+    /// How many GPUs (distinct UUIDs) these series belong to. A GPU's series sit next to each
+    /// other in id order (one scrape creates them together), so a run of the same UUID is
+    /// hashed once.
     private static func distinctGPUs(_ ids: [UInt32], _ s: State) -> Int {
         var seen = Set<String>()
         var previous: String?
         for id in ids {
-            guard let uuid = s.index.labels(of: id)?[InventoryLabel.uuid], uuid != previous else { continue }
+            guard let l = s.index.labels(of: id), let uuid = GPULabelAliases.first(GPULabelAliases.uuid, in: l),
+                  uuid != previous else { continue }
             seen.insert(uuid)
             previous = uuid
         }
@@ -77,12 +137,17 @@ extension TSDB {
             .sorted { (Int($0.gpuIndex ?? "") ?? Int.max, $0.uuid) < (Int($1.gpuIndex ?? "") ?? Int.max, $1.uuid) }
     }
 
+    /// Namespaces (``GPULabelAliases/namespace``: the exporter's `exported_namespace` before
+    /// the scrape target's `namespace`) that hold a GPU, with their GPU and series counts.
+    /// Namespaces only non-GPU series carry (kube-state-metrics and the like, when a whole
+    /// Prometheus remote-writes to us) are left out.
     public func namespaces() -> [NamespaceInfo] {
         state.withLock { s in
-            guard let byNS = s.index.postings[InventoryLabel.namespace] else { return [] }
-            return byNS.keys.sorted().map { ns in
+            let byNS = Self.aliasPostings(GPULabelAliases.namespace, s)
+            return byNS.keys.sorted().compactMap { ns in
                 let ids = byNS[ns]!
-                return NamespaceInfo(namespace: ns, gpuCount: Self.distinctGPUs(ids, s), seriesCount: ids.count)
+                let gpus = Self.distinctGPUs(ids, s)
+                return gpus == 0 ? nil : NamespaceInfo(namespace: ns, gpuCount: gpus, seriesCount: ids.count)
             }
         }
     }
@@ -103,8 +168,7 @@ extension TSDB {
 
     /// Labels of every series the metric and matchers select (for series listings).
     public func series(metric: String? = nil, matchers: [LabelMatcher] = []) -> [Labels] {
-        state.withLock { s in
-            s.index.select(metric: metric, matchers: matchers).ids.compactMap { s.index.labels(of: $0) }
-        }
+        guard let ids = try? selectSeries(metric: metric, matchers: matchers).ids else { return [] }
+        return state.withLock { s in ids.compactMap { s.index.labels(of: $0) } }
     }
 }

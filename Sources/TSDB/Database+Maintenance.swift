@@ -65,7 +65,8 @@ extension TSDB {
         }
         guard let frozen else { return 0 }
         var series: [BlockWriter.SeriesData] = []
-        for (i, c) in frozen.head.columns.enumerated() where !c.timestamps.isEmpty {
+        for (i, column) in frozen.head.columns.enumerated() where !column.isEmpty {
+            let c = column.flattened()
             series.append(BlockWriter.SeriesData(id: UInt32(i), timestamps: c.timestamps, values: c.values))
         }
         let writer = BlockWriter(blocksDirectory: blocksDirectory, samplesPerChunk: options.samplesPerChunk)
@@ -152,14 +153,14 @@ extension TSDB {
     }
 
     /// Deletes blocks whose newest sample is older than the retention period behind the
-    /// newest data. Returns how many. Caller holds `maintenance`.
+    /// wall clock (not the newest sample: one far-future sample must not delete the rest).
+    /// Returns how many. Caller holds `maintenance`.
     @discardableResult
     func applyRetention() throws -> Int {
         guard let retention = options.retention else { return 0 }
-        let (blocks, headMax) = state.withLock { ($0.blocks, $0.head.maxTime) }
-        let newest = max(headMax, blocks.map(\.record.maxTime).max() ?? Int64.min)
-        guard newest != Int64.min else { return 0 }
-        let cutoff = newest &- retention
+        let blocks = state.withLock { $0.blocks }
+        let (cutoff, overflow) = options.clock().subtractingReportingOverflow(retention)
+        guard !overflow else { return 0 }
         let doomed = blocks.filter { $0.record.maxTime < cutoff }.map(\.record.id)
         guard !doomed.isEmpty else { return 0 }
         try catalog.replaceBlocks(remove: doomed, add: [])
@@ -175,46 +176,5 @@ extension TSDB {
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-}
-
-/// Merging the samples of one series from several sources, oldest source first: the result
-/// is sorted by time, and on equal timestamps the newest source's value wins.
-enum SampleMerge {
-    static func merge(_ sources: [(ts: [Int64], vs: [Double])]) -> ([Int64], [Double]) {
-        if sources.count == 1 { return (sources[0].ts, sources[0].vs) }
-        if sources.isEmpty { return ([], []) }
-        // Fast path: sources that do not overlap in time are concatenated in time order.
-        let sorted = sources.enumerated().sorted { ($0.element.ts.first ?? 0, $0.offset) < ($1.element.ts.first ?? 0, $1.offset) }
-        var disjoint = true
-        for k in 1..<sorted.count where (sorted[k - 1].element.ts.last ?? 0) >= (sorted[k].element.ts.first ?? 0) {
-            disjoint = false
-            break
-        }
-        if disjoint {
-            var ts: [Int64] = [], vs: [Double] = []
-            for s in sorted { ts.append(contentsOf: s.element.ts); vs.append(contentsOf: s.element.vs) }
-            return (ts, vs)
-        }
-        var acc = sources[0]
-        for next in sources.dropFirst() { acc = mergeTwo(acc, next) }
-        return (acc.ts, acc.vs)
-    }
-
-    /// Two sorted, unique sources; `newer` wins on equal timestamps.
-    private static func mergeTwo(_ older: (ts: [Int64], vs: [Double]), _ newer: (ts: [Int64], vs: [Double])) -> (ts: [Int64], vs: [Double]) {
-        var ts: [Int64] = [], vs: [Double] = []
-        ts.reserveCapacity(older.ts.count + newer.ts.count)
-        vs.reserveCapacity(older.ts.count + newer.ts.count)
-        var i = 0, j = 0
-        while i < older.ts.count || j < newer.ts.count {
-            if j == newer.ts.count || (i < older.ts.count && older.ts[i] < newer.ts[j]) {
-                ts.append(older.ts[i]); vs.append(older.vs[i]); i += 1
-            } else {
-                if i < older.ts.count, older.ts[i] == newer.ts[j] { i += 1 }
-                ts.append(newer.ts[j]); vs.append(newer.vs[j]); j += 1
-            }
-        }
-        return (ts, vs)
     }
 }

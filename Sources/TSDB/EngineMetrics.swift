@@ -5,6 +5,8 @@ import Metrics
 struct EngineMetrics: Sendable {
     let appended = Counter(label: "tsdb_samples_appended_total")
     let outOfWindow = Counter(label: "tsdb_samples_out_of_window_total")
+    let tooFarInFuture = Counter(label: "tsdb_samples_too_far_in_future_total")
+    let queryTimeouts = Counter(label: "tsdb_query_timeouts_total")
     let series = Gauge(label: "tsdb_series")
     let headSamples = Gauge(label: "tsdb_head_samples")
     let blocks = Gauge(label: "tsdb_blocks")

@@ -40,6 +40,10 @@ struct APICommand: AsyncParsableCommand {
     var maxSamples: Int?
     @Option(help: "WAL fsync policy: always, batch or none (env FSYNC; default batch).")
     var fsync: String?
+    @Option(help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
+    var queryTimeout: String?
+    @Option(help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
+    var maxFuture: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
     var logLevel: String?
     @Flag(help: "Do not write a log line per request (env ACCESS_LOG=0).")
@@ -47,7 +51,6 @@ struct APICommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        func truthy(_ name: String) -> Bool { ["1", "true", "yes", "on"].contains((env[name] ?? "").lowercased()) }
 
         var logger = Logger(label: "telemetry.api")
         let levelText = logLevel ?? env["LOG_LEVEL"] ?? "info"
@@ -65,7 +68,7 @@ struct APICommand: AsyncParsableCommand {
         }
         config.apiKeys = keys
         config.serviceToken = (serviceToken ?? env["SERVICE_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
-        config.insecureNoAuth = insecureNoAuth || truthy("INSECURE_NO_AUTH")
+        config.insecureNoAuth = ListenAuth.insecureNoAuth(flag: insecureNoAuth)
         if let v = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit") { config.rateLimitPerSecond = v }
         if let v = try number(rateLimitBurst, env["RATE_LIMIT_BURST"], "--rate-limit-burst") { config.rateLimitBurst = v }
         config.corsOrigins = APIKeyFile.parseList(corsOrigins ?? env["CORS_ORIGINS"] ?? "")
@@ -76,12 +79,18 @@ struct APICommand: AsyncParsableCommand {
         config.queryLimits = limits
         config.accessLog = !(noAccessLog || env["ACCESS_LOG"] == "0" || env["ACCESS_LOG"]?.lowercased() == "false")
         do { try config.validate() } catch { throw ValidationError(error.description) }
+        // The API is stricter than this rule (no key refuses even on loopback, in validate());
+        // the shared check keeps the roles' refusal and warning text one.
+        try ListenAuth.check(role: "API", host: config.host, credential: config.apiKeys.first,
+                             credentialHint: "API_KEY or API_KEY_FILE", insecureNoAuth: config.insecureNoAuth)
 
         var options = TSDBOptions(directory: dataDir ?? env["DATA_DIR"] ?? "./data")
         let fsyncText = fsync ?? env["FSYNC"] ?? "batch"
         guard let policy = FsyncPolicy(rawValue: fsyncText) else { throw ValidationError("--fsync \(fsyncText) is not always, batch or none") }
         options.fsync = policy
         options.limits = limits
+        options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
+        options.maxFuture = try EngineLimits.maxFuture(maxFuture)
 
         let registry = PrometheusCollectorRegistry()
         // The executable, not a library, owns the process-wide metrics backend: the TSDB's

@@ -45,6 +45,8 @@ struct BrokerCommand: AsyncParsableCommand {
     var minFreeBytes: Int64 = Int64(env["MIN_FREE_BYTES"] ?? "") ?? (64 << 20)
     @Option(name: .customLong("service-token"), help: "Bearer token required on internal calls (env SERVICE_TOKEN; empty = open).")
     var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
+    @Flag(name: .customLong("insecure-no-auth"), help: "Listen beyond loopback without a service token (env INSECURE_NO_AUTH=1). Never on a shared network.")
+    var insecureNoAuth: Bool = false
     @Option(help: "SSE heartbeat interval (env HEARTBEAT_INTERVAL).")
     var heartbeat: String = env["HEARTBEAT_INTERVAL"] ?? "5s"
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
@@ -82,6 +84,11 @@ struct BrokerCommand: AsyncParsableCommand {
         let address = try FlagValues.listenAddress(listen)
         var logger = Logger(label: "telemetry.broker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if let warning = try ListenAuth.check(role: "broker", host: address.host, credential: config.serviceToken,
+                                              credentialHint: "--service-token or SERVICE_TOKEN",
+                                              insecureNoAuth: ListenAuth.insecureNoAuth(flag: insecureNoAuth)) {
+            logger.warning("\(warning)")
+        }
         let registry = PrometheusCollectorRegistry()
         let broker = try await MessageBroker(config: config, logger: logger, registry: registry)
         let server = BrokerServer(broker: broker, registry: registry, logger: logger)

@@ -53,7 +53,8 @@ struct ImportCommand: AsyncParsableCommand {
                 let secs = Date().timeIntervalSince(fileStart)
                 print("\(path): \(s.stats.rows) rows, \(s.appended) samples imported, \(s.newSeries) new series, "
                       + "\(s.stats.blankSkipped) blank values skipped, \(s.stats.badRows) bad rows, "
-                      + "\(s.outOfWindow) outside the out-of-order window; \(String(format: "%.2f", secs)) s, "
+                      + "\(s.outOfWindow) outside the out-of-order window, "
+                      + "\(s.tooFarInFuture) too far ahead of the clock (--max-future); \(String(format: "%.2f", secs)) s, "
                       + "\(String(format: "%.0f", Double(s.appended) / max(secs, 1e-9))) samples/s")
                 for p in s.stats.problems { print("  \(path): \(p)") }
                 if s.stats.badRows > s.stats.problems.count {

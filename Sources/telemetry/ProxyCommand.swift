@@ -26,6 +26,10 @@ struct ProxyCommand: AsyncParsableCommand {
     var brokerPort: Int = Int(env["BROKER_PORT"] ?? "") ?? 9092
     @Option(name: .customLong("cluster-domain"), help: "Cluster DNS domain (env CLUSTER_DOMAIN).")
     var clusterDomain: String = env["CLUSTER_DOMAIN"] ?? "cluster.local"
+    @Option(help: "Partitions per topic, as given to the brokers (env PARTITIONS_PER_TOPIC).")
+    var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 4
+    @Option(name: .customLong("topic-partitions"), help: "Per-topic partition counts as given to the brokers, 'topic=8,other=2' (env TOPIC_PARTITIONS).")
+    var topicPartitions: String = env["TOPIC_PARTITIONS"] ?? ""
     @Option(name: .customLong("virtual-nodes"), help: "Ring points per broker (env VIRTUAL_NODES).")
     var virtualNodes: Int = Int(env["VIRTUAL_NODES"] ?? "") ?? 150
     @Option(help: "Route to the next healthy broker when the owner is down: true/false (env FAILOVER).")
@@ -34,6 +38,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var healthInterval: String = env["HEALTH_INTERVAL"] ?? "2s"
     @Option(name: .customLong("service-token"), help: "Bearer token required from callers and sent to brokers (env SERVICE_TOKEN).")
     var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
+    @Flag(name: .customLong("insecure-no-auth"), help: "Listen beyond loopback without a service token (env INSECURE_NO_AUTH=1). Never on a shared network.")
+    var insecureNoAuth: Bool = false
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger gets 413 (env MAX_BODY_BYTES).")
     var maxBodyBytes: Int = Int(env["MAX_BODY_BYTES"] ?? "") ?? (8 << 20)
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
@@ -51,12 +57,21 @@ struct ProxyCommand: AsyncParsableCommand {
         let brokerURLs = urls
         var config = ProxyConfig(brokers: brokerURLs)
         config.virtualNodes = virtualNodes
+        guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
+        config.partitionsPerTopic = partitions
+        guard let tp = parseTopicPartitions(topicPartitions) else { throw ValidationError("--topic-partitions must look like 'topic=8,other=2'") }
+        config.topicPartitions = tp
         config.failover = failover
         config.healthInterval = interval
         config.serviceToken = serviceToken.isEmpty ? nil : serviceToken
         config.maxBodyBytes = maxBodyBytes
         var logger = Logger(label: "telemetry.proxy")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if let warning = try ListenAuth.check(role: "proxy", host: address.host, credential: config.serviceToken,
+                                              credentialHint: "--service-token or SERVICE_TOKEN",
+                                              insecureNoAuth: ListenAuth.insecureNoAuth(flag: insecureNoAuth)) {
+            logger.warning("\(warning)")
+        }
         var clientConfig = HTTPClient.Configuration()
         clientConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfig)

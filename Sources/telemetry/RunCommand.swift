@@ -56,8 +56,12 @@ struct RunCommand: AsyncParsableCommand {
     var apiKey: String = env["API_KEY"] ?? ""
     @Flag(name: .customLong("insecure-no-auth"), help: "Serve the API without a key (env INSECURE_NO_AUTH=1). Never on a shared network.")
     var insecureNoAuth: Bool = truthy("INSECURE_NO_AUTH")
-    @Option(help: "Delete TSDB blocks this far behind the newest data, e.g. 7d; default keeps everything (env RETENTION).")
+    @Option(help: "Delete TSDB blocks whose newest sample is this far behind the wall clock, e.g. 7d; default keeps everything (env RETENTION).")
     var retention: String = env["RETENTION"] ?? ""
+    @Option(name: .customLong("query-timeout"), help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
+    var queryTimeout: String?
+    @Option(name: .customLong("max-future"), help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
+    var maxFuture: String?
     @Option(help: "fsync policy of the WAL and the broker: always, batch or none (env FSYNC).")
     var fsync: String = env["FSYNC"] ?? "batch"
     @Flag(name: .customLong("access-log"), help: "Log every API request (env ACCESS_LOG=1).")
@@ -152,6 +156,8 @@ struct RunCommand: AsyncParsableCommand {
         var options = TSDBOptions(directory: (dataDir as NSString).appendingPathComponent("tsdb"))
         options.fsync = policy
         options.retention = retentionNanos
+        options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
+        options.maxFuture = try EngineLimits.maxFuture(maxFuture)
         let db = try await TSDB.open(options, logger: logger)
         var brokerConfig = BrokerConfig(dataDirectory: (dataDir as NSString).appendingPathComponent("broker"))
         brokerConfig.fsync = policy

@@ -34,6 +34,7 @@ struct TestServer {
     static func with(
         config: APIServerConfig = TestServer.config(),
         ingestSample: Bool = true,
+        options configure: (inout TSDBOptions) -> Void = { _ in },
         _ body: (TestServer) async throws -> Void
     ) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-test-\(UUID().uuidString)").path
@@ -41,6 +42,7 @@ struct TestServer {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = TSDBOptions(directory: dir)
         options.backgroundMaintenance = false
+        configure(&options)
         let db = try await TSDB.open(options)
         do {
             if ingestSample { try await ingest(db) }

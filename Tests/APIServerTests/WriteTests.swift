@@ -62,6 +62,27 @@ import Testing
         }
     }
 
+    /// Both CSV routes write through the collector's builder: the same row bytes under headers
+    /// that order the columns differently are two series, and a bad body stores nothing.
+    @Test func csvRoutesKeepSeriesApartAcrossHeaders() async throws {
+        try await TestServer.with(ingestSample: false) { server in
+            let row = "2026-01-01T00:00:00Z,DCGM_FI_DEV_GPU_UTIL,GPU-a,GPU-b,5\n"
+            let first = try await server.post("/api/v1/write", "timestamp,metric_name,uuid,Hostname,value\n" + row, contentType: "text/csv")
+            #expect(first.status == 204, "\(first.text)")
+            #expect(first.header("X-Samples-Written") == "1")
+            #expect(first.header("X-Samples-Rejected") == "0")
+            let second = try await server.post("/api/v1/write", "timestamp,metric_name,Hostname,uuid,value\n" + row, contentType: "text/csv")
+            #expect(second.status == 204, "\(second.text)")
+            #expect(try await server.get("/api/v1/gpus/GPU-a").status == 200)
+            #expect(try await server.get("/api/v1/gpus/GPU-b").status == 200)
+            let bad = try await server.post("/api/v1/write", "timestamp,metric_name,value\nnot-a-time,m,1\n", contentType: "text/csv")
+            #expect(bad.status == 400)
+            #expect(bad.text.contains("DCGM CSV"), "\(bad.text)")
+            let empty = try await server.post("/api/v1/write", "timestamp,metric_name,value\n", contentType: "text/csv")
+            #expect(empty.status == 400)
+        }
+    }
+
     @Test func internalWriteNeedsTheServiceToken() async throws {
         var config = TestServer.config()
         config.serviceToken = "svc-token"

@@ -19,9 +19,11 @@ final class RunningProxy: Sendable {
         self.server = server; self.port = port; self.group = group; self.task = task
     }
 
-    static func start(brokers: [String], failover: Bool = false) async throws -> RunningProxy {
+    static func start(brokers: [String], failover: Bool = false, token: String? = nil, partitions: Int = 4) async throws -> RunningProxy {
         var config = ProxyConfig(brokers: brokers)
         config.failover = failover
+        config.serviceToken = token
+        config.partitionsPerTopic = partitions
         config.healthInterval = .milliseconds(100)
         config.healthTimeout = .milliseconds(500)
         let server = ProxyServer(config: config, client: httpClient, registry: PrometheusCollectorRegistry(), logger: testLogger)
@@ -42,15 +44,17 @@ final class RunningProxy: Sendable {
 
 @Suite("Proxy over real brokers")
 struct ProxyTests {
-    @Test("routes each partition to its ring owner; consume and ack pass through byte-exact")
+    @Test("routes each partition to its balanced owner; consume and ack pass through byte-exact")
     func routing() async throws { try await withCleanup { cleanup in
         let a = try await RunningBroker.start(), b = try await RunningBroker.start()
         cleanup.add { await a.stop() }; cleanup.add { await b.stop() }
         let proxy = try await RunningProxy.start(brokers: [a.url, b.url])
         cleanup.add { await proxy.stop() }
         let ring = HashRing(nodes: [a.url, b.url])
-        // Ports are random: pick a topic whose 4 partitions land on both brokers.
-        let topic = try #require((0..<100).map { "dcgm\($0)" }.first { t in Set((0..<4).map { ring.owner(topic: t, partition: $0)! }).count == 2 })
+        let table = proxy.server.table
+        // The balanced assignment puts 2 of the 4 partitions on each broker, for any topic.
+        let topic = "dcgm"
+        #expect(table.assignment(topic: topic).loads == [2, 2])
         var sent: [Int: [[UInt8]]] = [:]
         for p in 0..<4 {
             sent[p] = (0..<10).map { payload($0 * 4 + p, size: 200) }
@@ -58,7 +62,7 @@ struct ProxyTests {
         }
         var owners = Set<String>()
         for p in 0..<4 {
-            let owner = ring.owner(topic: topic, partition: p)!
+            let owner = table.owner(topic: topic, partition: p)!
             owners.insert(owner)
             let ownerBroker = owner == a.url ? a : b, other = owner == a.url ? b : a
             let mine = await ownerBroker.broker.topicsInfo().first { $0.name == topic }?.partitions[p].endOffset
@@ -96,7 +100,8 @@ struct ProxyTests {
             #expect(abs((entry["share"] as? Double ?? 0) - shares[url]!) < 1e-9)
         }
         let routes = json["routes"] as? [[String: Any]] ?? []
-        #expect(routes.map { $0["owner"] as? String ?? "" } == (0..<4).map { ring.owner(topic: topic, partition: $0)! })
+        #expect(routes.map { $0["owner"] as? String ?? "" } == (0..<4).map { table.owner(topic: topic, partition: $0)! })
+        #expect(json["partitionsPerBroker"] as? [String: Int] == [a.url: 2, b.url: 2])
     } }
 
     @Test("an owner that is down gets a fast retryable 503")
@@ -105,8 +110,7 @@ struct ProxyTests {
         cleanup.add { await a.stop() }; cleanup.add { await b.stop() }
         let proxy = try await RunningProxy.start(brokers: [a.url, b.url])
         cleanup.add { await proxy.stop() }
-        let ring = HashRing(nodes: [a.url, b.url])
-        let pa = try #require((0..<64).first { ring.owner(topic: "t", partition: $0) == a.url })
+        let pa = try #require((0..<4).first { proxy.server.table.owner(topic: "t", partition: $0) == a.url })
         await a.stop()
         await proxy.server.healthChecker.checkOnce()
         let start = ContinuousClock.now
@@ -130,10 +134,8 @@ struct ProxyTests {
         let portA = a.port
         let proxy = try await RunningProxy.start(brokers: [a.url, b.url], failover: true)
         cleanup.add { await proxy.stop() }
-        let ring = HashRing(nodes: [a.url, b.url])
-        // Ports are random: pick a topic with one of its 4 partitions owned by `a`.
-        let topic = try #require((0..<100).map { "f\($0)" }.first { t in (0..<4).contains { ring.owner(topic: t, partition: $0) == a.url } })
-        let p = (0..<4).first { ring.owner(topic: topic, partition: $0) == a.url }!
+        let topic = "f"
+        let p = try #require((0..<4).first { proxy.server.table.owner(topic: topic, partition: $0) == a.url })
         _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("before".utf8)])
         await a.stop()
         await proxy.server.healthChecker.checkOnce()
@@ -152,5 +154,83 @@ struct ProxyTests {
         #expect(r.json()["acked"] as? Int == 3)
         let onB = await b.broker.topicsInfo().first { $0.name == topic }?.partitions[p].groups.first
         #expect(onB?.lag == 0, "nothing stranded on the fallback")
+    } }
+
+    @Test("failover: a down broker's partitions go to brokers with room, come home on return, nothing stranded")
+    func failoverBalancedAndBack() async throws { try await withCleanup { cleanup in
+        var brokers: [RunningBroker] = []
+        var dirs: [String] = []
+        for _ in 0..<3 {
+            let dir = makeTempDir()
+            let b = try await RunningBroker.start(dir: dir) { $0.partitionsPerTopic = 6 }
+            brokers.append(b); dirs.append(dir)
+            cleanup.add { await b.stop() }
+        }
+        let urls = brokers.map(\.url)
+        let proxy = try await RunningProxy.start(brokers: urls, failover: true, partitions: 6)
+        cleanup.add { await proxy.stop() }
+        let table = proxy.server.table
+        let topic = "telemetry"
+        let owners = (0..<6).map { table.owner(topic: topic, partition: $0)! }
+        #expect(Dictionary(grouping: owners, by: { $0 }).values.map(\.count).sorted() == [2, 2, 2])
+        func routedTo() async throws -> [String] {
+            let json = try await http(.GET, "\(proxy.url)/status?topic=\(topic)").json()
+            return (json["routes"] as? [[String: Any]] ?? []).map { $0["routedTo"] as? String ?? "" }
+        }
+        #expect(try await routedTo() == owners)
+
+        let downIndex = 0
+        let down = brokers[downIndex]
+        let downPort = down.port
+        await down.stop()
+        await proxy.server.healthChecker.checkOnce()
+        let during = try await routedTo()
+        for p in 0..<6 {
+            #expect(during[p] != down.url && !during[p].isEmpty)
+            if owners[p] != down.url { #expect(during[p] == owners[p], "partition \(p) of a healthy broker moved") }
+        }
+        #expect(Dictionary(grouping: during, by: { $0 }).values.allSatisfy { $0.count <= 3 }, "cap ⌈6/2⌉ = 3: \(during)")
+        for p in 0..<6 { _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("during-\(p)".utf8)]) }
+
+        let back = try await RunningBroker.start(dir: dirs[downIndex], port: downPort) { $0.partitionsPerTopic = 6 }
+        cleanup.add { await back.stop() }
+        await proxy.server.healthChecker.checkOnce()
+        #expect(try await routedTo() == owners, "every partition routes to its owner again")
+        for p in 0..<6 { _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("after-\(p)".utf8)]) }
+        for p in 0..<6 {
+            let sse = SSEConnection.open(proxy.url, topic: topic, partition: p, group: "g")
+            let events = await sse.waitFor(2)
+            await sse.close()
+            #expect(Set(events.map { String(decoding: $0.data, as: UTF8.self) }) == ["during-\(p)", "after-\(p)"])
+            let r = try await ack(proxy.url, topic: topic, partition: p, group: "g", ids: events.map(\.id))
+            #expect(r.json()["acked"] as? Int == 2, "\(r.text)")
+        }
+        for b in [back, brokers[1], brokers[2]] {
+            for info in await b.broker.topicsInfo() where info.name == topic {
+                for part in info.partitions { #expect(part.groups.allSatisfy { $0.lag == 0 }, "stranded on \(b.url): \(part)") }
+            }
+        }
+    } }
+
+    @Test("two proxy replicas, brokers listed in different orders, and a restarted proxy route identically")
+    func replicasAgree() async throws { try await withCleanup { cleanup in
+        let a = try await RunningBroker.start(), b = try await RunningBroker.start(), c = try await RunningBroker.start()
+        for x in [a, b, c] { cleanup.add { await x.stop() } }
+        let p1 = try await RunningProxy.start(brokers: [a.url, b.url, c.url], partitions: 12)
+        cleanup.add { await p1.stop() }
+        let p2 = try await RunningProxy.start(brokers: [c.url, a.url, b.url], partitions: 12)
+        cleanup.add { await p2.stop() }
+        func owners(_ proxy: RunningProxy) async throws -> [String] {
+            let json = try await http(.GET, "\(proxy.url)/status?topic=telemetry").json()
+            return (json["routes"] as? [[String: Any]] ?? []).map { $0["owner"] as? String ?? "" }
+        }
+        let first = try await owners(p1)
+        #expect(first.count == 12)
+        #expect(Dictionary(grouping: first, by: { $0 }).values.map(\.count) == [4, 4, 4])
+        #expect(try await owners(p2) == first)
+        await p1.stop()
+        let p3 = try await RunningProxy.start(brokers: [b.url, c.url, a.url], partitions: 12)
+        cleanup.add { await p3.stop() }
+        #expect(try await owners(p3) == first)
     } }
 }

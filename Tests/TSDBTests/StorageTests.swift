@@ -40,9 +40,10 @@ struct StorageTests {
         try await db.close()
         #expect(try TSDB.check(directory: dir.path).isClean)
 
-        // Retention: a block entirely older than the cutoff goes.
+        // Retention: a block entirely older than the cutoff (behind the wall clock) goes.
         var r = o
         r.retention = 1000 * sec
+        r.clock = { t0 + 5010 * sec }
         r.compactedBlockDuration = 100 * sec
         let db2 = try await TSDB.open(r)
         try await fill(db2, from: 5000, count: 10)

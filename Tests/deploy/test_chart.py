@@ -76,6 +76,25 @@ def test_brokers_and_api_are_statefulsets_with_volume_claims(objects):
         assert sts["spec"]["serviceName"] == svc["metadata"]["name"]
 
 
+def _env(workload: dict) -> dict:
+    return {e["name"]: e.get("value") for e in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+def test_every_broker_gets_the_same_number_of_partitions(objects, profile):
+    """The proxy's bounded-load assignment gives each broker floor(P/B) or ceil(P/B)
+    partitions; the defaults make that exact by choosing P as a multiple of B, and the proxy
+    is told the same P and B the brokers run with."""
+    sts = one(objects, "StatefulSet", "-broker")
+    brokers = sts["spec"]["replicas"]
+    partitions = int(_env(sts)["PARTITIONS_PER_TOPIC"])
+    assert partitions % brokers == 0, f"{profile}: {partitions} partitions over {brokers} brokers"
+    proxy = _env(one(objects, "Deployment", "-proxy"))
+    assert int(proxy["PARTITIONS_PER_TOPIC"]) == partitions
+    assert int(proxy["BROKER_COUNT"]) == brokers
+    collectors = one(objects, "Deployment", "-collector")["spec"]["replicas"]
+    assert partitions % collectors == 0, f"{profile}: {partitions} partitions over {collectors} collectors"
+
+
 def test_deployments_take_replica_counts_from_values(profile):
     values = deep_merge(profile_values(profile), {
         "proxy": {"replicas": 5}, "streamer": {"replicas": 4}, "collector": {"replicas": 7},

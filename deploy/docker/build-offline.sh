@@ -22,7 +22,7 @@ CHART_YAML="$REPO_ROOT/deploy/helm/telemetry-stack/Chart.yaml"
 # Tests/deploy/test_image_description.py compares these with the Dockerfile's runtime stage.
 BASE_IMAGE="debian:bookworm-slim"
 SUITE="bookworm"
-PACKAGES=(liblz4-1 libsqlite3-0 libstdc++6 ca-certificates tzdata)
+PACKAGES=(liblz4-1 libsnappy1v5 libsqlite3-0 libre2-9 zlib1g libstdc++6 ca-certificates tzdata)
 USER_NAME="telemetry"
 USER_UID=10001
 USER_GID=10001

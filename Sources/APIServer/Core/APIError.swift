@@ -42,12 +42,14 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     }
     public static func `internal`(_ m: String) -> APIError { APIError(.internalServerError, code: "internal", message: m) }
 
-    /// Maps storage errors to HTTP: bad queries 400, limits 422, the rest 500/503.
+    /// Maps storage errors to HTTP: bad queries 400, limits 422, a query past its deadline
+    /// 503 (`query_timeout`), the rest 500/503.
     public static func from(_ error: TSDBError) -> APIError {
         switch error {
         case .invalidQuery: return .badRequest(error.description)
         case .seriesLimitExceeded, .sampleLimitExceeded, .resultLimitExceeded: return .queryLimit(error.description)
         case .closed: return .unavailable(error.description)
+        case .queryTimeout: return APIError(.serviceUnavailable, code: "query_timeout", message: error.description)
         default: return .internal(error.description)
         }
     }

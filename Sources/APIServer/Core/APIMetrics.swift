@@ -7,6 +7,13 @@ final class APIMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let rateLimited: Counter
     let samplesWritten: Counter
+    /// remote_write: requests decoded, samples stored, requests refused (malformed or over
+    /// the limit), exemplars/histograms skipped, samples refused as too old.
+    let remoteWriteRequests: Counter
+    let remoteWriteSamples: Counter
+    let remoteWriteRefused: Counter
+    let remoteWriteSkipped: Counter
+    let remoteWriteOutOfWindow: Counter
     private let counters = Mutex<[String: Counter]>([:])
     private let histograms = Mutex<[String: DurationHistogram]>([:])
 
@@ -20,6 +27,14 @@ final class APIMetrics: Sendable {
         self.registry = registry
         rateLimited = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "api_rate_limited", unitName: "total", helpText: ""))
         samplesWritten = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "api_samples_written", unitName: "total", helpText: ""))
+        func counter(_ name: String) -> Counter {
+            registry.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "total", helpText: ""))
+        }
+        remoteWriteRequests = counter("api_remote_write_requests")
+        remoteWriteSamples = counter("api_remote_write_samples")
+        remoteWriteRefused = counter("api_remote_write_refused")
+        remoteWriteSkipped = counter("api_remote_write_skipped")
+        remoteWriteOutOfWindow = counter("api_remote_write_out_of_window")
     }
 
     func record(route: String, method: String, status: Int, duration: Duration) {

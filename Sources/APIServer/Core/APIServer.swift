@@ -78,8 +78,10 @@ public func buildAPIRouter(
     handlers.addQueryRoutes(to: v1)
     handlers.addStreamRoutes(to: v1)
     handlers.addWriteRoutes(to: router)
+    handlers.addRemoteWriteRoutes(to: router)
     handlers.addInfluxQueryRoutes(to: router)
     handlers.addGrafanaRoutes(to: router.group("grafana"))
+    handlers.addPrometheusRoutes(to: router.group("prometheus/api/v1"))
     return router
 }
 

@@ -14,7 +14,8 @@ enum AccessClass: Sendable, Equatable {
 /// The other ways than `X-API-Key` / `Authorization: Bearer` a route's clients send the key.
 enum CredentialForms: Sendable, Equatable {
     case standard
-    /// HTTP Basic with the key as the password (Grafana's JSON datasource "Basic auth").
+    /// HTTP Basic with the key as the password (Grafana's JSON datasource "Basic auth",
+    /// Prometheus remote_write's `basic_auth`).
     case basic
     /// InfluxDB v2 clients: `Authorization: Token <key>`, or Basic with the key as password.
     case influxV2
@@ -79,7 +80,10 @@ enum RouteTable {
         Route(template: "api/v1/query/explain", methods: [.get], access: .apiKey),
         // Writes.
         Route(template: "telemetry", methods: [.post], access: .apiKey),
-        Route(template: "api/v1/write", methods: [.post], access: .apiKey),
+        // Prometheus remote_write also sends its `basic_auth` (key as the password) to these.
+        Route(template: "api/v1/write", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/write", methods: [.post], access: .apiKey, credentials: .basic),
+        Route(template: "api/v1/push", methods: [.post], access: .apiKey, credentials: .basic),
         Route(template: "write", methods: [.post], access: .apiKey, credentials: .influxV1, errors: .influxV1),
         Route(template: "query", methods: [.get, .post], access: .apiKey, credentials: .influxV1, errors: .influxV1),
         Route(template: "api/v2/write", methods: [.post], access: .apiKey, credentials: .influxV2, errors: .influxV2),
@@ -94,6 +98,14 @@ enum RouteTable {
         Route(template: "grafana/tag-values", methods: [.post], access: .apiKey, credentials: .basic),
         Route(template: "grafana/search", methods: [.post], access: .apiKey, credentials: .basic),
         Route(template: "grafana/annotations", methods: [.post], access: .apiKey, credentials: .basic),
+        // The Prometheus query API (Grafana's built-in Prometheus datasource: Bearer, key header or Basic).
+        Route(template: "prometheus/api/v1/query", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/query_range", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/series", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/labels", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/label/:name/values", methods: [.get, .post], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/metadata", methods: [.get], access: .apiKey, credentials: .basic),
+        Route(template: "prometheus/api/v1/status/buildinfo", methods: [.get], access: .apiKey, credentials: .basic),
     ]
 
     /// Routes by the router's `endpointPath` of them.

@@ -1,5 +1,5 @@
 /// A JSON tree for building the OpenAPI document in Swift, serialised with ``JSONWriter``.
-indirect enum OA {
+indirect enum OA: Sendable {
     case s(String), i(Int), b(Bool), a([OA]), o([(String, OA)])
 
     func write(_ w: inout JSONWriter) {

@@ -34,9 +34,9 @@ enum OpenAPIDocument {
     static let writeResponses: [(String, OA)] = [
         ("204", .o([("description", .s("Stored and durable")), ("headers", .o([
             ("X-Samples-Written", .header("Samples stored")),
-            ("X-Samples-Rejected", .header("Samples older than the out-of-order window, not stored")),
+            ("X-Samples-Rejected", .header("Samples refused (outside the out-of-order window), not stored")),
         ]))])),
-        ("400", .error("The body is not valid; the message names the line")),
+        ("400", .error("The body is not valid (the message names the line), or samples lie more than --max-future ahead of the server clock (code timestamp_too_far_in_future; the rest was stored and the message says how many)")),
         ("413", .error("Body larger than max_body_bytes")),
         ("415", .error("Unsupported Content-Type or Content-Encoding")),
         ("503", .error("The database is closed")),
@@ -71,7 +71,7 @@ enum OpenAPIDocument {
                 ], responses: [
                     ("200", .json(.ref("TelemetryPage"), "A page of samples")), ("400", .error("Bad parameter")),
                     ("404", .error("Unknown GPU")), ("422", .error("Query over a limit (the message names it)")),
-                    ("503", .error("The database is closed")),
+                    ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
                 ]))])),
             ("/api/v1/gpus/{uuid}/stream", .o([("get", .op("streamGPU", "telemetry", "New samples of one GPU as Server-Sent Events",
                 "Each event is `event: sample` with a TelemetrySample as JSON data; comments are heartbeats.",
@@ -94,11 +94,11 @@ enum OpenAPIDocument {
                 params: queryParams + [.param("time_format", "query", .stringEnum(["ns", "ms", "s", "rfc3339"]), "Timestamp format (default ns)")],
                 responses: [
                     ("200", .json(.ref("QueryResult"), "One entry per series or group")), ("400", .error("Bad parameter or matcher")),
-                    ("422", .error("Query over a limit (the message names it)")), ("503", .error("The database is closed")),
+                    ("422", .error("Query over a limit (the message names it)")), ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
                 ]))])),
             ("/api/v1/query/explain", .o([("get", .op("explainQuery", "query", "The plan a query would run", params: queryParams, responses: [
                 ("200", .json(.ref("QueryPlan"), "The plan")), ("400", .error("Bad parameter or matcher")),
-                ("422", .error("Query over a limit")), ("503", .error("The database is closed")),
+                ("422", .error("Query over a limit")), ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
             ]))])),
             ("/telemetry", .o([("post", .op("postTelemetry", "write", "Write one JSON sample or an array (or NDJSON)",
                 body: .o([("required", .b(true)), ("content", .o([
@@ -111,7 +111,10 @@ enum OpenAPIDocument {
                     ("text/csv", .o([("schema", .string)])), ("application/x-ndjson", .o([("schema", .string)])),
                     ("text/plain", .o([("schema", .string)])),
                     ("application/json", .o([("schema", .o([("oneOf", .a([.ref("SampleInput"), .array(.ref("SampleInput"))]))]))])),
+                    ("application/x-protobuf", .o([("schema", .o([("type", .s("string")), ("format", .s("binary"))]))])),
                 ]))]), responses: writeResponses))])),
+            ("/prometheus/api/v1/write", .o([("post", remoteWrite("prometheusRemoteWrite", "Prometheus remote_write 1.0"))])),
+            ("/api/v1/push", .o([("post", remoteWrite("remoteWritePush", "Prometheus remote_write 1.0 (the path Mimir and Loki use)"))])),
             ("/write", .o([("post", influxWrite("influxV1Write", "InfluxDB v1 write (line protocol)", v1: true))])),
             ("/query", .o([("get", influxQuery("influxQuery")), ("post", influxQuery("influxQueryPost"))])),
             ("/api/v2/write", .o([("post", influxWrite("influxV2Write", "InfluxDB v2 write (line protocol)", v1: false))])),
@@ -119,7 +122,7 @@ enum OpenAPIDocument {
                 body: .o([("required", .b(true)), ("content", .o([("text/csv", .o([("schema", .string)]))]))]),
                 responses: writeResponses + [("401", .error("Missing or invalid service token"))], secured: false,
                 security: .a([.o([("ServiceToken", .a([]))])])))])),
-        ] + GrafanaOpenAPI.paths)
+        ] + GrafanaOpenAPI.paths + PrometheusOpenAPI.paths)
     }
 
     static var queryParams: [OA] {
@@ -168,6 +171,15 @@ enum OpenAPIDocument {
             ])
     }
 
+    static func remoteWrite(_ id: String, _ summary: String) -> OA {
+        .op(id, "write", summary,
+            "A snappy block-compressed prometheus.WriteRequest (Content-Encoding: snappy). Metadata-only requests answer 204; 413 when the declared uncompressed size is over max_body_bytes. Accepts HTTP Basic with the key as the password, besides Bearer and X-API-Key.",
+            body: .o([("required", .b(true)), ("content", .o([
+                ("application/x-protobuf", .o([("schema", .o([("type", .s("string")), ("format", .s("binary"))]))])),
+            ]))]),
+            responses: writeResponses)
+    }
+
     static var document: OA {
         .o([
             ("openapi", .s("3.0.3")),
@@ -210,7 +222,7 @@ enum GrafanaOpenAPI {
                 body: OpenAPIDocument.jsonRequest(.ref("GrafanaQueryRequest")),
                 responses: [
                     ("200", .json(.array(.o([("anyOf", .a([.ref("GrafanaTimeSeries"), .ref("GrafanaTable")]))])), "One entry per series")),
-                    bad, ("422", .error("Query over a limit")), ("503", .error("The database is closed")),
+                    bad, ("422", .error("Query over a limit")), ("503", .error("The database is closed, or the query ran past --query-timeout (code query_timeout)")),
                 ]))])),
             ("/grafana/variable", .o([("post", .op("grafanaVariable", "grafana", "Values of a dashboard variable",
                 "payload.target is hosts, gpus, namespaces, metrics, label_names or label_values(NAME).",

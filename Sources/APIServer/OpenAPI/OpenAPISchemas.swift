@@ -22,7 +22,8 @@ enum OpenAPISchemas {
             ("Status", .closed([("status", .string)])),
             ("GPU", .closed([
                 ("uuid", .string), ("gpu_id", .nullableString), ("device", .nullableString), ("model_name", .nullableString),
-                ("hostname", .nullableString), ("namespaces", .array(.string)),
+                ("hostname", .nullableString), ("namespaces", .array(.string)), ("pods", .array(.string)),
+                ("mig_instances", .array(.closed([("gpu_instance_id", .string), ("profile", .nullableString)]))),
                 ("first_seen", .nullableDateTime), ("last_seen", .nullableDateTime), ("series_count", .integer),
             ])),
             ("GPUList", page("gpus", "GPU")),

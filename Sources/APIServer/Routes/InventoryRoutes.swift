@@ -108,6 +108,15 @@ func writeGPU(_ w: inout JSONWriter, _ g: GPUInfo) {
     w.key("model_name"); w.stringOrNull(g.model)
     w.key("hostname"); w.stringOrNull(g.hostname)
     w.key("namespaces"); w.beginArray(); for n in g.namespaces { w.string(n) }; w.endArray()
+    w.key("pods"); w.beginArray(); for p in g.pods { w.string(p) }; w.endArray()
+    w.key("mig_instances"); w.beginArray()
+    for m in g.migInstances {
+        w.beginObject()
+        w.key("gpu_instance_id"); w.string(m.id)
+        w.key("profile"); w.stringOrNull(m.profile)
+        w.endObject()
+    }
+    w.endArray()
     w.key("first_seen"); w.timestampOrNull(g.firstSeen)
     w.key("last_seen"); w.timestampOrNull(g.lastSeen)
     w.key("series_count"); w.int(g.seriesCount)

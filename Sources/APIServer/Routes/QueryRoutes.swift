@@ -45,7 +45,9 @@ extension APIHandlers {
         }
         v1.get("query/explain") { request, _ -> Response in
             let q = try QueryParameters(request.uri)
-            let plan = try db.explain(try generalQuery(q))
+            let query = try generalQuery(q)
+            // Matching runs outside the engine lock but is CPU work: off the event loops.
+            let plan = try await offload { try db.explain(query) }
             var w = JSONWriter()
             w.beginObject()
             w.key("steps"); w.beginArray(); for s in plan.steps { w.string(s) }; w.endArray()

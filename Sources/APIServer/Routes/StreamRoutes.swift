@@ -18,7 +18,7 @@ extension APIHandlers {
             let forward = Task {
                 for await batch in feed {
                     var chunk: [UInt8] = []
-                    for sample in batch where sample.labels[InventoryLabel.uuid] == uuid {
+                    for sample in batch where GPULabelAliases.first(GPULabelAliases.uuid, in: sample.labels) == uuid {
                         let metric = sample.labels.metric ?? ""
                         if !metrics.isEmpty && !metrics.contains(metric) { continue }
                         var w = JSONWriter(capacity: 256)
@@ -26,8 +26,8 @@ extension APIHandlers {
                         w.key("timestamp"); w.timestamp(sample.timestamp)
                         w.key("metric"); w.string(metric)
                         w.key("value"); w.double(sample.value)
-                        for (label, field) in Self.sampleFields {
-                            if let v = sample.labels[label] { w.key(field); w.string(v) }
+                        for (names, field) in Self.sampleFields {
+                            if let v = GPULabelAliases.first(names, in: sample.labels) { w.key(field); w.string(v) }
                         }
                         w.endObject()
                         chunk.append(contentsOf: Array("event: sample\ndata: ".utf8))

@@ -16,7 +16,7 @@ extension APIHandlers {
             guard db.gpu(uuid: uuid) != nil else { throw APIError.notFound("no GPU with uuid \"\(uuid)\"") }
 
             var query = Query(start: window.start, end: window.end)
-            query.matchers = [try LabelMatcher(InventoryLabel.uuid, .equal, uuid)]
+            query.matchers = [try LabelMatcher(db.uuidLabelName(of: uuid), .equal, uuid)]
             if metrics.count == 1 {
                 query.metric = metrics[0]
             } else if metrics.count > 1 {
@@ -137,8 +137,8 @@ extension APIHandlers {
         var w = JSONWriter(capacity: 256)
         w.beginObject()
         w.key("metric"); w.string(metric)
-        for (label, field) in sampleFields {
-            if let v = labels[label] { w.key(field); w.string(v) }
+        for (names, field) in sampleFields {
+            if let v = GPULabelAliases.first(names, in: labels) { w.key(field); w.string(v) }
         }
         w.endObject()
         // Drop the braces: the fragment continues an open object.
@@ -147,10 +147,11 @@ extension APIHandlers {
         return bytes
     }
 
-    static let sampleFields: [(String, String)] = [
-        (InventoryLabel.hostname, "hostname"), (InventoryLabel.gpu, "gpu_id"), (InventoryLabel.device, "device"),
-        (InventoryLabel.model, "model_name"), (InventoryLabel.container, "container"),
-        (InventoryLabel.pod, "pod"), (InventoryLabel.namespace, "namespace"),
+    /// The JSON fields of a sample and the label names they read (the inventory's aliases).
+    static let sampleFields: [([String], String)] = [
+        (GPULabelAliases.hostname, "hostname"), (GPULabelAliases.index, "gpu_id"), (GPULabelAliases.device, "device"),
+        (GPULabelAliases.model, "model_name"), (GPULabelAliases.container, "container"),
+        (GPULabelAliases.pod, "pod"), (GPULabelAliases.namespace, "namespace"),
     ]
 }
 

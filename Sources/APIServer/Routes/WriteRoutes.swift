@@ -29,12 +29,16 @@ extension APIHandlers {
             return try await store(samples)
         }
         router.post("api/v1/write") { request, _ -> Response in
+            // Prometheus remote_write to the path VictoriaMetrics serves it on.
+            if BodyReader.mediaType(request) == "application/x-protobuf" {
+                return try await remoteWrite(request)
+            }
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
             let q = try QueryParameters(request.uri)
             let samples: [LabeledSample]
             switch BodyReader.mediaType(request) {
             case "text/csv", "application/csv":
-                samples = try decodeCSV(body)
+                return try await storeCSV(body)
             case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
                 do { samples = try JSONSamples.decodeNDJSON(body, now: Self.nowNanos()) } catch { throw APIError.badRequest("\(error)") }
             case "application/json", "text/json":
@@ -42,7 +46,7 @@ extension APIHandlers {
             case nil, "text/plain", "application/octet-stream", "text/x-influxdb-line-protocol":
                 samples = try decodeLineProtocol(body, q)
             case let other?:
-                throw APIError.unsupportedMediaType("POST /api/v1/write takes text/csv (DCGM), application/x-ndjson, application/json or text/plain (line protocol), not \(other)")
+                throw APIError.unsupportedMediaType("POST /api/v1/write takes text/csv (DCGM), application/x-ndjson, application/json, text/plain (line protocol) or application/x-protobuf (Prometheus remote_write), not \(other)")
             }
             return try await store(samples)
         }
@@ -59,9 +63,11 @@ extension APIHandlers {
             }
             let result = try await db.append(parsed.samples)
             metrics.samplesWritten.increment(by: Int64(result.appended))
-            var error = APIError.badRequest("partial write: \(reasons)\(more); \(result.appended) points stored, dropped=\(parsed.badLines.count)")
+            var message = "partial write: \(reasons)\(more); \(result.appended) points stored, dropped=\(parsed.badLines.count + result.refused)"
+            if let why = result.futureRefusal(maxFuture: db.options.maxFuture) { message += "; \(why)" }
+            var error = APIError.badRequest(message)
             error.headers[.samplesWritten] = String(result.appended)
-            error.headers[.samplesRejected] = String(result.outOfWindow)
+            error.headers[.samplesRejected] = String(result.refused)
             throw error
         }
         // InfluxDB 2.x refuses the whole batch when a line is bad.
@@ -75,9 +81,9 @@ extension APIHandlers {
             case nil, "text/csv", "application/csv": break
             case let other?: throw APIError.unsupportedMediaType("POST /internal/v1/write takes text/csv (DCGM), not \(other)")
             }
-            let written: Int
+            let result: AppendResult
             do {
-                written = try await csvSink.write(documents: [body])
+                result = try await csvSink.append(documents: [body])
             } catch let e as SinkError {
                 switch e {
                 case .malformed(_, let reason): throw APIError.badRequest(reason)
@@ -85,9 +91,15 @@ extension APIHandlers {
                 default: throw APIError.internal(e.description)
                 }
             }
-            guard written > 0 else { throw APIError.badRequest("the body holds no samples") }
+            let written = result.appended
+            guard written > 0 || result.refused > 0 else { throw APIError.badRequest("the body holds no samples") }
             metrics.samplesWritten.increment(by: Int64(written))
-            return Response(status: .noContent, headers: [.samplesWritten: String(written)])
+            // The collector's path: refused samples can never be stored, so this answers 204
+            // (the collector acks) and says what was refused in headers, not with a 400 that
+            // would dead-letter a document whose other rows are stored.
+            var headers: HTTPFields = [.samplesWritten: String(written), .samplesRejected: String(result.refused)]
+            if let why = result.futureRefusal(maxFuture: db.options.maxFuture) { headers[.samplesRejectedReason] = why }
+            return Response(status: .noContent, headers: headers)
         }
     }
 
@@ -111,31 +123,50 @@ extension APIHandlers {
         }
     }
 
-    func decodeCSV(_ body: [UInt8]) throws(APIError) -> [LabeledSample] {
+    /// DCGM CSV through the collector's write path (``TSDBSink``); answers like ``store(_:)``.
+    func storeCSV(_ body: [UInt8]) async throws -> Response {
+        let result: AppendResult
         do {
-            let (records, _) = try DCGMCSVParser.parse(body, strict: true)
-            return records.map { LabeledSample(labels: $0.labels, timestamp: $0.timestamp, value: $0.value) }
-        } catch {
-            throw .badRequest("DCGM CSV: \(error)")
+            result = try await csvSink.append(documents: [body])
+        } catch let e as SinkError {
+            switch e {
+            case .malformed(_, let reason): throw APIError.badRequest("DCGM CSV: \(reason)")
+            case .storage(let m): throw APIError.internal(m)
+            default: throw APIError.internal(e.description)
+            }
         }
-    }
-
-    /// Appends and answers 204 once durable; how many samples were stored and how many fell
-    /// outside the out-of-order window are in `X-Samples-Written` / `X-Samples-Rejected`.
-    func store(_ samples: [LabeledSample]) async throws -> Response {
-        guard !samples.isEmpty else {
-            throw APIError.badRequest("the body holds no samples")
-        }
-        let result = try await db.append(samples)
+        guard result.appended + result.outOfWindow > 0 else { throw APIError.badRequest("the body holds no samples") }
         metrics.samplesWritten.increment(by: Int64(result.appended))
         return Response(status: .noContent, headers: [
             .samplesWritten: String(result.appended),
             .samplesRejected: String(result.outOfWindow),
         ])
     }
+
+    /// Appends and answers 204 once durable; how many samples were stored and how many were
+    /// refused (outside the out-of-order window) are in `X-Samples-Written` /
+    /// `X-Samples-Rejected`.
+    ///
+    /// Samples more than the database's `maxFuture` ahead of its clock are refused and the
+    /// rest of the request is stored (as InfluxDB's partial writes): the answer is then 400
+    /// `timestamp_too_far_in_future`, naming the limit and saying how many samples were
+    /// stored, with the same two headers.
+    func store(_ samples: [LabeledSample]) async throws -> Response {
+        guard !samples.isEmpty else {
+            throw APIError.badRequest("the body holds no samples")
+        }
+        let result = try await db.append(samples)
+        metrics.samplesWritten.increment(by: Int64(result.appended))
+        let headers: HTTPFields = [.samplesWritten: String(result.appended), .samplesRejected: String(result.refused)]
+        if let why = result.futureRefusal(maxFuture: db.options.maxFuture) {
+            throw APIError(.badRequest, code: "timestamp_too_far_in_future", message: why, headers: headers)
+        }
+        return Response(status: .noContent, headers: headers)
+    }
 }
 
 extension HTTPField.Name {
     static let samplesWritten = HTTPField.Name("X-Samples-Written")!
     static let samplesRejected = HTTPField.Name("X-Samples-Rejected")!
+    static let samplesRejectedReason = HTTPField.Name("X-Samples-Rejected-Reason")!
 }

@@ -11,7 +11,9 @@ enum BodyReader {
         return try BodyDecompression.inflate(raw, encoding: encoding, limit: limit)
     }
 
-    private static func readRaw(_ request: Request, limit: Int) async throws -> [UInt8] {
+    /// The body as sent, `Content-Encoding` not applied (remote_write decodes its snappy
+    /// blocks itself).
+    static func readRaw(_ request: Request, limit: Int) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError.tooLarge(limit)
         }

@@ -18,6 +18,9 @@ final class ConsumerGroup {
     private(set) var acked: Set<UInt64>
     var cursor: UInt64
     private(set) var inFlight: [UInt64: Int] = [:]
+    /// In-flight offsets whose ack is being written: their visibility deadline passing
+    /// meanwhile neither redelivers nor dead-letters them.
+    var acking = Set<UInt64>()
     private var expiry: [Expiry] = []
     private var expiryHead = 0
 
@@ -59,6 +62,7 @@ final class ConsumerGroup {
                 continue
             }
             guard e.deadline <= now else { break }
+            guard !acking.contains(e.offset) else { break }  // settles in a moment; look again then
             out.append((e.offset, e.delivery))
             expiryHead += 1
         }
@@ -70,7 +74,10 @@ final class ConsumerGroup {
     func nextDeadline() -> ContinuousClock.Instant? {
         while expiryHead < expiry.count {
             let e = expiry[expiryHead]
-            if inFlight[e.offset] == e.delivery { return e.deadline }
+            if inFlight[e.offset] == e.delivery {
+                // An ack being written holds the head back: look again shortly, do not spin.
+                return acking.contains(e.offset) ? max(e.deadline, ContinuousClock.now + .milliseconds(5)) : e.deadline
+            }
             expiryHead += 1
         }
         compactExpiry()

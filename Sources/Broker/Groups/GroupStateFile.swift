@@ -58,7 +58,7 @@ final class GroupStateFile {
     {
         let path = directory + "/" + fileName(group: group)
         let fd = try FileIO.open(path, create: true)
-        let ref = FileRef(fd: fd)
+        let ref = FileRef(fd: fd, path: path)
         let bytes = try FileIO.pread(fd, count: FileIO.fileSize(fd), at: 0)
         var committed: UInt64 = 0
         var acked = Set<UInt64>()
@@ -84,6 +84,7 @@ final class GroupStateFile {
                 guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + 9)])) == crc,
                       let kind = Kind(rawValue: buf[pos]) else { break }
                 let offset = buf.readBE64(pos + 1)
+                guard offset <= RecordID.maxOffset else { break }  // a checksummed but impossible entry: corrupt
                 switch kind {
                 case .base: committed = max(committed, offset)
                 case .ack, .deadLetter: if offset >= committed { acked.insert(offset) }
@@ -105,40 +106,89 @@ final class GroupStateFile {
 
     /// Appends one entry per offset with a single write; the caller syncs `file` before answering.
     func append(kind: Kind, offsets: [UInt64]) throws {
-        guard !offsets.isEmpty else { return }
-        let bytes = Self.encode(kind: kind, offsets: offsets)
-        if let err = bytes.withUnsafeBytes({ FileIO.pwriteAll(file.fd, $0, at: size) }) {
-            _ = ftruncate(file.fd, off_t(size))
+        guard let pending = prepareAppend(kind: kind, offsets: offsets) else { return }
+        try Self.write(pending)
+        commit(pending)
+    }
+
+    /// An append whose bytes are encoded and whose position is fixed; written by `write`
+    /// (anywhere, e.g. on an `IOLane`), then recorded by `commit` on the owner.
+    struct PendingAppend: Sendable {
+        let file: FileRef
+        let bytes: [UInt8]
+        let position: Int
+        let entries: Int
+    }
+
+    func prepareAppend(kind: Kind, offsets: [UInt64]) -> PendingAppend? {
+        guard !offsets.isEmpty else { return nil }
+        return PendingAppend(file: file, bytes: Self.encode(kind: kind, offsets: offsets), position: size, entries: offsets.count)
+    }
+
+    static func write(_ a: PendingAppend) throws {
+        IOFaults.before(.write, a.file.path)
+        if let err = a.bytes.withUnsafeBytes({ FileIO.pwriteAll(a.file.fd, $0, at: a.position) }) {
+            _ = ftruncate(a.file.fd, off_t(a.position))
             throw BrokerError.unavailable(reason: "cannot record ack: \(String(cString: strerror(err)))", retryAfter: .seconds(1))
         }
-        size += bytes.count
-        entriesSinceSnapshot += offsets.count
+    }
+
+    func commit(_ a: PendingAppend) {
+        size = a.position + a.bytes.count
+        entriesSinceSnapshot += a.entries
     }
 
     /// Rewrites the file as `base committed` plus the acked offsets above it (write to a temp
     /// file, fsync, rename, fsync the directory), so the file stays small.
     func snapshot(committed: UInt64, acked: Set<UInt64>) throws {
-        let tmp = path + ".tmp"
-        let fd = try FileIO.open(tmp, create: true)
-        let ref = FileRef(fd: fd)
-        _ = ftruncate(fd, 0)
+        let s = prepareSnapshot(committed: committed, acked: acked)
+        install(try Self.write(s), s)
+    }
+
+    /// A snapshot encoded on the owner; `write` does the I/O (e.g. on an `IOLane`), then
+    /// `install` switches the owner to the new file. No append may run in between.
+    struct PendingSnapshot: Sendable {
+        let path: String
+        let directory: String
+        let bytes: [UInt8]
+        let entries: Int
+        let durable: Bool
+    }
+
+    func prepareSnapshot(committed: UInt64, acked: Set<UInt64>) -> PendingSnapshot {
         var bytes: [UInt8] = []
         bytes.appendBE(Self.magic); bytes.appendBE(Self.version)
         bytes.append(contentsOf: Self.encode(kind: .base, offsets: [committed]))
         bytes.append(contentsOf: Self.encode(kind: .ack, offsets: acked.sorted()))
-        if let err = bytes.withUnsafeBytes({ FileIO.pwriteAll(fd, $0, at: 0) }) {
+        return PendingSnapshot(path: path, directory: directory, bytes: bytes, entries: 1 + acked.count, durable: durable)
+    }
+
+    static func write(_ s: PendingSnapshot) throws -> FileRef {
+        let tmp = s.path + ".tmp"
+        let fd = try FileIO.open(tmp, create: true)
+        let ref = FileRef(fd: fd, path: s.path)
+        _ = ftruncate(fd, 0)
+        IOFaults.before(.write, s.path)
+        if let err = s.bytes.withUnsafeBytes({ FileIO.pwriteAll(fd, $0, at: 0) }) {
             unlink(tmp)
             throw BrokerError.io("cannot write \(tmp): \(String(cString: strerror(err)))")
         }
-        if durable { _ = fsync(fd) }
-        guard rename(tmp, path) == 0 else {
+        if s.durable {
+            IOFaults.before(.fsync, s.path)
+            _ = fsync(fd)
+        }
+        guard rename(tmp, s.path) == 0 else {
             unlink(tmp)
             throw BrokerError.io(FileIO.errnoMessage("rename", tmp))
         }
-        if durable { try? DurableFile.syncDirectory(directory) }
+        if s.durable { try? DurableFile.syncDirectory(s.directory) }
+        return ref
+    }
+
+    func install(_ ref: FileRef, _ s: PendingSnapshot) {
         file = ref
-        size = bytes.count
-        entriesSinceSnapshot = 1 + acked.count
+        size = s.bytes.count
+        entriesSinceSnapshot = s.entries
     }
 
     private static func encode(kind: Kind, offsets: [UInt64]) -> [UInt8] {

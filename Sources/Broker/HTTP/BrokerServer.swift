@@ -19,8 +19,17 @@ public struct BrokerServer: Sendable {
     public let logger: Logger
     var config: BrokerConfig { broker.config }
 
-    static let routes: Set<String> = ["/produce", "/consume", "/ack", "/topics", "/health", "/ready", "/metrics"]
-    static let openPaths: Set<String> = ["/health", "/ready", "/metrics"]
+    /// Every route with who may call it; `makeRouter` serves exactly these.
+    package static let routeTable: [RouteEntry] = [
+        RouteEntry(.get, "/health", .open),
+        RouteEntry(.get, "/ready", .open),
+        RouteEntry(.get, "/metrics", .open),
+        RouteEntry(.get, "/topics", .serviceToken),
+        RouteEntry(.post, "/produce", .serviceToken),
+        RouteEntry(.post, "/ack", .serviceToken),
+        RouteEntry(.get, "/consume", .serviceToken),
+    ]
+    static let routes = Set(routeTable.map(\.path))
     public static let batchContentType = "application/x-telemetry-batch"
 
     public init(broker: MessageBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
@@ -45,27 +54,36 @@ public struct BrokerServer: Sendable {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(HTTPMetricsMiddleware(registry: registry, routes: Self.routes))
-        if let token = config.serviceToken, !token.isEmpty {
-            router.middlewares.add(ServiceTokenMiddleware(token: Array(token.utf8), openPaths: Self.openPaths))
-        }
-        router.get("/health") { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
-        router.get("/ready") { _, _ in
-            await broker.isOpen ? HTTPErrors.json("{\"status\":\"ready\"}")
-                : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "broker is shutting down", retryAfter: .seconds(1))
-        }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-        }
-        router.get("/topics") { _, _ in
-            let info = await broker.topicsInfo()
-            let data = (try? JSONEncoder().encode(["topics": info])) ?? Data("{\"topics\":[]}".utf8)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
-        router.post("/produce") { request, _ in try await produce(request) }
-        router.post("/ack") { request, _ in try await ack(request) }
-        router.get("/consume") { request, _ in try await consume(request) }
+        installRoutes(Self.routeTable, on: router, token: config.serviceToken) { entry in handler(for: entry.path) }
         return router
+    }
+
+    func handler(for path: String) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        switch path {
+        case "/health":
+            return { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
+        case "/ready":
+            return { _, _ in
+                await broker.isOpen ? HTTPErrors.json("{\"status\":\"ready\"}")
+                    : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "broker is shutting down", retryAfter: .seconds(1))
+            }
+        case "/metrics":
+            return { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            }
+        case "/topics":
+            return { _, _ in
+                let info = await broker.topicsInfo()
+                let data = (try? JSONEncoder().encode(["topics": info])) ?? Data("{\"topics\":[]}".utf8)
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            }
+        case "/produce": return { request, _ in try await produce(request) }
+        case "/ack": return { request, _ in try await ack(request) }
+        case "/consume": return { request, _ in try await consume(request) }
+        default:
+            preconditionFailure("route \(path) is in BrokerServer.routeTable without a handler")
+        }
     }
 
     struct Target {
@@ -78,7 +96,7 @@ public struct BrokerServer: Sendable {
         guard let topic = q.get("topic"), !topic.isEmpty else { throw BrokerError.invalidRequest("query parameter 'topic' is required") }
         try validateName(topic, kind: "topic")
         guard let ps = q.get("partition") else { throw BrokerError.invalidRequest("query parameter 'partition' is required") }
-        guard let partition = Int(ps) else { throw BrokerError.invalidRequest("partition must be an integer, got '\(ps.prefix(32))'") }
+        let partition = try nonNegativeInteger(ps, name: "query parameter 'partition'")
         return Target(topic: topic, partition: partition)
     }
 
@@ -163,7 +181,7 @@ public struct BrokerServer: Sendable {
             return HTTPErrors.response(for: error)
         }
         let base64 = q.get("encoding") == "base64"
-        let maxRecords = max(1, min(q.get("max").flatMap(Int.init) ?? config.consumeBatch, 10_000))
+        let maxRecords = max(1, min(q.get("max").flatMap { try? nonNegativeInteger($0, name: "max") } ?? config.consumeBatch, 10_000))
         let heartbeat = config.heartbeatInterval
         let broker = self.broker
         let logger = self.logger

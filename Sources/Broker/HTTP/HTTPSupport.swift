@@ -31,33 +31,6 @@ enum HTTPErrors {
     }
 }
 
-/// Requires `Authorization: Bearer <token>` on every route but the open ones (health,
-/// readiness, metrics); compares in constant time.
-struct ServiceTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: [UInt8]
-    let openPaths: Set<String>
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if openPaths.contains(request.uri.path) { return try await next(request, context) }
-        let header = request.headers[.authorization] ?? ""
-        let prefix = "Bearer "
-        guard header.hasPrefix(prefix), Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), token) else {
-            var response = HTTPErrors.response(status: .unauthorized, code: "unauthorized", message: "missing or wrong service token (Authorization: Bearer $SERVICE_TOKEN)")
-            response.headers[.wwwAuthenticate] = "Bearer"
-            return response
-        }
-        return try await next(request, context)
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for i in 0..<max(a.count, b.count) {
-            diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
-        }
-        return diff == 0
-    }
-}
-
 /// `http_requests_total{route,method,status}` and `http_request_duration_seconds{route,method}`
 /// by route template (unknown paths count as `other`, so scanners cannot blow up the label set).
 struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {

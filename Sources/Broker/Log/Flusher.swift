@@ -1,144 +1,152 @@
 import Foundation
 import Primitives
+import Synchronization
 
 /// A file whose writes the flusher makes durable.
 protocol Syncable: AnyObject, Sendable {
+    var path: String { get }
+    /// Serialises and batches this file's fsyncs.
+    var syncGate: SyncGate { get }
     /// `fsync`s the file; returns 0 or the errno.
     func sync() -> Int32
 }
 
-/// Group commit on a dedicated thread, so `fsync` never blocks the cooperative pool.
+/// Durability of produce and ack, off the broker's actor and per file:
 ///
 /// - `always`: every request gets an `fsync` of its own.
-/// - `batch`: every request that arrived while the previous round ran shares the next `fsync`
-///   of each file it wrote.
+/// - `batch`: every request that arrived while a file's previous `fsync` ran shares the next
+///   one (group commit).
 /// - `none`: requests return at once; the kernel flushes (a `kill -9` keeps the data).
 ///
-/// A request returns only after the `fsync` of each of its files has completed, and requests
-/// complete in arrival order, so a later request's completion implies the earlier ones'.
-final class Flusher: @unchecked Sendable {
-    private struct Request {
-        let targets: [any Syncable]
-        let continuation: CheckedContinuation<Void, any Error>
+/// Each file has its own serial gate and thread, so a slow `fsync` of one partition's segment
+/// never delays another partition's produce. A request returns once the `fsync` of each of
+/// its files, begun after it arrived, has completed; on one file requests complete in arrival
+/// order.
+final class Flusher: Sendable {
+    private struct State {
+        var stopped = false
+        var inFlight = 0
+        var drained: [CheckedContinuation<Void, Never>] = []
     }
 
     let policy: FsyncPolicy
-    private let condition = NSCondition()
-    private var pending: [Request] = []
-    private var stopped = false
-    private var running = false
+    private let state = Mutex(State())
     private let observe: @Sendable (Double) -> Void
-    /// Serial (hence overcommitting) queues that run the parallel fsyncs of one round.
-    private let workers = (0..<8).map { DispatchQueue(label: "broker-fsync-\($0)") }
 
     /// `observe` receives each fsync's duration in seconds (for the fsync histogram).
     init(policy: FsyncPolicy, observe: @escaping @Sendable (Double) -> Void) {
         self.policy = policy
         self.observe = observe
-        if policy != .none {
-            running = true
-            let thread = Thread { [self] in self.run() }
-            thread.name = "broker-flusher"
-            thread.start()
-        }
     }
 
     /// Returns once every file in `targets` is durable under the policy.
     func sync(_ targets: [any Syncable]) async throws {
         guard policy != .none, !targets.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                continuation.resume(throwing: BrokerError.shutDown)
-                return
+        let admitted = state.withLock { s -> Bool in
+            if s.stopped { return false }
+            s.inFlight += 1
+            return true
+        }
+        guard admitted else { throw BrokerError.shutDown }
+        defer { finished() }
+        var seen = Set<ObjectIdentifier>()
+        let unique = targets.filter { seen.insert(ObjectIdentifier($0)).inserted }
+        let policy = self.policy, observe = self.observe
+        if unique.count == 1 {
+            try await unique[0].syncGate.sync(unique[0], policy: policy, observe: observe)
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for target in unique {
+                group.addTask { try await target.syncGate.sync(target, policy: policy, observe: observe) }
             }
-            pending.append(Request(targets: targets, continuation: continuation))
-            condition.signal()
-            condition.unlock()
+            try await group.waitForAll()
         }
     }
 
-    /// Finishes the queued requests, then ends the thread.
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        while running { condition.wait() }
-        condition.unlock()
+    private func finished() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.inFlight -= 1
+            guard s.inFlight == 0 else { return [] }
+            defer { s.drained.removeAll() }
+            return s.drained
+        }
+        for w in waiters { w.resume() }
     }
 
-    private func run() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !stopped { condition.wait() }
-            if pending.isEmpty {
-                running = false
-                condition.broadcast()
-                condition.unlock()
-                return
+    /// Refuses new requests and waits for the ones in flight.
+    func stop() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                s.stopped = true
+                if s.inFlight == 0 { return true }
+                s.drained.append(c)
+                return false
             }
-            let batch = pending
-            pending.removeAll(keepingCapacity: true)
-            condition.unlock()
+            if done { c.resume() }
+        }
+    }
+}
 
-            // Files are independent: their fsyncs run in parallel (the file system merges
-            // concurrent journal commits), so one round costs about one fsync however many
-            // partitions wrote. Per file: one fsync per request under `always`, one for all
-            // requests under `batch`.
-            var perFile: [ObjectIdentifier: (target: any Syncable, count: Int)] = [:]
-            var order: [ObjectIdentifier] = []
-            for request in batch {
-                var seenInRequest = Set<ObjectIdentifier>()
-                for target in request.targets where seenInRequest.insert(ObjectIdentifier(target)).inserted {
-                    let id = ObjectIdentifier(target)
-                    if let entry = perFile[id] {
-                        perFile[id] = (entry.target, policy == .always ? entry.count + 1 : 1)
-                    } else {
-                        perFile[id] = (target, 1)
-                        order.append(id)
-                    }
-                }
+/// Group commit for one file on a serial queue of its own: a request that arrives while an
+/// `fsync` runs waits for the next one, which covers every request that arrived meanwhile
+/// (`batch`), or gets one of its own (`always`).
+final class SyncGate: Sendable {
+    private struct State {
+        var running = false
+        var waiting: [CheckedContinuation<Void, any Error>] = []
+    }
+
+    private let state = Mutex(State())
+    private let queue: DispatchQueue
+
+    init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    func sync(_ file: any Syncable, policy: FsyncPolicy, observe: @escaping @Sendable (Double) -> Void) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let start = state.withLock { s -> Bool in
+                s.waiting.append(c)
+                if s.running { return false }
+                s.running = true
+                return true
             }
-            let jobs = order.map { perFile[$0]! }
-            let failures = FailureSlots(count: jobs.count)
-            let group = DispatchGroup()
-            for (i, job) in jobs.enumerated() {
-                let target = job.target, count = job.count
-                let work: @Sendable () -> Void = { [observe] in
-                    for _ in 0..<count {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        let err = target.sync()
-                        observe(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                        if err != 0 { failures.set(i, err) }
-                    }
-                }
-                if i == jobs.count - 1 {
-                    work()
-                } else {
-                    workers[i % workers.count].async(group: group, execute: work)
-                }
+            if start { queue.async { self.drain(file, policy: policy, observe: observe) } }
+        }
+    }
+
+    private func drain(_ file: any Syncable, policy: FsyncPolicy, observe: @Sendable (Double) -> Void) {
+        while true {
+            let batch = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+                if s.waiting.isEmpty { s.running = false }
+                defer { s.waiting.removeAll() }
+                return s.waiting
             }
-            group.wait()
-            let failure = failures.first()
-            for request in batch {
-                if failure != 0 {
-                    request.continuation.resume(throwing: BrokerError.io("fsync failed: \(String(cString: strerror(failure)))"))
-                } else {
-                    request.continuation.resume()
-                }
+            if batch.isEmpty { return }
+            func once() -> Int32 {
+                IOFaults.before(.fsync, file.path)
+                let start = DispatchTime.now().uptimeNanoseconds
+                let err = file.sync()
+                observe(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                return err
             }
+            if policy == .always {
+                for c in batch { Self.resume(c, once()) }
+            } else {
+                let err = once()
+                for c in batch { Self.resume(c, err) }
+            }
+        }
+    }
+
+    private static func resume(_ c: CheckedContinuation<Void, any Error>, _ err: Int32) {
+        if err != 0 {
+            c.resume(throwing: BrokerError.io("fsync failed: \(String(cString: strerror(err)))"))
+        } else {
+            c.resume()
         }
     }
 }
 
 extension Segment: Syncable {}
-
-/// One errno slot per parallel fsync job; each job writes only its own slot and the
-/// coordinator reads them after `DispatchGroup.wait()`.
-private final class FailureSlots: @unchecked Sendable {
-    private var slots: [Int32]
-    init(count: Int) { slots = Array(repeating: 0, count: max(1, count)) }
-    func set(_ i: Int, _ err: Int32) { slots.withUnsafeMutableBufferPointer { $0[i] = err } }
-    func first() -> Int32 { slots.first { $0 != 0 } ?? 0 }
-}

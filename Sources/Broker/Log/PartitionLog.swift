@@ -31,7 +31,7 @@ final class PartitionLog {
         self.maxTailBytes = max(1, queueBytes)
         self.directory = directory
         self.partition = partition
-        self.segmentBytes = max(4096, segmentBytes)
+        self.segmentBytes = min(max(4096, segmentBytes), 1 << 30)
         self.durableCreate = durable
         self.logger = logger
         self.tail = Array(repeating: nil, count: max(1, queueSize))
@@ -68,10 +68,27 @@ final class PartitionLog {
         if at != nextOffset { tailLow = nextOffset }  // could not warm: serve from disk
     }
 
-    /// Appends `payloads` as consecutive records; all or nothing. Returns the first offset and
-    /// the segments written (to be synced before the records are acknowledged).
-    func append(payloads: [[UInt8]], timestamp: Int64) throws -> (first: UInt64, touched: [Segment]) {
-        var active = segments[segments.count - 1]
+    /// An append encoded on the owner: its frames, its first offset, and whether it opens a
+    /// new segment. The owner creates that segment and writes the frames off its executor
+    /// (`Segment.create`, `Segment.write` on an `IOLane`), then calls `commit`. At most one
+    /// append of a partition is between `prepareAppend` and `commit` at a time.
+    struct PendingAppend: Sendable {
+        let first: UInt64
+        let timestamp: Int64
+        let frames: [UInt8]
+        let sizes: [Int]
+        let payloads: [[UInt8]]
+        /// The active segment, to write into unless `rollAt` says a new one starts.
+        let active: Segment
+        /// Base offset of the segment to create first (nil: write into `active`).
+        let rollAt: UInt64?
+        let segmentDirectory: String
+        let durableCreate: Bool
+        var position: Int
+    }
+
+    func prepareAppend(payloads: [[UInt8]], timestamp: Int64) -> PendingAppend {
+        let active = segments[segments.count - 1]
         var frames: [UInt8] = []
         frames.reserveCapacity(payloads.reduce(0) { $0 + $1.count + RecordFrame.headerSize })
         var sizes: [Int] = []
@@ -82,19 +99,46 @@ final class PartitionLog {
             RecordFrame.encode(offset: first + UInt64(i), timestamp: timestamp, payload: payload, into: &frames)
             sizes.append(frames.count - before)
         }
+        let roll = active.recordCount > 0 && active.size + frames.count > segmentBytes
+        return PendingAppend(first: first, timestamp: timestamp, frames: frames, sizes: sizes, payloads: payloads, active: active,
+                             rollAt: roll ? nextOffset : nil, segmentDirectory: directory, durableCreate: durableCreate,
+                             position: roll ? Segment.headerSize : active.size)
+    }
+
+    /// Records a written append: the new segment (if it rolled), positions, memory tail and
+    /// the next offset. Returns the segments to sync before the records are acknowledged.
+    func commit(_ a: PendingAppend, into segment: Segment) -> [Segment] {
         var touched: [Segment] = []
-        if active.recordCount > 0 && active.size + frames.count > segmentBytes {
-            touched.append(active)  // its earlier writes must be durable before the new ones count
-            active = try Segment.create(directory: directory, baseOffset: nextOffset, durable: durableCreate)
-            segments.append(active)
+        if segment !== a.active {
+            touched.append(a.active)  // its earlier writes must be durable before the new ones count
+            segments.append(segment)
         }
-        try active.append(frames: frames, frameSizes: sizes, lastTimestamp: timestamp)
-        touched.append(active)
-        for (i, payload) in payloads.enumerated() {
-            remember(StoredRecord(offset: first + UInt64(i), timestamp: timestamp, payload: payload))
+        segment.commit(frameSizes: a.sizes, lastTimestamp: a.timestamp)
+        touched.append(segment)
+        for (i, payload) in a.payloads.enumerated() {
+            remember(StoredRecord(offset: a.first + UInt64(i), timestamp: a.timestamp, payload: payload))
         }
-        nextOffset += UInt64(payloads.count)
-        return (first, touched)
+        nextOffset += UInt64(a.payloads.count)
+        return touched
+    }
+
+    /// Does the I/O of `a` (segment creation when it rolls, then the frames' write) where it is
+    /// called; returns the segment written. Used on an `IOLane`.
+    static func write(_ a: PendingAppend) throws -> Segment {
+        var target = a.active
+        if let base = a.rollAt {
+            target = try Segment.create(directory: a.segmentDirectory, baseOffset: base, durable: a.durableCreate)
+        }
+        try target.write(frames: a.frames, at: a.position)
+        return target
+    }
+
+    /// Appends `payloads` as consecutive records, all I/O on the calling thread; all or
+    /// nothing. Returns the first offset and the segments to sync.
+    func append(payloads: [[UInt8]], timestamp: Int64) throws -> (first: UInt64, touched: [Segment]) {
+        let a = prepareAppend(payloads: payloads, timestamp: timestamp)
+        let segment = try Self.write(a)
+        return (a.first, commit(a, into: segment))
     }
 
     /// Puts `r` (the newest record) into the memory tail, evicting the oldest records beyond
@@ -116,13 +160,74 @@ final class PartitionLog {
         }
     }
 
-    /// Makes records below `offset` visible to consumers (monotonic).
-    func markDurable(upTo offset: UInt64) {
+    /// Appends `from ..< upTo` whose fsync finished while an earlier one had not yet.
+    private var settledAbove: [UInt64: UInt64] = [:]
+
+    /// Makes records `from ..< offset` visible to consumers once every record before them is
+    /// too: appends on different segments may finish their fsyncs out of order.
+    func markDurable(from start: UInt64, upTo offset: UInt64) {
+        if start > durableOffset {
+            settledAbove[start] = max(settledAbove[start] ?? 0, offset)
+            return
+        }
         if offset > durableOffset { durableOffset = min(offset, nextOffset) }
+        while let end = settledAbove.removeValue(forKey: durableOffset) {
+            if end > durableOffset { durableOffset = min(end, nextOffset) }
+        }
+    }
+
+    /// Where records `offset ..< durableOffset` (at most `maxCount`) are: all in the memory
+    /// tail, or byte ranges of segments to read (off the owner's executor) with `readPlanned`.
+    enum ReadPlan: Sendable {
+        case memory([StoredRecord])
+        case disk([(segment: Segment, start: Int, end: Int)], below: UInt64)
+    }
+
+    func planRead(from offset: UInt64, maxCount: Int) -> ReadPlan {
+        let from = max(offset, startOffset)
+        guard from < durableOffset, maxCount > 0 else { return .memory([]) }
+        let count = Int(min(UInt64(maxCount), durableOffset - from))
+        if let hot = fromMemory(from, count), hot.count == count { return .memory(hot) }
+        var ranges: [(segment: Segment, start: Int, end: Int)] = []
+        var at = from
+        var planned = 0
+        for segment in segments where segment.endOffset > at && planned < count {
+            if at < segment.baseOffset { at = segment.baseOffset }
+            guard let r = segment.range(from: at, maxCount: count - planned) else { continue }
+            ranges.append((segment, r.start, r.end))
+            planned += Int(min(UInt64(count - planned), segment.endOffset - at))
+            at = segment.endOffset
+        }
+        return .disk(ranges, below: min(durableOffset, from + UInt64(count)))
+    }
+
+    /// Executes a `.disk` plan (anywhere: it touches only the segments' descriptors).
+    static func readPlanned(_ plan: ReadPlan) throws -> [StoredRecord] {
+        switch plan {
+        case .memory(let records):
+            return records
+        case .disk(let ranges, let below):
+            var out: [StoredRecord] = []
+            for r in ranges { out.append(contentsOf: try r.segment.readRecords(start: r.start, end: r.end)) }
+            if let last = out.last, last.offset >= below { out.removeAll { $0.offset >= below } }
+            return out
+        }
+    }
+
+    private func fromMemory(_ from: UInt64, _ count: Int) -> [StoredRecord]? {
+        let lowInMemory = max(tailLow, nextOffset > UInt64(tail.count) ? nextOffset - UInt64(tail.count) : 0)
+        guard from >= lowInMemory else { return nil }
+        var out: [StoredRecord] = []
+        out.reserveCapacity(count)
+        for o in from..<(from + UInt64(count)) {
+            guard let r = tail[Int(o % UInt64(tail.count))], r.offset == o else { break }
+            out.append(r)
+        }
+        return out
     }
 
     /// Reads records `offset ..< durableOffset`, at most `maxCount`, from memory when they are
-    /// in the hot tail and from the segments otherwise.
+    /// in the hot tail and from the segments otherwise (on the calling thread).
     func read(from offset: UInt64, maxCount: Int) throws -> [StoredRecord] {
         let from = max(offset, startOffset)
         guard from < durableOffset, maxCount > 0 else { return [] }

@@ -16,6 +16,9 @@ struct StoredRecord: Sendable {
 /// recognised on recovery.
 enum RecordFrame {
     static let headerSize = 24
+    /// The largest payload a frame may declare; a length field above it is corruption, never
+    /// an allocation of that size.
+    static let maxPayloadBytes = 1 << 30
 
     static func encode(offset: UInt64, timestamp: Int64, payload: [UInt8], into out: inout [UInt8]) {
         out.appendBE(UInt32(payload.count))
@@ -48,6 +51,7 @@ final class Segment: @unchecked Sendable {
     private(set) var positions: [UInt32] = []
     private(set) var lastTimestamp: Int64 = 0
     var deleted = false
+    let syncGate: SyncGate
 
     var endOffset: UInt64 { baseOffset + UInt64(positions.count) }
     var recordCount: Int { positions.count }
@@ -62,6 +66,7 @@ final class Segment: @unchecked Sendable {
         self.fd = fd
         self.baseOffset = baseOffset
         self.size = size
+        self.syncGate = SyncGate(label: "broker-fsync")
     }
 
     deinit {
@@ -82,6 +87,7 @@ final class Segment: @unchecked Sendable {
         }
         _ = ftruncate(fd, off_t(headerSize))
         if durable {
+            IOFaults.before(.fsync, path)
             _ = fsync(fd)
             try? DurableFile.syncDirectory(directory)
         }
@@ -103,6 +109,9 @@ final class Segment: @unchecked Sendable {
         guard version == Segment.version else {
             close(fd); throw BrokerError.io("\(path) has segment format version \(version); this build reads version \(Segment.version)")
         }
+        guard base <= RecordID.maxOffset else {
+            close(fd); throw BrokerError.io("\(path) is corrupt: its header declares base offset \(base), above the largest offset \(RecordID.maxOffset); move the file away to start the partition without it")
+        }
         let segment = Segment(path: path, fd: fd, baseOffset: base, size: headerSize)
         var pos = headerSize
         var expected = base
@@ -111,7 +120,12 @@ final class Segment: @unchecked Sendable {
             while pos < buf.count {
                 guard buf.count - pos >= RecordFrame.headerSize else { problem = "torn header"; break }
                 let length = Int(buf.readBE32(pos))
+                guard length <= RecordFrame.maxPayloadBytes else {
+                    problem = "corrupt length field \(length) at byte \(pos) (largest record: \(RecordFrame.maxPayloadBytes))"
+                    break
+                }
                 guard buf.count - pos - RecordFrame.headerSize >= length else { problem = "torn record"; break }
+                guard pos <= Int(UInt32.max) else { problem = "segment longer than 4 GiB"; break }
                 let crc = buf.readBE32(pos + 4)
                 let body = UnsafeRawBufferPointer(rebasing: buf[(pos + 8)..<(pos + RecordFrame.headerSize + length)])
                 guard CRC32C.checksum(body) == crc else { problem = "checksum mismatch"; break }
@@ -138,39 +152,68 @@ final class Segment: @unchecked Sendable {
     /// Appends pre-encoded frames (`frameSizes` gives each frame's length). Either all land or
     /// none: on a write error the file is truncated back and the error is thrown.
     func append(frames: [UInt8], frameSizes: [Int], lastTimestamp: Int64) throws {
-        let err = frames.withUnsafeBytes { FileIO.pwriteAll(fd, $0, at: size) }
+        try write(frames: frames, at: size)
+        commit(frameSizes: frameSizes, lastTimestamp: lastTimestamp)
+    }
+
+    /// The I/O half of an append: writes `frames` at byte `position` (the current `size`),
+    /// truncating back on failure. Touches only the descriptor, so it may run on an `IOLane`
+    /// while the owner keeps reading the committed records.
+    func write(frames: [UInt8], at position: Int) throws {
+        // Record positions are 32-bit: a segment never grows past 4 GiB.
+        guard position + frames.count <= Int(UInt32.max) else {
+            throw BrokerError.invalidRequest("append of \(frames.count) bytes would grow \(path) past 4 GiB; lower SEGMENT_BYTES or MAX_BODY_BYTES")
+        }
+        IOFaults.before(.write, path)
+        let err = frames.withUnsafeBytes { FileIO.pwriteAll(fd, $0, at: position) }
         if let err {
-            _ = ftruncate(fd, off_t(size))
+            _ = ftruncate(fd, off_t(position))
             let reason = String(cString: strerror(err))
             if err == ENOSPC || err == EDQUOT {
                 throw BrokerError.unavailable(reason: "disk full (\(reason))", retryAfter: .seconds(1))
             }
             throw BrokerError.io("append to \(path): \(reason)")
         }
+    }
+
+    /// The bookkeeping half of an append, on the owner once `write` succeeded.
+    func commit(frameSizes: [Int], lastTimestamp: Int64) {
         var pos = size
         for s in frameSizes {
-            positions.append(UInt32(pos))
+            positions.append(UInt32(truncatingIfNeeded: pos))  // < 4 GiB, checked by write
             pos += s
         }
         size = pos
         self.lastTimestamp = lastTimestamp
     }
 
-    /// Reads the records `from ..< from + count` (clamped to this segment) with one `pread`.
-    func read(from offset: UInt64, maxCount: Int) throws -> [StoredRecord] {
-        guard offset >= baseOffset, offset < endOffset, maxCount > 0 else { return [] }
+    /// Byte range `start ..< end` of the records `from ..< from + maxCount` (clamped to this segment).
+    func range(from offset: UInt64, maxCount: Int) -> (start: Int, end: Int)? {
+        guard offset >= baseOffset, offset < endOffset, maxCount > 0 else { return nil }
         let first = Int(offset - baseOffset)
-        let last = min(positions.count, first + maxCount)
+        let last = min(positions.count, first + min(maxCount, positions.count))
         let start = Int(positions[first])
         let end = last < positions.count ? Int(positions[last]) : size
+        return (start, end)
+    }
+
+    /// Reads the records `from ..< from + count` (clamped to this segment) with one `pread`.
+    func read(from offset: UInt64, maxCount: Int) throws -> [StoredRecord] {
+        guard let r = range(from: offset, maxCount: maxCount) else { return [] }
+        return try readRecords(start: r.start, end: r.end)
+    }
+
+    /// Reads and checks the frames in bytes `start ..< end` (a `range` result). Touches only
+    /// the descriptor, so it may run on an `IOLane`.
+    func readRecords(start: Int, end: Int) throws -> [StoredRecord] {
+        IOFaults.before(.read, path)
         let bytes = try FileIO.pread(fd, count: end - start, at: start)
         var out: [StoredRecord] = []
-        out.reserveCapacity(last - first)
         try bytes.withUnsafeBytes { buf in
             var pos = 0
             while pos + RecordFrame.headerSize <= buf.count {
                 let length = Int(buf.readBE32(pos))
-                guard pos + RecordFrame.headerSize + length <= buf.count else { break }
+                guard length <= buf.count - pos - RecordFrame.headerSize else { break }
                 let crc = buf.readBE32(pos + 4)
                 let body = UnsafeRawBufferPointer(rebasing: buf[(pos + 8)..<(pos + RecordFrame.headerSize + length)])
                 guard CRC32C.checksum(body) == crc else {

@@ -4,6 +4,11 @@ public struct ProxyConfig: Sendable {
     /// does not matter for routing (the ring hashes the URLs), but every replica must use the
     /// same set.
     public var brokers: [String]
+    /// Partitions per topic the brokers create (`PARTITIONS_PER_TOPIC`; give the proxy the
+    /// brokers' value): the balanced assignment spreads exactly these over the brokers.
+    public var partitionsPerTopic: Int = 4
+    /// Per-topic partition counts (`TOPIC_PARTITIONS`), as given to the brokers.
+    public var topicPartitions: [String: Int] = [:]
     /// Points per broker on the ring (`VIRTUAL_NODES`).
     public var virtualNodes: Int = 150
     /// When the owner is down, route to the next healthy broker on the ring (`FAILOVER`);

@@ -25,7 +25,7 @@ extension ProxyServer {
         let query = request.uri.query ?? ""
         if config.failover { return mergedConsume(k, query: query, headers: request.headers) }
         guard case .broker(let b, _) = table.route(topic: k.topic, partition: k.partition) else {
-            return unavailable(table.ring.owner(topic: k.topic, partition: k.partition))
+            return unavailable(table.owner(topic: k.topic, partition: k.partition))
         }
         let upstream: HTTPClientResponse
         do {
@@ -56,7 +56,7 @@ extension ProxyServer {
     /// (the owner untagged, the others tagged), re-attaching brokers as they come back, so
     /// records written to a fallback while the owner was down are drained, not stranded.
     func mergedConsume(_ k: (topic: String, partition: Int), query: String, headers: HTTPFields) -> Response {
-        let preference = table.ring.preference(for: HashRing.key(topic: k.topic, partition: k.partition))
+        let preference = table.preference(topic: k.topic, partition: k.partition)
         guard preference.contains(where: { table.isUp($0) }) else { return unavailable(preference.first) }
         let owner = preference.first
         let interval = config.healthInterval
@@ -171,7 +171,7 @@ extension ProxyServer {
         guard let body = await collectBody(request) else { return tooLarge() }
         let ids: [String]
         do { ids = try AckBody.decode(body) } catch let e as BrokerError { return HTTPErrors.response(for: e) } catch { return badKey() }
-        guard let owner = table.ring.owner(topic: k.topic, partition: k.partition) else { return unavailable(nil) }
+        guard let owner = table.owner(topic: k.topic, partition: k.partition) else { return unavailable(nil) }
         let tags = Dictionary(uniqueKeysWithValues: table.ring.nodes.map { (Self.tag($0), $0) })
         var byBroker: [String: [String]] = [:]
         for id in ids {

@@ -23,11 +23,25 @@ public struct ProxyServer: Sendable {
     public let logger: Logger
     public let healthChecker: HealthChecker
 
-    static let routes: Set<String> = ["/produce", "/consume", "/ack", "/topics", "/status", "/health", "/ready", "/metrics"]
+    /// Every route with who may call it; `makeRouter` serves exactly these. `/status` and
+    /// `/topics` name the brokers and their data, so they need the token too.
+    package static let routeTable: [RouteEntry] = [
+        RouteEntry(.get, "/health", .open),
+        RouteEntry(.get, "/ready", .open),
+        RouteEntry(.get, "/metrics", .open),
+        RouteEntry(.get, "/status", .serviceToken),
+        RouteEntry(.get, "/topics", .serviceToken),
+        RouteEntry(.post, "/produce", .serviceToken),
+        RouteEntry(.post, "/ack", .serviceToken),
+        RouteEntry(.get, "/consume", .serviceToken),
+    ]
+    static let routes = Set(routeTable.map(\.path))
 
     public init(config: ProxyConfig, client: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.config = config
-        self.table = RoutingTable(ring: HashRing(nodes: config.brokers, virtualNodes: config.virtualNodes), failover: config.failover)
+        // Sorted, so the order brokers are listed in cannot change anything.
+        self.table = RoutingTable(ring: HashRing(nodes: config.brokers.sorted(), virtualNodes: config.virtualNodes), failover: config.failover,
+                                  partitionsPerTopic: config.partitionsPerTopic, topicPartitions: config.topicPartitions)
         self.client = client
         self.registry = registry
         self.logger = logger
@@ -51,23 +65,31 @@ public struct ProxyServer: Sendable {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(HTTPMetricsMiddleware(registry: registry, routes: Self.routes))
-        if let token = config.serviceToken, !token.isEmpty {
-            router.middlewares.add(ServiceTokenMiddleware(token: Array(token.utf8), openPaths: ["/health", "/ready", "/metrics"]))
-        }
-        router.get("/health") { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
-        router.get("/ready") { _, _ in
-            table.health().values.contains(true) ? HTTPErrors.json("{\"status\":\"ready\"}")
-                : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "no broker is up", retryAfter: config.retryAfter)
-        }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-        }
-        router.get("/status") { request, _ in status(request) }
-        router.get("/topics") { _, _ in await topics() }
-        router.post("/produce") { request, _ in await forwardUnary(request, path: "/produce") }
-        router.post("/ack") { request, _ in await ack(request) }
-        router.get("/consume") { request, _ in await consume(request) }
+        installRoutes(Self.routeTable, on: router, token: config.serviceToken) { entry in handler(for: entry.path) }
         return router
+    }
+
+    func handler(for path: String) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        switch path {
+        case "/health":
+            return { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
+        case "/ready":
+            return { _, _ in
+                table.health().values.contains(true) ? HTTPErrors.json("{\"status\":\"ready\"}")
+                    : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "no broker is up", retryAfter: config.retryAfter)
+            }
+        case "/metrics":
+            return { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            }
+        case "/status": return { request, _ in status(request) }
+        case "/topics": return { _, _ in await topics() }
+        case "/produce": return { request, _ in await forwardUnary(request, path: "/produce") }
+        case "/ack": return { request, _ in await ack(request) }
+        case "/consume": return { request, _ in await consume(request) }
+        default:
+            preconditionFailure("route \(path) is in ProxyServer.routeTable without a handler")
+        }
     }
 
     // MARK: Helpers
@@ -75,12 +97,12 @@ public struct ProxyServer: Sendable {
     func key(_ request: Request) -> (topic: String, partition: Int)? {
         let q = request.uri.queryParameters
         guard let topic = q.get("topic"), (try? validateName(topic, kind: "topic")) != nil,
-              let partition = q.get("partition").flatMap(Int.init) else { return nil }
+              let partition = q.get("partition").flatMap({ try? nonNegativeInteger($0, name: "partition") }) else { return nil }
         return (topic, partition)
     }
 
     func badKey() -> Response {
-        HTTPErrors.response(status: .badRequest, code: "bad_request", message: "query parameters 'topic' (A-Z a-z 0-9 . _ -) and integer 'partition' are required")
+        HTTPErrors.response(status: .badRequest, code: "bad_request", message: "query parameters 'topic' (A-Z a-z 0-9 . _ -) and 'partition' (an integer from 0 to 2147483647) are required")
     }
 
     func unavailable(_ owner: String?) -> Response {
@@ -160,7 +182,7 @@ public struct ProxyServer: Sendable {
                 if !config.failover { return unavailable(b) }
             }
         }
-        return unavailable(table.ring.owner(topic: k.topic, partition: k.partition))
+        return unavailable(table.owner(topic: k.topic, partition: k.partition))
     }
 
     func status(_ request: Request) -> Response {
@@ -173,10 +195,16 @@ public struct ProxyServer: Sendable {
         s += "],\"points\":["
         s += table.ring.points.map { "[\"\(String($0.hash, radix: 16))\",\($0.node)]" }.joined(separator: ",")
         s += "]"
+        s += ",\"assignment\":\"bounded-load consistent hashing\",\"partitionsPerTopic\":\(table.partitionsPerTopic)"
+        // With ?topic=T (and optionally &partitions=N, default the configured count): the
+        // owner and the current route of every partition, and the partitions per broker.
         let q = request.uri.queryParameters
-        if let topic = q.get("topic"), let n = q.get("partitions").flatMap(Int.init), n > 0, n <= 4096 {
-            s += ",\"routes\":[" + (0..<n).map { p -> String in
-                let owner = table.ring.owner(topic: topic, partition: p) ?? ""
+        if let topic = q.get("topic"), (try? validateName(topic, kind: "topic")) != nil {
+            let n = min(4096, q.get("partitions").flatMap { try? nonNegativeInteger($0, name: "partitions") } ?? table.partitionCount(topic: topic))
+            var load: [String: Int] = [:]
+            s += ",\"topic\":\(JSONFormat.quoted(topic)),\"routes\":[" + (0..<n).map { p -> String in
+                let owner = table.owner(topic: topic, partition: p) ?? ""
+                load[owner, default: 0] += 1
                 let route: String
                 switch table.route(topic: topic, partition: p) {
                 case .broker(let b, _): route = b
@@ -184,6 +212,7 @@ public struct ProxyServer: Sendable {
                 }
                 return "{\"partition\":\(p),\"owner\":\(JSONFormat.quoted(owner)),\"routedTo\":\(JSONFormat.quoted(route))}"
             }.joined(separator: ",") + "]"
+            s += ",\"partitionsPerBroker\":{" + table.ring.nodes.map { "\(JSONFormat.quoted($0)):\(load[$0] ?? 0)" }.joined(separator: ",") + "}"
         }
         return HTTPErrors.json(s + "}")
     }

@@ -84,21 +84,10 @@ public struct DCGMCSVParser {
         return parser.stats
     }
 
-    /// Reads a file in 1 MiB chunks (the streaming loop shared by the importer and streamer).
+    /// Reads a file in 1 MiB chunks (see ``ChunkedFileReader``).
     public static func readFile(_ path: String, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: chunkSize)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        var reader = try ChunkedFileReader(path: path, chunkSize: chunkSize)
+        while try reader.next(body) != nil {}
     }
 
     private mutating func drain(final: Bool, _ onRow: (borrowing DCGMRow) throws -> Void) throws {

@@ -3,7 +3,8 @@ import TSDB
 
 /// Imports DCGM CSV into a database at full speed: rows of known series are matched by
 /// the hash of their raw bytes (no strings, no SQLite), new series are created once per
-/// chunk in one catalog transaction, and appends overlap with parsing the next chunk.
+/// batch in one catalog transaction (all through ``DCGMBatchBuilder``), and appends overlap
+/// with parsing the next chunk.
 public final class DCGMImporter {
     public struct Progress: Sendable {
         public var path: String
@@ -17,13 +18,15 @@ public final class DCGMImporter {
         public var stats = DCGMParseStats()
         public var appended = 0
         public var outOfWindow = 0
+        /// Samples refused as too far ahead of the clock (the database's `maxFuture`).
+        public var tooFarInFuture = 0
         public var newSeries = 0
         public init() {}
     }
 
     let db: TSDB
     let batchSize: Int
-    private var cache: [UInt64: [(key: [UInt8], ref: SeriesRef)]] = [:]
+    private let builder = DCGMBatchBuilder()
 
     public init(db: TSDB, batchSize: Int = 100_000) {
         self.db = db
@@ -34,68 +37,43 @@ public final class DCGMImporter {
     /// (rows before it stay imported). `progress` is called after every chunk.
     public func importFile(path: String, strict: Bool = false, progress: (Progress) -> Void = { _ in }) async throws -> Summary {
         let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        var reader = try ChunkedFileReader(path: path)
         var parser = DCGMCSVParser(strict: strict)
         var summary = Summary()
-        var batch = SampleBatch(capacity: batchSize)
-        var pendingOrder: [[UInt8]] = []
-        var keyHashes: [UInt64] = []
-        var pending: [[UInt8]: (labels: Labels, samples: [(Int64, Double)])] = [:]
+        var pending = DCGMBatchBuilder.Pending(capacity: batchSize)
         var inflight: Task<AppendResult, Error>?
         var read: Int64 = 0
-
-        let onRow: (borrowing DCGMRow) throws -> Void = { row in
-            let h = row.seriesKeyHash()
-            if let bucket = self.cache[h], let hit = bucket.first(where: { row.seriesKeyEquals($0.key) }) {
-                batch.append(hit.ref, row.timestamp, row.value)
-                return
-            }
-            let key = row.seriesKeyBytes()
-            if pending[key] != nil {
-                pending[key]!.samples.append((row.timestamp, row.value))
-            } else {
-                pendingOrder.append(key)
-                keyHashes.append(h)
-                pending[key] = (row.labels(), [(row.timestamp, row.value)])
-            }
-        }
+        let builder = self.builder
 
         func settle() async throws {
-            if let task = inflight {
-                let r = try await task.value
-                summary.appended += r.appended
-                summary.outOfWindow += r.outOfWindow
-                inflight = nil
+            guard let task = inflight else { return }
+            inflight = nil
+            let r: AppendResult
+            do {
+                r = try await task.value
+            } catch TSDBError.unknownSeries(let id) {
+                // A ref went stale (retention dropped its series while importing): the next
+                // file resolves afresh; this batch is not stored.
+                builder.invalidate()
+                throw TSDBError.unknownSeries(id)
             }
-        }
-
-        func flushPending() throws {
-            guard !pendingOrder.isEmpty else { return }
-            let before = db.seriesCount
-            let refs = try db.resolve(pendingOrder.map { pending[$0]!.labels })
-            summary.newSeries += db.seriesCount - before
-            for (k, bytes) in pendingOrder.enumerated() {
-                cache[keyHashes[k], default: []].append((bytes, refs[k]))
-                for (t, v) in pending[bytes]!.samples { batch.append(refs[k], t, v) }
-            }
-            pendingOrder.removeAll(keepingCapacity: true)
-            keyHashes.removeAll(keepingCapacity: true)
-            pending.removeAll(keepingCapacity: true)
+            summary.appended += r.appended
+            summary.outOfWindow += r.outOfWindow
+            summary.tooFarInFuture += r.tooFarInFuture
         }
 
         func ship(force: Bool) async throws {
-            try flushPending()
-            guard batch.count >= batchSize || (force && !batch.isEmpty) else { return }
+            guard pending.count >= batchSize || (force && pending.count > 0) else { return }
+            let (toSend, created) = try builder.seal(&pending, db: db)
+            summary.newSeries += created
             try await settle()
-            let toSend = batch
-            batch = SampleBatch(capacity: batchSize)
             let db = self.db
             inflight = Task { try await db.append(toSend) }
         }
 
-        try await DCGMCSVParser.readFile(path) { chunk in
-            try parser.feedRows(chunk, onRow)
-            read += Int64(chunk.count)
-        } afterEach: {
+        let onRow: (borrowing DCGMRow) throws -> Void = { builder.add($0, to: &pending) }
+        while let n = try reader.next({ chunk in try parser.feedRows(chunk, onRow); return chunk.count }) {
+            read += Int64(n)
             try await ship(force: false)
             progress(Progress(path: path, bytesRead: read, totalBytes: total, rows: parser.stats.rows, samples: parser.stats.samples))
         }
@@ -105,30 +83,5 @@ public final class DCGMImporter {
         summary.stats = parser.stats
         progress(Progress(path: path, bytesRead: read, totalBytes: total, rows: parser.stats.rows, samples: parser.stats.samples))
         return summary
-    }
-}
-
-extension DCGMCSVParser {
-    /// Like ``readFile(_:chunkSize:_:)`` with an async step after every chunk.
-    public static func readFile(_ path: String, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void,
-                                afterEach: () async throws -> Void) async throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            throw DCGMError.unreadable(path: path, message: "is a directory")
-        }
-        var buffer = [UInt8](repeating: 0, count: chunkSize)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, chunkSize) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            try await afterEach()
-        }
     }
 }

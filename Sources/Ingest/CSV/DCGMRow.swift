@@ -3,7 +3,7 @@ import Primitives
 import TSDB
 
 /// A parsed row borrowed from the parser's buffer; valid only inside the callback. The
-/// importer uses ``seriesKey`` to find a known series without building strings; the rest
+/// batch builder uses the series key to find a known series without building strings; the rest
 /// materialise a ``DCGMRecord``.
 public struct DCGMRow: ~Copyable {
     let buffer: UnsafeRawBufferPointer
@@ -41,20 +41,32 @@ public struct DCGMRow: ~Copyable {
         return (recordStart..<first.start, first.end..<second.start, second.end..<max(second.end, recordEnd))
     }
 
-    /// xxHash64 of the series key (see ``seriesKeyBytes()``).
-    public func seriesKeyHash() -> UInt64 {
+    /// Whether this row's header maps the columns as `map` does (see ``columnMap()``).
+    func hasMap(_ map: [Int]) -> Bool {
+        guard map.count == self.map.count else { return false }
+        for k in 0..<map.count where map[k] != self.map[k] { return false }
+        return true
+    }
+
+    /// Where the header put each of ``DCGMCSVParser/columns`` (-1: absent).
+    func columnMap() -> [Int] { Array(map) }
+
+    /// xxHash64 of the series key (see ``seriesKeyBytes(tag:)``).
+    func seriesKeyHash(tag: UInt32) -> UInt64 {
         let (a, b, c) = keyRanges
-        var h = XXHash64.hash(UnsafeRawBufferPointer(rebasing: buffer[a]))
+        var h = XXHash64.hash(UnsafeRawBufferPointer(rebasing: buffer[a]), seed: UInt64(tag))
         h = XXHash64.hash(UnsafeRawBufferPointer(rebasing: buffer[b]), seed: h)
         return XXHash64.hash(UnsafeRawBufferPointer(rebasing: buffer[c]), seed: h)
     }
 
-    /// The series key: the record's bytes without its timestamp and value, with a 0xFF
-    /// between the pieces.
-    public func seriesKeyBytes() -> [UInt8] {
+    /// The series key: `tag` (the header's column order, as ``DCGMBatchBuilder`` numbers it;
+    /// 4 bytes little-endian), then the record's bytes without its timestamp and value, with
+    /// a 0xFF between the pieces. The same bytes under another header are another key.
+    func seriesKeyBytes(tag: UInt32) -> [UInt8] {
         let (a, b, c) = keyRanges
         var out: [UInt8] = []
-        out.reserveCapacity(a.count + b.count + c.count + 2)
+        out.reserveCapacity(4 + a.count + b.count + c.count + 2)
+        withUnsafeBytes(of: tag.littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[a]))
         out.append(0xFF)
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[b]))
@@ -63,25 +75,17 @@ public struct DCGMRow: ~Copyable {
         return out
     }
 
-    /// Appends ``seriesKeyBytes()`` to `key` (reusing its storage).
-    public func appendSeriesKey(to key: inout [UInt8]) {
+    /// Whether `key` is this row's ``seriesKeyBytes(tag:)`` (compared in place).
+    func seriesKeyEquals(_ key: [UInt8], tag: UInt32) -> Bool {
         let (a, b, c) = keyRanges
-        key.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[a]))
-        key.append(0xFF)
-        key.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[b]))
-        key.append(0xFF)
-        key.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[c]))
-    }
-
-    /// Whether `key` is this row's ``seriesKeyBytes()`` (compared in place).
-    public func seriesKeyEquals(_ key: [UInt8]) -> Bool {
-        let (a, b, c) = keyRanges
-        guard key.count == a.count + b.count + c.count + 2 else { return false }
+        guard key.count == 4 + a.count + b.count + c.count + 2 else { return false }
         return key.withUnsafeBytes { k in
-            let kb = k.baseAddress!, bb = buffer.baseAddress!
-            return memcmp(kb, bb + a.lowerBound, a.count) == 0 && k[a.count] == 0xFF
-                && memcmp(kb + a.count + 1, bb + b.lowerBound, b.count) == 0 && k[a.count + 1 + b.count] == 0xFF
-                && memcmp(kb + a.count + b.count + 2, bb + c.lowerBound, c.count) == 0
+            guard let kb = k.baseAddress, let bb = buffer.baseAddress else { return false }
+            guard kb.loadUnaligned(as: UInt32.self) == tag.littleEndian else { return false }
+            let r = kb + 4
+            return memcmp(r, bb + a.lowerBound, a.count) == 0 && k[4 + a.count] == 0xFF
+                && memcmp(r + a.count + 1, bb + b.lowerBound, b.count) == 0 && k[4 + a.count + 1 + b.count] == 0xFF
+                && memcmp(r + a.count + b.count + 2, bb + c.lowerBound, c.count) == 0
         }
     }
 

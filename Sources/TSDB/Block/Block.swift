@@ -64,8 +64,6 @@ final class Block: @unchecked Sendable {
         return metas[r]
     }
 
-    var allChunks: [ChunkMeta] { metas }
-
     /// Decodes one chunk's timestamps and values, verifying both checksums.
     func decode(_ meta: ChunkMeta, timestamps: inout [Int64], values: inout [Double], scratch: inout [UInt8]) throws {
         try decodeTimestamps(meta, into: &timestamps, scratch: &scratch)

@@ -149,8 +149,8 @@ final class Catalog: Sendable {
                 let insertPosting = try db.cachedStatement(sql: "INSERT OR IGNORE INTO postings(label_id, series_id) VALUES (?, ?)")
                 let upsertGPU = try db.cachedStatement(sql: """
                     INSERT INTO gpus(uuid, gpu_index, device, model, hostname) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(uuid) DO UPDATE SET gpu_index = excluded.gpu_index, device = excluded.device,
-                        model = excluded.model, hostname = excluded.hostname
+                    ON CONFLICT(uuid) DO UPDATE SET gpu_index = COALESCE(excluded.gpu_index, gpu_index), device = COALESCE(excluded.device, device),
+                        model = COALESCE(excluded.model, model), hostname = COALESCE(excluded.hostname, hostname)
                     """)
                 let insertNamespace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO gpu_namespaces(uuid, namespace) VALUES (?, ?)")
                 for labels in new {
@@ -168,11 +168,10 @@ final class Catalog: Sendable {
                     let id = UInt32(truncatingIfNeeded: db.lastInsertedRowID)
                     ids.append(id)
                     for labelID in labelIDs { try insertPosting.execute(arguments: [labelID, Int64(id)]) }
-                    if let uuid = labels[InventoryLabel.uuid] {
-                        try upsertGPU.execute(arguments: [uuid, labels[InventoryLabel.gpu], labels[InventoryLabel.device],
-                                                          labels[InventoryLabel.model], labels[InventoryLabel.hostname]])
-                        if let ns = labels[InventoryLabel.namespace] {
-                            try insertNamespace.execute(arguments: [uuid, ns])
+                    if let gpu = GPULabelAliases.identity(of: labels) {
+                        try upsertGPU.execute(arguments: [gpu.uuid, gpu.index, gpu.device, gpu.model, gpu.hostname])
+                        if let ns = gpu.namespace {
+                            try insertNamespace.execute(arguments: [gpu.uuid, ns])
                         }
                     }
                 }
@@ -204,11 +203,6 @@ final class Catalog: Sendable {
                 }
             }
         }
-    }
-
-    /// Postings as stored: (name, value) → series ids; used by `check` to compare with labels.
-    func postingCount() throws -> Int {
-        try wrap("counting postings") { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM postings") ?? 0 } }
     }
 
     func gpuCount() throws -> Int {

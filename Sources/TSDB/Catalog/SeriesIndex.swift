@@ -6,6 +6,9 @@ struct SeriesIndex: Sendable {
     private var byHash: [UInt64: [UInt32]] = [:]
     /// name → value → ascending series ids.
     private(set) var postings: [String: [String: [UInt32]]] = [:]
+    /// name → its distinct values in the order they first appeared (only ever appended):
+    /// the positions ``RegexMatchCache`` keeps its verdicts by.
+    private var valueOrders: [String: [String]] = [:]
     private(set) var count = 0
 
     var maxID: UInt32 { UInt32(labels.count - 1) }
@@ -18,6 +21,7 @@ struct SeriesIndex: Sendable {
         count += 1
         byHash[hash, default: []].append(id)
         for pair in l {
+            if postings[pair.name]?[pair.value] == nil { valueOrders[pair.name, default: []].append(pair.value) }
             postings[pair.name, default: [:]][pair.value, default: []].insertSorted(id)
         }
     }
@@ -32,46 +36,16 @@ struct SeriesIndex: Sendable {
         Int(id) < labels.count ? labels[Int(id)] : nil
     }
 
-    /// Ids selected by the metric name and matchers, ascending, plus a description of each
-    /// step (the most selective posting list first).
-    func select(metric: String?, matchers: [LabelMatcher]) -> (ids: [UInt32], steps: [String]) {
+    /// What ``Selector`` needs to resolve these matchers, in O(matchers): the posting maps
+    /// of the labels they name (copy-on-write references, not copies). The matching itself
+    /// — regexes included — then runs outside the engine lock.
+    func selectionInput(metric: String?, matchers: [LabelMatcher]) -> SelectionInput {
         var all = matchers
         if let metric { all.append(LabelMatcher(equal: Labels.metricName, metric)) }
-        // Candidate lists from matchers that cannot match a missing label: each is the union
-        // of the postings of matching values.
-        var candidates: [(matcher: LabelMatcher, ids: [UInt32])] = []
-        for m in all where !m.matchesEmpty {
-            let values = postings[m.name] ?? [:]
-            var ids: [UInt32]
-            if m.op == .equal {
-                ids = values[m.value] ?? []
-            } else {
-                var merged: [UInt32] = []
-                for (value, list) in values where m.matches(value) { merged.append(contentsOf: list) }
-                ids = merged.sorted()
-            }
-            candidates.append((m, ids))
+        let terms = all.map { m in
+            SelectionInput.Term(matcher: m, postings: postings[m.name] ?? [:], values: m.isRegex ? valueOrders[m.name] ?? [] : [])
         }
-        candidates.sort { $0.ids.count < $1.ids.count }
-        var steps: [String] = []
-        var result: [UInt32]
-        if let first = candidates.first {
-            result = first.ids
-            steps.append("postings \(first.matcher): \(first.ids.count) series")
-            for c in candidates.dropFirst() {
-                result = result.intersectSorted(c.ids)
-                steps.append("intersect \(c.matcher) (\(c.ids.count) series): \(result.count) left")
-            }
-        } else {
-            result = (1..<labels.count).compactMap { labels[$0] == nil ? nil : UInt32($0) }
-            steps.append("all series: \(result.count)")
-        }
-        // Matchers that also accept a missing label are checked per series.
-        for m in all where m.matchesEmpty {
-            result = result.filter { m.matches(labels[Int($0)]?[m.name] ?? "") }
-            steps.append("filter \(m): \(result.count) left")
-        }
-        return (result, steps)
+        return SelectionInput(terms: terms, metricPostings: postings[Labels.metricName] ?? [:])
     }
 
     var labelNames: [String] { postings.keys.sorted() }
@@ -89,6 +63,21 @@ extension Array where Element == UInt32 {
         }
         if lo < count, self[lo] == v { return }
         insert(v, at: lo)
+    }
+
+    /// The union of two ascending, duplicate-free lists, ascending and duplicate-free.
+    func mergeSorted(_ other: [UInt32]) -> [UInt32] {
+        if isEmpty { return other }
+        if other.isEmpty { return self }
+        var out: [UInt32] = []
+        out.reserveCapacity(count + other.count)
+        var i = 0, j = 0
+        while i < count || j < other.count {
+            if j == other.count || (i < count && self[i] < other[j]) { out.append(self[i]); i += 1 }
+            else if i == count || other[j] < self[i] { out.append(other[j]); j += 1 }
+            else { out.append(self[i]); i += 1; j += 1 }
+        }
+        return out
     }
 
     func intersectSorted(_ other: [UInt32]) -> [UInt32] {

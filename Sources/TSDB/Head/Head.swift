@@ -1,48 +1,14 @@
-/// One series' samples in the head: sorted by time, unique timestamps.
-struct HeadColumn: Sendable {
-    var timestamps: [Int64] = []
-    var values: [Double] = []
-
-    /// Inserts in time order; an equal timestamp replaces the value (last write wins).
-    @inline(__always)
-    mutating func insert(_ t: Int64, _ v: Double) -> Bool {
-        if let last = timestamps.last {
-            if t > last {
-                timestamps.append(t)
-                values.append(v)
-                return true
-            }
-            if t == last {
-                values[values.count - 1] = v
-                return false
-            }
-        } else {
-            timestamps.append(t)
-            values.append(v)
-            return true
-        }
-        var lo = 0, hi = timestamps.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if timestamps[mid] < t { lo = mid + 1 } else { hi = mid }
-        }
-        if timestamps[lo] == t {
-            values[lo] = v
-            return false
-        }
-        timestamps.insert(t, at: lo)
-        values.insert(v, at: lo)
-        return true
-    }
-}
-
 /// The in-memory, mutable part of the database: per-series open columns that are sealed
 /// into a block when they span the block duration (or on flush).
 struct Head: Sendable {
     var columns: [HeadColumn] = []
+    /// Distinct (series, timestamp) pairs held.
     var samples = 0
     var minTime = Int64.max
     var maxTime = Int64.min
+    /// Samples written by out-of-order merges and duplicate searches since the head was
+    /// created: what out-of-order writes cost, counted instead of timed (see the tests).
+    var mergeWork = 0
 
     var isEmpty: Bool { samples == 0 }
 
@@ -51,16 +17,60 @@ struct Head: Sendable {
         if columns.count <= i { columns.append(contentsOf: repeatElement(HeadColumn(), count: i - columns.count + 1)) }
     }
 
-    @inline(__always)
-    mutating func append(_ id: UInt32, _ t: Int64, _ v: Double) {
-        if columns[Int(id)].insert(t, v) { samples += 1 }
-        if t < minTime { minTime = t }
-        if t > maxTime { maxTime = t }
+    /// Appends a batch whose samples are in non-decreasing time order per series (see
+    /// ``SampleBatch/orderedPerSeries()``); a later sample of a series wins on an equal
+    /// timestamp. Samples newer than their column append in place; the others are gathered
+    /// into one sorted run per series and merged (``HeadColumn/insert(run:work:)``), so the
+    /// work is linear in the batch plus the amortised merges — never an insert per sample.
+    mutating func append(_ batch: SampleBatch) {
+        var pending: [UInt32: HeadRun] = [:]
+        batch.refs.withUnsafeBufferPointer { refs in
+            batch.timestamps.withUnsafeBufferPointer { ts in
+                batch.values.withUnsafeBufferPointer { vs in
+                    var lo = minTime, hi = maxTime
+                    for i in 0..<refs.count {
+                        let id = refs[i], t = ts[i], v = vs[i]
+                        if t < lo { lo = t }
+                        if t > hi { hi = t }
+                        let k = Int(id)
+                        if t > columns[k].maxTime {
+                            columns[k].appendNewest(t, v)
+                            samples &+= 1
+                        } else if !columns[k].replaceNewest(t, v) {
+                            pending[id, default: HeadRun()].append(t, v)
+                        }
+                    }
+                    minTime = lo
+                    maxTime = hi
+                }
+            }
+        }
+        guard !pending.isEmpty else { return }
+        for (id, run) in pending {
+            samples &+= columns[Int(id)].insert(run: Self.lastWins(run), work: &mergeWork)
+        }
     }
 
+    /// A non-decreasing run made unique: of equal timestamps the last one stays.
+    static func lastWins(_ run: HeadRun) -> HeadRun {
+        let ts = run.timestamps
+        var hasDuplicate = false
+        for i in ts.indices.dropFirst() where ts[i] == ts[i - 1] { hasDuplicate = true; break }
+        guard hasDuplicate else { return run }
+        var out = HeadRun()
+        out.timestamps.reserveCapacity(ts.count)
+        out.values.reserveCapacity(ts.count)
+        for i in ts.indices {
+            if i + 1 < ts.count, ts[i + 1] == ts[i] { continue }
+            out.append(ts[i], run.values[i])
+        }
+        return out
+    }
+
+    /// The column of a series as it is stored (runs possibly pending; see ``HeadColumn/flattened()``).
     func column(_ id: UInt32) -> HeadColumn? {
         let i = Int(id)
-        guard i < columns.count, !columns[i].timestamps.isEmpty else { return nil }
+        guard i < columns.count, !columns[i].isEmpty else { return nil }
         return columns[i]
     }
 }

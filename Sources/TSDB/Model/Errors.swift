@@ -18,6 +18,8 @@ public enum TSDBError: Error, Sendable, Equatable, CustomStringConvertible {
     case closed
     /// A write referenced a series id the catalog does not know.
     case unknownSeries(UInt32)
+    /// The query ran past its deadline (``TSDBOptions/queryTimeout``, nanoseconds) and stopped.
+    case queryTimeout(limit: Int64)
 
     public var description: String {
         switch self {
@@ -33,6 +35,13 @@ public enum TSDBError: Error, Sendable, Equatable, CustomStringConvertible {
         case .catalog(let m): return "catalog error: \(m)"
         case .closed: return "the database is closed"
         case .unknownSeries(let id): return "unknown series id \(id)"
+        case .queryTimeout(let limit):
+            return "query stopped after running longer than the limit of \(Self.seconds(limit)) (--query-timeout, env QUERY_TIMEOUT); narrow the time range or the matchers, use a step, or raise the limit"
         }
+    }
+
+    static func seconds(_ nanos: Int64) -> String {
+        let s = Double(nanos) / 1e9
+        return s == s.rounded() ? "\(Int64(s)) s" : "\(s) s"
     }
 }

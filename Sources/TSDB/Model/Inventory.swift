@@ -1,4 +1,5 @@
-/// A GPU known from its telemetry: the `UUID` label and what its series say about it.
+/// A GPU known from its telemetry: its UUID and what its series say about it, read through
+/// ``GPULabelAliases`` (so `UUID`/`uuid`, `Hostname`/`hostname`/`host`, … all count).
 public struct GPUInfo: Sendable, Codable, Equatable {
     public var uuid: String
     public var gpuIndex: String?
@@ -6,6 +7,10 @@ public struct GPUInfo: Sendable, Codable, Equatable {
     public var model: String?
     public var hostname: String?
     public var namespaces: [String]
+    /// Pods its series name (``GPULabelAliases/pod``), sorted.
+    public var pods: [String] = []
+    /// Its MIG slices (dcgm-exporter's `GPU_I_ID` / `GPU_I_PROFILE`), by instance id.
+    public var migInstances: [MIGInstance] = []
     /// Nanoseconds since the epoch of its oldest and newest sample (nil before any sample).
     public var firstSeen: Int64?
     public var lastSeen: Int64?

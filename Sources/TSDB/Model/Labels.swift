@@ -111,7 +111,8 @@ public struct Labels: Hashable, Sendable, Sequence, CustomStringConvertible {
     }
 }
 
-/// Label names that carry the GPU inventory, as DCGM and dcgm-exporter name them.
+/// The label names a DCGM CSV row is written with. To *read* a GPU's identity from any
+/// series, use ``GPULabelAliases``, which also knows the other writers' spellings.
 public enum InventoryLabel {
     public static let uuid = "UUID"
     public static let gpu = "gpu"

@@ -1,3 +1,4 @@
+import Foundation
 import Primitives
 
 /// Bounds on what one query may touch; a query over them fails with a clear error.
@@ -19,10 +20,22 @@ public struct TSDBOptions: Sendable {
     public var blockDuration: Int64 = 2 * Nanos.hour
     /// Blocks are compacted into blocks spanning up to this much (default 24 h).
     public var compactedBlockDuration: Int64 = 24 * Nanos.hour
-    /// How far behind a series' newest sample a write may land (default 1 h).
+    /// How far behind a series' newest sample a write may land (default 1 h). A newest
+    /// sample ahead of the wall clock counts as "now", so a far-future sample (also one
+    /// stored by an older version) cannot silence the series.
     public var outOfOrderWindow: Int64 = Nanos.hour
-    /// Blocks entirely older than this, behind the newest data, are deleted (nil: keep all).
+    /// Samples more than this far ahead of the wall clock are refused and counted
+    /// (`tsdb_samples_too_far_in_future_total`); nil accepts any timestamp. Default 10 min.
+    public var maxFuture: Int64? = 10 * Nanos.minute
+    /// Blocks whose newest sample is older than this behind the wall clock are deleted
+    /// (nil: keep all).
     public var retention: Int64? = nil
+    /// The longest a query may run before it stops with ``TSDBError/queryTimeout(limit:)``
+    /// (default 30 s; nil: no deadline). ``Query/timeout`` overrides it per query.
+    public var queryTimeout: Int64? = 30 * Nanos.second
+    /// The wall clock in nanoseconds since the epoch (the future bound, the out-of-order
+    /// window and retention are measured from it); replaceable for tests.
+    public var clock: @Sendable () -> Int64 = { WallClock.nanos() }
     /// The head is also sealed when it holds this many samples, to bound memory.
     public var maxHeadSamples: Int = 50_000_000
     /// Most samples a chunk of a block holds (default 4,096: on the DCGM benchmark data
@@ -35,5 +48,14 @@ public struct TSDBOptions: Sendable {
 
     public init(directory: String) {
         self.directory = directory
+    }
+}
+
+/// The system's real-time clock, in nanoseconds since the epoch.
+public enum WallClock {
+    public static func nanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) &* Nanos.second &+ Int64(ts.tv_nsec)
     }
 }

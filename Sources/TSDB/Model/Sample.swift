@@ -49,13 +49,30 @@ public struct LabeledSample: Sendable, Hashable {
     }
 }
 
-/// What an append did. Samples outside the out-of-order window are refused and counted here,
-/// never dropped silently.
+/// What an append did. Refused samples are counted here, never dropped silently: those
+/// outside the out-of-order window and those too far ahead of the wall clock
+/// (``TSDBOptions/maxFuture``). Everything else in the batch was stored.
 public struct AppendResult: Sendable, Equatable {
     public var appended: Int = 0
     public var outOfWindow: Int = 0
-    public init(appended: Int = 0, outOfWindow: Int = 0) {
+    public var tooFarInFuture: Int = 0
+    public init(appended: Int = 0, outOfWindow: Int = 0, tooFarInFuture: Int = 0) {
         self.appended = appended
         self.outOfWindow = outOfWindow
+        self.tooFarInFuture = tooFarInFuture
+    }
+
+    /// Samples of the batch that were not stored.
+    public var refused: Int { outOfWindow + tooFarInFuture }
+
+    /// What to tell a writer whose samples were refused as too far in the future (nil when
+    /// none were): the limit, the flag that sets it, and exactly what was stored.
+    public func futureRefusal(maxFuture: Int64?) -> String? {
+        guard tooFarInFuture > 0 else { return nil }
+        let limit = maxFuture.map { TSDBError.seconds($0) } ?? "the limit"
+        var m = "\(tooFarInFuture) sample\(tooFarInFuture == 1 ? " is" : "s are") more than \(limit) ahead of the server clock "
+            + "(--max-future, env MAX_FUTURE) and were not stored; \(appended) sample\(appended == 1 ? " was" : "s were") stored"
+        if outOfWindow > 0 { m += "; \(outOfWindow) fell outside the out-of-order window and were not stored" }
+        return m
     }
 }

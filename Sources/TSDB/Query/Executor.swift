@@ -6,10 +6,24 @@ extension TSDB {
     /// Runs a query against a consistent snapshot. Raw queries return every sample in
     /// range; aggregated ones return one point per bucket. Chunks that lie wholly inside a
     /// bucket answer from their summary without decoding.
+    ///
+    /// A query running longer than its timeout (``Query/timeout``, else
+    /// ``TSDBOptions/queryTimeout``) stops between series or chunks and throws
+    /// ``TSDBError/queryTimeout(limit:)``.
     public func query(_ query: Query) throws -> QueryResult {
+        do {
+            return try run(query, deadline: QueryDeadline(limit: query.timeout ?? options.queryTimeout))
+        } catch TSDBError.queryTimeout(let limit) {
+            engineMetrics.queryTimeouts.increment()
+            logger.warning("query stopped at its deadline", metadata: ["limit_ns": "\(limit)", "metric": "\(query.metric ?? "*")"])
+            throw TSDBError.queryTimeout(limit: limit)
+        }
+    }
+
+    private func run(_ query: Query, deadline: QueryDeadline) throws -> QueryResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let plan = try Planner(query: query, limits: query.limits ?? options.limits)
-        let snap = try snapshot(query)
+        let snap = try snapshot(query, deadline: deadline)
         var stats = QueryStats()
         stats.seriesMatched = snap.ids.count
         try plan.checkLimits(snap)
@@ -22,7 +36,7 @@ extension TSDB {
         perSeries.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let base = out.baseAddress!
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var reader = SeriesReader(snapshot: snap, plan: plan)
+                var reader = SeriesReader(snapshot: snap, plan: plan, deadline: deadline)
                 var k = w
                 while k < n {
                     do { base[k] = try reader.read(k) } catch { errors.set(error); return }
@@ -76,7 +90,7 @@ extension TSDB {
     /// The plan a query would run, without reading any chunk.
     public func explain(_ query: Query) throws -> QueryPlan {
         let plan = try Planner(query: query, limits: query.limits ?? options.limits)
-        let snap = try snapshot(query)
+        let snap = try snapshot(query, deadline: QueryDeadline(limit: query.timeout ?? options.queryTimeout))
         var total = 0, summarizable = 0, decode = 0, pruned = 0, headSeries = 0, samples = 0
         for k in 0..<snap.ids.count {
             let (sources, p) = snap.sources(k, start: plan.start, end: plan.end)

@@ -1,9 +1,10 @@
 import Foundation
 import Primitives
 
-/// A label matcher as in PromQL: `=`, `!=`, `=~`, `!~`. Regular expressions are anchored at
-/// both ends. A matcher on a missing label sees the empty string, so `namespace=""` selects
-/// series without a namespace.
+/// A label matcher as in PromQL: `=`, `!=`, `=~`, `!~`. Regular expressions use RE2 syntax
+/// and semantics, as Prometheus does, are anchored at both ends (`^(?s:re)$`) and match in
+/// time linear in the value (no backtracking). A matcher on a missing label sees the empty
+/// string, so `namespace=""` selects series without a namespace.
 public struct LabelMatcher: Sendable, CustomStringConvertible {
     public enum Operator: String, Sendable, CaseIterable {
         case equal = "=", notEqual = "!=", regex = "=~", notRegex = "!~"
@@ -12,8 +13,10 @@ public struct LabelMatcher: Sendable, CustomStringConvertible {
     public let name: String
     public let op: Operator
     public let value: String
-    private let regex: RegexBox?
+    private let regex: RE2Regex?
 
+    /// - Throws: ``TSDBError/invalidQuery(_:)`` naming the matcher when its regular
+    ///   expression does not compile.
     public init(_ name: String, _ op: Operator, _ value: String) throws(TSDBError) {
         guard !name.isEmpty else { throw .invalidQuery("a matcher needs a label name") }
         self.name = name
@@ -21,9 +24,9 @@ public struct LabelMatcher: Sendable, CustomStringConvertible {
         self.value = value
         if op == .regex || op == .notRegex {
             do {
-                regex = RegexBox(try NSRegularExpression(pattern: "^(?:\(value))$", options: [.dotMatchesLineSeparators]))
+                regex = try RE2Regex(value)
             } catch {
-                throw .invalidQuery("invalid regular expression in \(name)\(op.rawValue)\"\(value)\": \(error)")
+                throw .invalidQuery("invalid regular expression in \(name)\(op.rawValue)\"\(value)\": \(error.reason) (RE2 syntax, as in Prometheus)")
             }
         } else {
             regex = nil
@@ -73,16 +76,13 @@ public struct LabelMatcher: Sendable, CustomStringConvertible {
     /// True when the matcher selects series that lack the label (it matches "").
     public var matchesEmpty: Bool { matches("") }
 
-    public var description: String { "\(name)\(op.rawValue)\"\(value)\"" }
-}
+    /// Whether this is `=~` or `!~` (matched through the engine's cache of regex results).
+    var isRegex: Bool { regex != nil }
 
-/// NSRegularExpression is immutable and documented as thread-safe, but not marked Sendable.
-private final class RegexBox: @unchecked Sendable {
-    let regex: NSRegularExpression
-    init(_ regex: NSRegularExpression) { self.regex = regex }
-    func matches(_ s: String) -> Bool {
-        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
-    }
+    /// The regex's own verdict on a value, whatever the operator (`=~` and `!~` share it).
+    func regexMatches(_ labelValue: String) -> Bool { regex?.matches(labelValue) ?? false }
+
+    public var description: String { "\(name)\(op.rawValue)\"\(value)\"" }
 }
 
 /// How samples are combined inside a step bucket (and across series of one group).
@@ -135,6 +135,9 @@ public struct Query: Sendable {
     public var limit: Int?
     /// Overrides the database's limits for this query when set.
     public var limits: QueryLimits?
+    /// Overrides ``TSDBOptions/queryTimeout`` (nanoseconds) for this query when set; the
+    /// query stops with ``TSDBError/queryTimeout(limit:)`` once it runs longer.
+    public var timeout: Int64?
 
     public init(metric: String? = nil, matchers: [LabelMatcher] = [], start: Int64 = .min, end: Int64 = .max) {
         self.metric = metric

@@ -3,12 +3,15 @@
 struct SeriesReader {
     let snapshot: Snapshot
     let plan: Planner
+    /// Checked before each series and each group of chunks.
+    let deadline: QueryDeadline
     private var vs: [Double] = []
     private var scratch: [UInt8] = []
 
-    init(snapshot: Snapshot, plan: Planner) {
+    init(snapshot: Snapshot, plan: Planner, deadline: QueryDeadline = .none) {
         self.snapshot = snapshot
         self.plan = plan
+        self.deadline = deadline
     }
 
     /// Groups of sources whose time ranges overlap (transitively); sources of one group
@@ -42,6 +45,7 @@ struct SeriesReader {
     private struct ColumnKey: Hashable { var block: Int; var offset: Int }
 
     mutating func read(_ k: Int) throws -> SeriesOutcome {
+        try deadline.check()
         var out = SeriesOutcome()
         let (sources, pruned) = snapshot.sources(k, start: plan.start, end: plan.end)
         out.stats.chunksPruned = pruned
@@ -49,6 +53,7 @@ struct SeriesReader {
             if case .chunk = s { out.stats.chunksTotal += 1 } else { out.stats.headSeries = 1 }
         }
         for group in Self.overlapGroups(sources) {
+            try deadline.check()
             guard group.count == 1 else {
                 let (gts, gvs) = try materialize(group, stats: &out.stats)
                 gts.withUnsafeBufferPointer { t in gvs.withUnsafeBufferPointer { v in add(t, v, to: &out) } }

@@ -1,11 +1,13 @@
-/// What one query reads, taken under the state lock in one step: the selected series,
-/// the blocks, the frozen heads and the head columns. Later writes do not change it.
+/// What one query reads: the selected series, the blocks and the series' in-memory
+/// columns, taken under the state lock in one short step after the matchers were resolved
+/// outside it. Later writes do not change it.
 struct Snapshot {
     var ids: [UInt32]
     var labels: [Labels]
     var blocks: [Block]
-    var frozen: [FrozenHead]
-    var head: [HeadColumn?]
+    /// Per selected series, its in-memory columns oldest first (frozen heads in priority
+    /// order, then the head), each flattened to one sorted run.
+    var memory: [[HeadColumn]]
     var steps: [String]
     var dataMin: Int64
     var dataMax: Int64
@@ -54,8 +56,7 @@ struct Snapshot {
             let hi = Self.upperBound(ts, end)
             if lo < hi { out.append(.memory(c, lo: lo, hi: hi)) }
         }
-        for f in frozen { if let c = f.head.column(id) { memory(c) } }
-        if let c = head[k] { memory(c) }
+        for c in self.memory[k] { memory(c) }
         return (out, pruned)
     }
 
@@ -81,26 +82,53 @@ struct Snapshot {
 }
 
 extension TSDB {
-    func snapshot(_ q: Query) throws -> Snapshot {
-        try state.withLock { s in
+    /// Resolves the query's matchers and takes its snapshot. The engine lock is held twice,
+    /// briefly: to take the index's posting maps (O(matchers)), and to take the selected
+    /// series' labels and columns (O(series selected)). Matching — regexes included — and
+    /// merging out-of-order runs happen between and after, outside it.
+    func snapshot(_ q: Query, deadline: QueryDeadline = .none) throws -> Snapshot {
+        let (ids, steps) = try selectSeries(metric: q.metric, matchers: q.matchers, deadline: deadline)
+        var snap = try state.withLock { s -> Snapshot in
             guard !s.closed else { throw TSDBError.closed }
-            let (ids, steps) = s.index.select(metric: q.metric, matchers: q.matchers)
             var labels: [Labels] = []
-            var head: [HeadColumn?] = []
+            var memory: [[HeadColumn]] = []
             labels.reserveCapacity(ids.count)
-            head.reserveCapacity(ids.count)
+            memory.reserveCapacity(ids.count)
             var dMin = Int64.max, dMax = Int64.min
+            var selected: [UInt32] = []
+            selected.reserveCapacity(ids.count)
             for id in ids {
-                labels.append(s.index.labels(of: id)!)
-                head.append(s.head.column(id))
+                guard let l = s.index.labels(of: id) else { continue }
+                selected.append(id)
+                labels.append(l)
+                var columns: [HeadColumn] = []
+                for f in s.frozen { if let c = f.head.column(id) { columns.append(c) } }
+                if let c = s.head.column(id) { columns.append(c) }
+                memory.append(columns)
                 let i = Int(id)
                 if i < s.seriesMin.count {
                     dMin = min(dMin, s.seriesMin[i])
                     dMax = max(dMax, s.seriesMax[i])
                 }
             }
-            return Snapshot(ids: ids, labels: labels, blocks: s.blocks, frozen: s.frozen, head: head,
+            return Snapshot(ids: selected, labels: labels, blocks: s.blocks, memory: memory,
                             steps: steps, dataMin: dMin, dataMax: dMax)
         }
+        for k in snap.memory.indices {
+            for j in snap.memory[k].indices where !snap.memory[k][j].runs.isEmpty {
+                snap.memory[k][j] = snap.memory[k][j].flattened()
+            }
+        }
+        return snap
+    }
+
+    /// Series ids the metric and matchers select, ascending, and the steps taken; the
+    /// matching runs outside the engine lock.
+    func selectSeries(metric: String?, matchers: [LabelMatcher], deadline: QueryDeadline = .none) throws -> (ids: [UInt32], steps: [String]) {
+        let input = try state.withLock { s -> SelectionInput in
+            guard !s.closed else { throw TSDBError.closed }
+            return s.index.selectionInput(metric: metric, matchers: matchers)
+        }
+        return try Selector.select(input, cache: regexCache, deadline: deadline)
     }
 }

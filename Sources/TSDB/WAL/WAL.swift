@@ -119,8 +119,6 @@ final class WAL: @unchecked Sendable {
         }
     }
 
-    var sizeOnDisk: Int64 { WALSegments.size(directory) }
-
     /// Writes and syncs what is queued, then stops the writer thread.
     func close() {
         cond.lock()

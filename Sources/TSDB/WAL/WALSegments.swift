@@ -22,10 +22,6 @@ enum WALSegments {
         return names.compactMap { $0.count == 8 ? Int($0) : nil }.sorted()
     }
 
-    static func size(_ dir: String) -> Int64 {
-        list(dir).reduce(0) { acc, i in acc + ((try? FileManager.default.attributesOfItem(atPath: "\(dir)/\(name(i))")[.size] as? Int64) ?? 0) }
-    }
-
     /// Reads every segment in order, handing each good record's batch to `apply`. A torn or
     /// corrupt tail of the last segment is truncated (when `repair`); damage inside an older
     /// segment is reported and the rest of that segment skipped. Never throws for bad data.

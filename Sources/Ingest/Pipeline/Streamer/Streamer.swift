@@ -130,32 +130,22 @@ public final class Streamer: Sendable {
     }
 
     private func streamFile(_ path: String, state: inout PublishState, publisher: PartitionPublisher) async throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
         // With a rate, read about a tenth of a second of rows at a time so sends stay smooth.
         let chunkSize = config.rate.map { min(1 << 20, max(4096, Int($0 * 40))) } ?? (1 << 20)
-        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var reader = try ChunkedFileReader(path: path, chunkSize: chunkSize)
         var parser = DCGMCSVParser(strict: false)
         var lastFlush = ContinuousClock.now
+        let shard = config.shard
         while true {
             try Task.checkCancellation()
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DCGMError.unreadable(path: path, message: String(cString: strerror(errno)))
-            }
-            try buffer.withUnsafeBytes { raw in
-                try state.feed(&parser, n == 0 ? nil : UnsafeRawBufferPointer(rebasing: raw[0..<n]), shard: config.shard)
-            }
+            let more = try reader.next { chunk in try state.feed(&parser, chunk, shard: shard) } != nil
+            if !more { try state.feed(&parser, nil, shard: shard) }
             try await state.flushReady(to: publisher, metrics: metrics)
             if config.rate != nil, ContinuousClock.now - lastFlush >= config.linger {
                 for (p, m) in state.batcher.drain() { await publisher.enqueue(partition: p, message: m) }
                 lastFlush = ContinuousClock.now
             }
-            if n == 0 { break }
+            if !more { break }
         }
         let stats = parser.stats
         if stats.badRows > 0 || stats.blankSkipped > 0 {

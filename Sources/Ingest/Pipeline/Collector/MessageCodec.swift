@@ -3,10 +3,6 @@
 /// self-describing text format keeps messages inspectable with `curl` and lets any producer that
 /// can write DCGM CSV feed the collector.
 enum MessageCodec {
-    static func encode(_ records: some Collection<DCGMRecord>) -> [UInt8] {
-        DCGMCSVWriter.document(Array(records))
-    }
-
     /// Checks a message strictly without building its records; returns its row count.
     static func validate(_ payload: [UInt8]) throws(MalformedMessage) -> Int {
         var parser = DCGMCSVParser(strict: true)
@@ -22,23 +18,6 @@ enum MessageCodec {
             throw MalformedMessage(reason: "\(stats.badRows) bad rows; \(first)")
         }
         return stats.rows
-    }
-
-    /// Decodes a message strictly: a message with any row that does not parse is malformed as a
-    /// whole (it goes to the dead-letter path intact, for inspection and replay).
-    static func decode(_ payload: [UInt8]) throws(MalformedMessage) -> [DCGMRecord] {
-        do {
-            let (records, stats) = try DCGMCSVParser.parse(payload, strict: true)
-            if stats.badRows > 0 {
-                let first = stats.problems.first.map { "line \($0.line): \($0.message)" } ?? "bad rows"
-                throw MalformedMessage(reason: "\(stats.badRows) bad rows; \(first)")
-            }
-            return records
-        } catch let error as MalformedMessage {
-            throw error
-        } catch {
-            throw MalformedMessage(reason: "\(error)")
-        }
     }
 }
 

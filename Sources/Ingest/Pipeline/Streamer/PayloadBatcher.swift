@@ -2,12 +2,6 @@ import Foundation
 import Primitives
 import TSDB
 
-/// One broker message on its way out: a DCGM CSV document and its row count.
-struct OutgoingMessage: Sendable {
-    var payload: [UInt8]
-    var rows: Int
-}
-
 /// Groups parsed rows by partition into DCGM CSV documents of `batchRows` rows, copying each
 /// row's raw fields (no strings built per row); only a rewritten timestamp is formatted.
 struct PayloadBatcher {
@@ -91,54 +85,4 @@ struct PayloadBatcher {
         }
         out.append(UInt8(ascii: "\n"))
     }
-}
-
-/// Spaces sends so that on average at most `rate` rows per second go out (nil: unlimited).
-struct RateLimiter {
-    let rate: Double?
-    private var start: ContinuousClock.Instant?
-    private var sent = 0.0
-
-    init(rate: Double?) { self.rate = rate }
-
-    mutating func acquire(_ rows: Int) async throws {
-        guard let rate, rows > 0 else { return }
-        let now = ContinuousClock.now
-        let origin = start ?? now
-        start = origin
-        let due = origin + .nanoseconds(Int64(sent / rate * 1e9))
-        sent += Double(rows)
-        if due > now { try await Task.sleep(until: due, clock: .continuous) }
-    }
-}
-
-/// The CSV files named by the streamer's inputs: files as given, directories as their `*.csv`
-/// files sorted by name.
-enum InputFiles {
-    static func expand(_ inputs: [String]) throws(PipelineConfigError) -> [String] {
-        var files: [String] = []
-        let fm = FileManager.default
-        for input in inputs {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: input, isDirectory: &isDir) else {
-                throw .invalid("input \"\(input)\" does not exist")
-            }
-            if isDir.boolValue {
-                let names = ((try? fm.contentsOfDirectory(atPath: input)) ?? [])
-                    .filter { $0.lowercased().hasSuffix(".csv") }.sorted()
-                if names.isEmpty { throw .invalid("directory \"\(input)\" has no .csv files") }
-                files += names.map { (input as NSString).appendingPathComponent($0) }
-            } else {
-                files.append(input)
-            }
-        }
-        return files
-    }
-}
-
-/// Wall-clock time in nanoseconds since the epoch.
-func wallClockNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

@@ -36,6 +36,11 @@ public final class TSDB: Sendable {
     let subscribers = Mutex<[Int: AsyncStream<[LabeledSample]>.Continuation]>([:])
     let maintenanceTask = Mutex<Task<Void, Never>?>(nil)
     let engineMetrics = EngineMetrics()
+    /// Regex verdicts per (label, pattern) over distinct label values, shared by queries.
+    let regexCache = RegexMatchCache()
+    /// When refused far-future samples were last logged (wall-clock ns): at most one warning
+    /// every 10 s, so a misconfigured source cannot flood the log.
+    let futureWarnedAt = Atomic<Int64>(Int64.min)
 
     var blocksDirectory: String { "\(options.directory)/blocks" }
     var walDirectory: String { "\(options.directory)/wal" }
@@ -60,6 +65,21 @@ public final class TSDB: Sendable {
                 seriesMax.append(contentsOf: repeatElement(Int64.min, count: i - seriesMax.count + 1))
             }
             head.ensure(id)
+        }
+
+        /// Adds samples of known series (in non-decreasing time order per series, see
+        /// ``SampleBatch/orderedPerSeries()``) to the head and the per-series time range.
+        mutating func apply(_ batch: SampleBatch) {
+            head.append(batch)
+            batch.refs.withUnsafeBufferPointer { refs in
+                batch.timestamps.withUnsafeBufferPointer { ts in
+                    for i in 0..<refs.count {
+                        let k = Int(refs[i]), t = ts[i]
+                        if t > seriesMax[k] { seriesMax[k] = t }
+                        if t < seriesMin[k] { seriesMin[k] = t }
+                    }
+                }
+            }
         }
     }
 
@@ -114,14 +134,17 @@ public final class TSDB: Sendable {
         let maxID = st.index.maxID
         var unknown = 0
         var report = WALSegments.replay("\(dir)/wal", repair: true) { batch in
-            for i in 0..<batch.count {
-                let id = batch.refs[i]
-                guard id >= 1, id <= maxID else { unknown += 1; continue }
-                let t = batch.timestamps[i]
-                st.head.append(id, t, batch.values[i])
-                st.seriesMin[Int(id)] = min(st.seriesMin[Int(id)], t)
-                st.seriesMax[Int(id)] = max(st.seriesMax[Int(id)], t)
+            // Records are replayed like appends: sorted per series, merged as runs.
+            var known = batch
+            if batch.refs.contains(where: { $0 < 1 || $0 > maxID }) {
+                known = SampleBatch(capacity: batch.count)
+                for i in 0..<batch.count {
+                    let id = batch.refs[i]
+                    guard id >= 1, id <= maxID else { unknown += 1; continue }
+                    known.append(SeriesRef(id), batch.timestamps[i], batch.values[i])
+                }
             }
+            st.apply(known.orderedPerSeries())
         }
         if unknown > 0 { report.problems.append("\(unknown) WAL samples reference series missing from the catalog; skipped") }
         for p in report.problems { logger.warning("WAL replay: \(p)") }
@@ -135,6 +158,12 @@ public final class TSDB: Sendable {
         engineMetrics.series.record(st.index.count)
         engineMetrics.headSamples.record(st.head.samples)
         engineMetrics.blocks.record(st.blocks.count)
+    }
+
+    /// Runs `body` while holding the engine lock, for tests that prove a path (`/health`,
+    /// `/ready`) never waits on it.
+    package func holdingEngineLock(_ body: () -> Void) {
+        state.withLock { _ in body() }
     }
 
     /// Opens registered blocks, registers complete blocks a crash left unregistered, and

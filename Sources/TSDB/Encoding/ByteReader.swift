@@ -1,31 +1,3 @@
-/// Little helpers for the on-disk formats: LEB128 varints, zigzag, fixed-width little-endian
-/// integers, appended to a `[UInt8]` and read back by a bounds-checked cursor.
-@usableFromInline
-enum ZigZag {
-    @inline(__always) @usableFromInline static func encode(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-    @inline(__always) @usableFromInline static func decode(_ u: UInt64) -> Int64 { Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1) }
-}
-
-extension Array where Element == UInt8 {
-    @inline(__always)
-    mutating func appendVarint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        append(UInt8(v))
-    }
-
-    @inline(__always)
-    mutating func appendSignedVarint(_ value: Int64) { appendVarint(ZigZag.encode(value)) }
-
-    @inline(__always)
-    mutating func appendFixed<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-}
-
 /// A bounds-checked reader over bytes; every read throws on truncation instead of trapping.
 struct ByteReader {
     let bytes: UnsafeRawBufferPointer
@@ -80,20 +52,5 @@ struct ByteReader {
         guard count >= 0, remaining >= count else { throw CodecError.truncated }
         defer { offset += count }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
-    }
-}
-
-/// Why a column could not be decoded.
-public enum CodecError: Error, Equatable, Sendable, CustomStringConvertible {
-    case truncated
-    case malformed(String)
-    case checksumMismatch(expected: UInt32, actual: UInt32)
-
-    public var description: String {
-        switch self {
-        case .truncated: return "data ends early"
-        case .malformed(let m): return "malformed data: \(m)"
-        case .checksumMismatch(let e, let a): return "checksum mismatch (stored \(e), computed \(a))"
-        }
     }
 }

@@ -1,0 +1,49 @@
+// A tiny C surface over RE2 (Debian's libre2-dev), so Swift gets linear-time regular
+// expressions with the semantics Prometheus uses (Go's regexp is RE2 syntax).
+#include "CRE2.h"
+
+#include <re2/re2.h>
+
+#include <cstring>
+#include <new>
+#include <string>
+
+struct cre2_regex {
+    re2::RE2 re;
+    cre2_regex(const std::string &pattern, const re2::RE2::Options &options) : re(pattern, options) {}
+};
+
+extern "C" cre2_regex *cre2_compile(const char *pattern, size_t length, char *error, size_t error_capacity) {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    options.set_dot_nl(true);
+    options.set_encoding(re2::RE2::Options::EncodingUTF8);
+    std::string wrapped = "(?s:";
+    if (length > 0) wrapped.append(pattern, length);
+    wrapped.append(")");
+    cre2_regex *regex = new (std::nothrow) cre2_regex(wrapped, options);
+    if (regex == nullptr) {
+        if (error != nullptr && error_capacity > 0) {
+            std::strncpy(error, "out of memory", error_capacity - 1);
+            error[error_capacity - 1] = '\0';
+        }
+        return nullptr;
+    }
+    if (!regex->re.ok()) {
+        if (error != nullptr && error_capacity > 0) {
+            const std::string &why = regex->re.error();
+            size_t n = why.size() < error_capacity - 1 ? why.size() : error_capacity - 1;
+            std::memcpy(error, why.data(), n);
+            error[n] = '\0';
+        }
+        delete regex;
+        return nullptr;
+    }
+    return regex;
+}
+
+extern "C" int cre2_full_match(const cre2_regex *regex, const char *text, size_t length) {
+    return re2::RE2::FullMatch(re2::StringPiece(text, length), regex->re) ? 1 : 0;
+}
+
+extern "C" void cre2_free(cre2_regex *regex) { delete regex; }

@@ -1,0 +1,36 @@
+/// What went wrong with a PromQL request, mapped to Prometheus' `errorType` and status code.
+public enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The expression or a parameter is malformed (400 `bad_data`).
+    case badData(String)
+    /// A construct Prometheus has that this engine does not evaluate (422 `execution`); the
+    /// message names it.
+    case unsupported(String)
+    /// Evaluation failed: many-to-many matching, duplicate label sets, storage limits
+    /// (422 `execution`).
+    case execution(String)
+    /// The query ran past its deadline (503 `timeout`).
+    case timeout(String)
+
+    public var errorType: String {
+        switch self {
+        case .badData: return "bad_data"
+        case .unsupported, .execution: return "execution"
+        case .timeout: return "timeout"
+        }
+    }
+
+    public var httpStatus: Int {
+        switch self {
+        case .badData: return 400
+        case .unsupported, .execution: return 422
+        case .timeout: return 503
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .badData(let m), .execution(let m), .timeout(let m): return m
+        case .unsupported(let m): return "unsupported by this server: \(m)"
+        }
+    }
+}
