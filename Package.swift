@@ -6,6 +6,9 @@ import class Foundation.ProcessInfo
 // Benchmarks pull in package-benchmark and its malloc interposer; plain builds and CI
 // skip them. Set TELEMETRY_BENCHMARKS=1 to build and run them (see Benchmarks/README.md).
 let withBenchmarks = ProcessInfo.processInfo.environment["TELEMETRY_BENCHMARKS"] != nil
+// The libFuzzer harnesses (Fuzz/, see Fuzz/README.md) build only with TELEMETRY_FUZZ=1, which
+// also instruments our own modules (not the dependencies) for coverage and AddressSanitizer.
+let withFuzz = ProcessInfo.processInfo.environment["TELEMETRY_FUZZ"] != nil
 
 var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -170,6 +173,26 @@ if withBenchmarks {
             ],
             path: "Benchmarks/TSDBBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}
+
+if withFuzz {
+    let sanitizers = ["-sanitize=fuzzer,address"]
+    for target in targets where ["Primitives", "TSDB", "Broker", "Ingest", "APIServer"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    targets.append(
+        .executableTarget(
+            name: "TelemetryFuzz",
+            dependencies: [
+                "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzz/TelemetryFuzz",
+            swiftSettings: [.unsafeFlags(sanitizers + ["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(sanitizers)]
         )
     )
 }

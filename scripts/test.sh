@@ -2,8 +2,9 @@
 # Runs the whole test suite: installs what is missing, builds everything, runs the Swift
 # tests (unit, integration over loopback, crash and end-to-end tests), then the offline
 # deployment checks and the HTTP conformance checks (schemathesis, the influxdb client).
-# Long soaks, benchmarks and the container image are opt-in: TELEMETRY_LONG_TESTS=1,
-# TELEMETRY_BENCHMARKS=1, TELEMETRY_IMAGE_TESTS=1 (root).
+# Last, a fuzz smoke: every libFuzzer target for FUZZ_SECONDS (default 10) each; set
+# FUZZ_SECONDS=0 to skip it. Long soaks, benchmarks and the container image are opt-in:
+# TELEMETRY_LONG_TESTS=1, TELEMETRY_BENCHMARKS=1, TELEMETRY_IMAGE_TESTS=1 (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -26,5 +27,11 @@ if [[ "${TELEMETRY_IMAGE_TESTS:-0}" == 1 ]]; then
   archive=test-artifacts/image/telemetry.oci.tar
   deploy/docker/build-offline.sh --output "$archive"
   TELEMETRY_IMAGE_ARCHIVE="$archive" bash Tests/deploy/run.sh -k image -rP
+fi
+# The fuzz build shares .build's dependencies (they are not instrumented); it rebuilds our
+# modules with coverage and AddressSanitizer, so it runs after everything that uses them.
+if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
+  echo "== scripts/fuzz.sh ${FUZZ_SECONDS:-10}" >&2
+  FUZZ_SCRATCH=.build scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 fi
 echo "all tests passed in $(( $(date +%s) - start )) s" >&2

@@ -261,7 +261,7 @@ public actor MessageBroker {
 
     /// The offset of record id `id` when it names `partition`; nil for another partition or
     /// a malformed id.
-    static func parseID(_ id: String, partition: Int) -> UInt64? {
+    package static func parseID(_ id: String, partition: Int) -> UInt64? {
         guard case .success(let r) = RecordID.parse(id), r.partition == partition else { return nil }
         return r.offset
     }

@@ -58,7 +58,7 @@ extension APIHandlers {
                 GrafanaEvents(db: db).write(&w, matchers: query.matchers, from: from, to: to, refId: refId)
                 continue
             }
-            let (metric, inline) = try parseSelector(text)
+            let (metric, inline) = try MatcherSyntax.selector(text)
             query.metric = metric
             query.matchers += inline
             guard !filters.matchesNothing else { continue }
@@ -81,14 +81,6 @@ extension APIHandlers {
         // RFC 9111's Warning header, so the reason is visible in the browser's network tab.
         let text = filters.warnings.joined(separator: "; ").replacingOccurrences(of: "\"", with: "'")
         return w.response(headers: [HTTPField.Name("Warning")!: "299 telemetry \"\(text.prefix(512))\""])
-    }
-
-    /// `metric` or `metric{label="v",…}` or `{…}`.
-    func parseSelector(_ text: String) throws -> (String?, [LabelMatcher]) {
-        guard let brace = text.firstIndex(of: "{") else { return (text, []) }
-        let metric = String(text[..<brace]).trimmingWhitespace()
-        let matchers = try splitMatchers(String(text[brace...])).map { m throws in try LabelMatcher(parsing: m) }
-        return (metric.isEmpty ? nil : metric, matchers)
     }
 
     /// The target's payload: an object, or (as dashboards in code mode store it) a string

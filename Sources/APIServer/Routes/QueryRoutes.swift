@@ -83,7 +83,7 @@ extension APIHandlers {
         var query = Query(start: window.start, end: window.end)
         if let metric = q.string("metric"), !metric.isEmpty { query.metric = metric }
         for text in q.all("match[]", "match") {
-            for matcher in try splitMatchers(text) {
+            for matcher in try MatcherSyntax.split(text) {
                 do { query.matchers.append(try LabelMatcher(parsing: matcher)) } catch { throw APIError.from(error) }
             }
         }
@@ -99,45 +99,6 @@ extension APIHandlers {
         query.limits = queryLimits
         try checkBuckets(start: query.start, end: query.end, step: step)
         return query
-    }
-
-    /// A `match[]` value may hold one matcher or a braced, comma-separated list
-    /// (`{Hostname="a",gpu=~"0|1"}`); commas inside quotes belong to the value.
-    func splitMatchers(_ text: String) throws(APIError) -> [String] {
-        var body = Substring(text)
-        if body.first == "{" {
-            guard body.last == "}" else { throw .badRequest("match[] \"\(text)\" opens { without closing }") }
-            body = body.dropFirst().dropLast()
-        }
-        var out: [String] = []
-        var current = ""
-        var inQuotes = false
-        var escaped = false
-        for c in body {
-            if escaped { current.append(c); escaped = false; continue }
-            if c == "\\" && inQuotes { escaped = true; current.append(c); continue }
-            if c == "\"" { inQuotes.toggle() }
-            if c == "," && !inQuotes {
-                if !current.isEmpty { out.append(current) }
-                current = ""
-                continue
-            }
-            current.append(c)
-        }
-        if inQuotes { throw .badRequest("match[] \"\(text)\" has an unterminated quote") }
-        if !current.isEmpty { out.append(current) }
-        return out.map { unescapeMatcherValue($0) }
-    }
-
-    /// Undoes `\"` and `\\` inside the quoted value of a matcher.
-    func unescapeMatcherValue(_ m: String) -> String {
-        guard m.contains("\\") else { return m }
-        var out = ""
-        var escaped = false
-        for c in m {
-            if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else { out.append(c) }
-        }
-        return out
     }
 
     func writeStats(_ w: inout JSONWriter, _ s: QueryStats) {

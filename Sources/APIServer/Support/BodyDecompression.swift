@@ -4,8 +4,8 @@ import CZlib
 /// by default), inflated incrementally so the body limit bounds the *decompressed* size: a
 /// small body that would inflate past the limit (a gzip bomb) is refused with 413 after at
 /// most `limit` bytes of output, never buffered whole.
-enum BodyDecompression {
-    enum Encoding: Equatable {
+package enum BodyDecompression {
+    package enum Encoding: Equatable {
         case identity, gzip, deflate
     }
 
@@ -23,7 +23,7 @@ enum BodyDecompression {
 
     /// Inflates `input`; throws 413 when the output would pass `limit` bytes and 400 when the
     /// stream is not valid gzip/zlib (or raw deflate, which some clients send as `deflate`).
-    static func inflate(_ input: [UInt8], encoding: Encoding, limit: Int) throws(APIError) -> [UInt8] {
+    package static func inflate(_ input: [UInt8], encoding: Encoding, limit: Int) throws(APIError) -> [UInt8] {
         switch encoding {
         case .identity:
             return input

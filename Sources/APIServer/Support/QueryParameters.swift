@@ -4,10 +4,10 @@ import Primitives
 
 /// The query string of a request, percent-decoded (keys too, so `match%5B%5D` is `match[]`)
 /// with `+` as space, and typed getters that fail with 400 naming the parameter.
-struct QueryParameters {
+package struct QueryParameters {
     private(set) var pairs: [(String, String)] = []
 
-    init(_ uri: URI) throws(APIError) {
+    package init(_ uri: URI) throws(APIError) {
         try self.init(query: uri.query ?? "")
     }
 
@@ -56,7 +56,7 @@ struct QueryParameters {
     }
 
     /// The last value of the first name present.
-    func string(_ names: String...) -> String? {
+    package func string(_ names: String...) -> String? {
         for name in names {
             if let v = pairs.last(where: { $0.0 == name })?.1 { return v }
         }
@@ -64,7 +64,7 @@ struct QueryParameters {
     }
 
     /// Every value of these names, in order; comma-separated values are split when `split`.
-    func all(_ names: String..., split: Bool = false) -> [String] {
+    package func all(_ names: String..., split: Bool = false) -> [String] {
         var out: [String] = []
         for (k, v) in pairs where names.contains(k) {
             if split { out.append(contentsOf: v.split(separator: ",").map(String.init).filter { !$0.isEmpty }) } else { out.append(v) }
@@ -72,7 +72,7 @@ struct QueryParameters {
         return out
     }
 
-    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
+    package func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
         guard let text = string(name) else { return value }
         guard let v = Int(text), range.contains(v) else {
             throw .badRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
@@ -82,7 +82,7 @@ struct QueryParameters {
 
     /// A time given as RFC 3339, an epoch number (s, ms, µs or ns by magnitude), `now` or
     /// `now-1h`; one outside Int64 nanoseconds is a 400, never a wrapped time.
-    func time(_ names: String...) throws(APIError) -> Int64? {
+    package func time(_ names: String...) throws(APIError) -> Int64? {
         for name in names {
             guard let text = pairs.last(where: { $0.0 == name })?.1 else { continue }
             do { return try TimeParser.parse(text) } catch { throw .badRequest("\(name): \(error.description)") }
@@ -91,7 +91,7 @@ struct QueryParameters {
     }
 
     /// A duration: Go/Prometheus style (`30s`, `1m30s`, `500ms`, `1h`) or a number of seconds.
-    func duration(_ name: String) throws(APIError) -> Int64? {
+    package func duration(_ name: String) throws(APIError) -> Int64? {
         guard let text = string(name), !text.isEmpty else { return nil }
         let d: Int64
         do { d = try DurationParser.nanoseconds(text) } catch { throw .badRequest("\(name): \(error.description)") }

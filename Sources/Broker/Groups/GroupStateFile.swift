@@ -10,7 +10,7 @@ import Primitives
 /// snapshot), `ack` and `deadLetter` (one offset settled). Replaying it yields the committed
 /// offset and the acked offsets above it; a torn tail entry is dropped (it was never
 /// acknowledged to anyone, because acks answer only after the entry is durable).
-final class GroupStateFile {
+package final class GroupStateFile {
     enum Kind: UInt8 { case base = 1, ack = 2, deadLetter = 3 }
 
     static let magic: UInt32 = 0x5442_4753  // "TBGS"
@@ -34,7 +34,7 @@ final class GroupStateFile {
     }
 
     /// File name for a group: hex of its name, so any valid group name maps to a safe file.
-    static func fileName(group: String) -> String {
+    package static func fileName(group: String) -> String {
         "group-" + group.utf8.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() + ".state"
     }
 
@@ -53,7 +53,7 @@ final class GroupStateFile {
     }
 
     /// Opens (or creates) the state file and replays it.
-    static func open(directory: String, group: String, durable: Bool, logger: Logger) throws
+    package static func open(directory: String, group: String, durable: Bool, logger: Logger) throws
         -> (file: GroupStateFile, committed: UInt64, acked: Set<UInt64>)
     {
         let path = directory + "/" + fileName(group: group)
@@ -97,7 +97,7 @@ final class GroupStateFile {
             logger.warning("group state tail truncated", metadata: ["file": "\(path)", "dropped_bytes": "\(bytes.count - pos)"])
             _ = ftruncate(fd, off_t(pos))
         }
-        while acked.remove(committed) != nil { committed += 1 }
+        while committed < UInt64.max, acked.remove(committed) != nil { committed += 1 }
         acked = acked.filter { $0 >= committed }
         let file = GroupStateFile(path: path, directory: directory, file: ref, size: pos, durable: durable)
         file.entriesSinceSnapshot = entries

@@ -5,10 +5,10 @@ import Logging
 import Primitives
 
 /// One record as stored: its offset in the partition, the produce time and the opaque payload.
-struct StoredRecord: Sendable {
-    let offset: UInt64
-    let timestamp: Int64
-    let payload: [UInt8]
+package struct StoredRecord: Sendable {
+    package let offset: UInt64
+    package let timestamp: Int64
+    package let payload: [UInt8]
 }
 
 /// The on-disk record frame: `[u32 length][u32 crc32c][u64 offset][i64 timestamp][payload]`,
@@ -37,16 +37,16 @@ enum RecordFrame {
 /// followed by record frames with consecutive offsets. Appends go through `pwrite` at the
 /// known end, so a failed append is undone by truncating back; `fsync` may run on the
 /// flusher thread concurrently with appends (the descriptor lives as long as the object).
-final class Segment: @unchecked Sendable {
+package final class Segment: @unchecked Sendable {
     static let magic: UInt32 = 0x5442_5347  // "TBSG"
     static let version: UInt32 = 1
     static let headerSize = 16
 
     let path: String
     let fd: Int32
-    let baseOffset: UInt64
+    package let baseOffset: UInt64
     /// Bytes of valid data (header included); only touched by the owning actor.
-    private(set) var size: Int
+    package private(set) var size: Int
     /// Byte position of each record, index = offset - baseOffset.
     private(set) var positions: [UInt32] = []
     private(set) var lastTimestamp: Int64 = 0
@@ -54,9 +54,9 @@ final class Segment: @unchecked Sendable {
     let syncGate: SyncGate
 
     var endOffset: UInt64 { baseOffset + UInt64(positions.count) }
-    var recordCount: Int { positions.count }
+    package var recordCount: Int { positions.count }
 
-    static func fileName(baseOffset: UInt64) -> String {
+    package static func fileName(baseOffset: UInt64) -> String {
         let digits = String(baseOffset)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".log"
     }
@@ -96,7 +96,7 @@ final class Segment: @unchecked Sendable {
 
     /// Opens an existing segment, validating every frame; a torn or corrupt tail is cut off
     /// (and reported) so the next append continues from the last good record.
-    static func open(path: String, logger: Logger) throws -> Segment {
+    package static func open(path: String, logger: Logger) throws -> Segment {
         let fd = try FileIO.open(path, create: false)
         let fileSize = FileIO.fileSize(fd)
         let bytes = try FileIO.pread(fd, count: fileSize, at: 0)
@@ -131,6 +131,8 @@ final class Segment: @unchecked Sendable {
                 guard CRC32C.checksum(body) == crc else { problem = "checksum mismatch"; break }
                 let offset = buf.readBE64(pos + 8)
                 guard offset == expected else { problem = "offset \(offset) where \(expected) was expected"; break }
+                // The offset after the last record must exist too (endOffset, the next append).
+                guard expected < UInt64.max else { problem = "offset \(offset) is the largest there is"; break }
                 segment.positions.append(UInt32(pos))
                 segment.lastTimestamp = Int64(bitPattern: buf.readBE64(pos + 16))
                 expected += 1
@@ -188,7 +190,7 @@ final class Segment: @unchecked Sendable {
     }
 
     /// Byte range `start ..< end` of the records `from ..< from + maxCount` (clamped to this segment).
-    func range(from offset: UInt64, maxCount: Int) -> (start: Int, end: Int)? {
+    package func range(from offset: UInt64, maxCount: Int) -> (start: Int, end: Int)? {
         guard offset >= baseOffset, offset < endOffset, maxCount > 0 else { return nil }
         let first = Int(offset - baseOffset)
         let last = min(positions.count, first + min(maxCount, positions.count))
@@ -198,14 +200,14 @@ final class Segment: @unchecked Sendable {
     }
 
     /// Reads the records `from ..< from + count` (clamped to this segment) with one `pread`.
-    func read(from offset: UInt64, maxCount: Int) throws -> [StoredRecord] {
+    package func read(from offset: UInt64, maxCount: Int) throws -> [StoredRecord] {
         guard let r = range(from: offset, maxCount: maxCount) else { return [] }
         return try readRecords(start: r.start, end: r.end)
     }
 
     /// Reads and checks the frames in bytes `start ..< end` (a `range` result). Touches only
     /// the descriptor, so it may run on an `IOLane`.
-    func readRecords(start: Int, end: Int) throws -> [StoredRecord] {
+    package func readRecords(start: Int, end: Int) throws -> [StoredRecord] {
         IOFaults.before(.read, path)
         let bytes = try FileIO.pread(fd, count: end - start, at: start)
         var out: [StoredRecord] = []

@@ -16,9 +16,7 @@ public enum DCGMCSVWriter {
                       r.container, r.pod, r.namespace, formatValue(r.value), r.labelsRaw]
         for (k, f) in fields.enumerated() {
             if k > 0 { out += "," }
-            out += "\""
-            out += f.contains("\"") ? f.replacingOccurrences(of: "\"", with: "\"\"") : f
-            out += "\""
+            appendQuoted(f, to: &out)
         }
         out += "\n"
     }
@@ -37,8 +35,29 @@ public enum DCGMCSVWriter {
     }
 }
 
-private extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+extension DCGMCSVWriter {
+    /// `field` in double quotes with its quotes doubled (RFC 4180). Done on the UTF-8 bytes:
+    /// a quote followed by a combining mark is one `Character`, which a Character-level
+    /// replace does not see, and the row would end inside the field.
+    static func appendQuoted(_ field: String, to out: inout String) {
+        out += "\""
+        if field.utf8.contains(34) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(field.utf8.count + 4)
+            for b in field.utf8 {
+                bytes.append(b)
+                if b == 34 { bytes.append(34) }
+            }
+            out += String(decoding: bytes, as: UTF8.self)
+        } else {
+            out += field
+        }
+        out += "\""
+    }
+
+    static func quoted(_ field: String) -> String {
+        var out = ""
+        appendQuoted(field, to: &out)
+        return out
     }
 }

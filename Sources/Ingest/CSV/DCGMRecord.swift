@@ -126,7 +126,8 @@ public enum LabelsRaw {
                     if p[i] == 92, i + 1 < n {
                         let e = p[i + 1]
                         value.append(e == 110 ? 10 : e)
-                        i += 2
+                        // In the raw CSV field an escaped quote is itself doubled (`\""`): skip both.
+                        i += unescapeCSV && e == 34 && i + 2 < n && p[i + 2] == 34 ? 3 : 2
                         continue
                     }
                     value.append(p[i])

@@ -3,7 +3,7 @@ import Foundation
 /// An open, immutable block: its index in memory and its chunk file mapped read-only.
 /// Readers hold a reference; a block deleted by compaction or retention stays readable
 /// until the last reference goes (the mapping outlives the unlink).
-final class Block: @unchecked Sendable {
+package final class Block: @unchecked Sendable {
     let record: BlockRecord
     let path: String
     private let map: UnsafeMutableRawPointer?
@@ -12,16 +12,13 @@ final class Block: @unchecked Sendable {
     private let metas: [ChunkMeta]
     private let ranges: [UInt32: Range<Int>]
 
-    var seriesIDs: Dictionary<UInt32, Range<Int>>.Keys { ranges.keys }
+    package var seriesIDs: Dictionary<UInt32, Range<Int>>.Keys { ranges.keys }
 
-    init(path: String, record: BlockRecord) throws {
+    package init(path: String, record: BlockRecord) throws {
         self.path = path
         self.record = record
         let indexPath = "\(path)/\(BlockFormat.indexFile)"
-        guard let indexData = FileManager.default.contents(atPath: indexPath) else {
-            throw TSDBError.io(path: indexPath, message: "cannot read the block index")
-        }
-        let entries = try BlockFormat.decodeIndex([UInt8](indexData), blockMin: record.minTime, path: indexPath)
+        let entries = try BlockFormat.decodeIndex(try FileBytes.read(indexPath), blockMin: record.minTime, path: indexPath)
         var metas: [ChunkMeta] = []
         var ranges: [UInt32: Range<Int>] = [:]
         ranges.reserveCapacity(entries.count)
@@ -59,13 +56,13 @@ final class Block: @unchecked Sendable {
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: map, count: mapLength) }
 
-    func chunks(of id: UInt32) -> ArraySlice<ChunkMeta> {
+    package func chunks(of id: UInt32) -> ArraySlice<ChunkMeta> {
         guard let r = ranges[id] else { return [] }
         return metas[r]
     }
 
     /// Decodes one chunk's timestamps and values, verifying both checksums.
-    func decode(_ meta: ChunkMeta, timestamps: inout [Int64], values: inout [Double], scratch: inout [UInt8]) throws {
+    package func decode(_ meta: ChunkMeta, timestamps: inout [Int64], values: inout [Double], scratch: inout [UInt8]) throws {
         try decodeTimestamps(meta, into: &timestamps, scratch: &scratch)
         try decodeValues(meta, into: &values, scratch: &scratch)
     }

@@ -12,12 +12,12 @@ import Primitives
 ///   `u8 flags` (bit 0: NaN present), then min, max, sum, first, last as u64 bit patterns
 ///   (a single-sample chunk stores just its value).
 /// - `meta.json`: the registry record, for people and tools.
-enum BlockFormat {
+package enum BlockFormat {
     static let chunksMagic: [UInt8] = Array("TCHK".utf8)
     static let indexMagic: [UInt8] = Array("TIDX".utf8)
     static let version: UInt32 = 1
-    static let chunksFile = "chunks"
-    static let indexFile = "index"
+    package static let chunksFile = "chunks"
+    package static let indexFile = "index"
     static let metaFile = "meta.json"
 
     struct Meta: Codable {
@@ -32,12 +32,12 @@ enum BlockFormat {
         var level: Int
     }
 
-    struct SeriesEntry {
-        var id: UInt32
-        var chunks: [ChunkMeta]
+    package struct SeriesEntry {
+        package var id: UInt32
+        package var chunks: [ChunkMeta]
     }
 
-    static func encodeIndex(_ entries: [SeriesEntry], blockMin: Int64) -> [UInt8] {
+    package static func encodeIndex(_ entries: [SeriesEntry], blockMin: Int64) -> [UInt8] {
         var p: [UInt8] = []
         p.appendVarint(UInt64(entries.count))
         var prevID: UInt32 = 0
@@ -76,7 +76,7 @@ enum BlockFormat {
         return out
     }
 
-    static func decodeIndex(_ bytes: [UInt8], blockMin: Int64, path: String) throws -> [SeriesEntry] {
+    package static func decodeIndex(_ bytes: [UInt8], blockMin: Int64, path: String) throws -> [SeriesEntry] {
         func corrupt(_ m: String) -> TSDBError { .corrupt(path: path, message: m) }
         guard bytes.count >= 13, Array(bytes[0..<4]) == indexMagic else { throw corrupt("not a block index (bad magic)") }
         let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self).littleEndian }
@@ -88,7 +88,7 @@ enum BlockFormat {
                 let version = try r.fixed(UInt32.self)
                 guard version == BlockFormat.version else { throw corrupt("unsupported block version \(version)") }
                 let flags = try r.byte()
-                let rawLength = Int(try r.varint())
+                let rawLength = try r.length("index payload")
                 let payload: [UInt8]
                 if flags & 1 != 0 {
                     payload = try LZ4.decompress(r.slice(r.remaining), rawCount: rawLength)
@@ -97,22 +97,23 @@ enum BlockFormat {
                 }
                 return try payload.withUnsafeBytes { pr in
                     var p = ByteReader(pr)
-                    let n = Int(try p.varint())
+                    let n = try p.length("series count")
                     guard n <= pr.count else { throw CodecError.malformed("series count \(n)") }
                     var entries: [SeriesEntry] = []
                     entries.reserveCapacity(n)
                     var id: UInt32 = 0
                     for _ in 0..<n {
                         id = id &+ UInt32(truncatingIfNeeded: try p.varint())
-                        let chunkCount = Int(try p.varint())
+                        let chunkCount = try p.length("chunk count")
                         guard chunkCount <= pr.count else { throw CodecError.malformed("chunk count \(chunkCount)") }
                         var chunks: [ChunkMeta] = []
                         chunks.reserveCapacity(chunkCount)
                         for _ in 0..<chunkCount {
                             let minT = blockMin &+ (try p.signedVarint())
                             let maxT = minT &+ Int64(bitPattern: try p.varint())
-                            let count = Int(try p.varint())
-                            let tsOff = Int(try p.varint()), valOff = Int(try p.varint())
+                            let count = try p.length("sample count")
+                            let tsOff = try p.length("timestamp column offset", limit: .max)
+                            let valOff = try p.length("value column offset", limit: .max)
                             let nan = try p.byte() & 1 != 0
                             let summary: ChunkSummary
                             if count > 1 {

@@ -32,11 +32,11 @@ public struct ChunkSummary: Sendable, Equatable {
 }
 
 /// Where one chunk of one series lives in a block, and its summary.
-struct ChunkMeta: Sendable {
-    var minTime: Int64
-    var maxTime: Int64
-    var tsOffset: Int
-    var valueOffset: Int
-    var summary: ChunkSummary
-    var count: Int { summary.count }
+package struct ChunkMeta: Sendable {
+    package var minTime: Int64
+    package var maxTime: Int64
+    package var tsOffset: Int
+    package var valueOffset: Int
+    package var summary: ChunkSummary
+    package var count: Int { summary.count }
 }

@@ -3,7 +3,7 @@ import GRDB
 import Primitives
 
 /// A block as the catalog registers it.
-struct BlockRecord: Sendable, Equatable {
+package struct BlockRecord: Sendable, Equatable {
     var id: String
     var minTime: Int64
     var maxTime: Int64
@@ -14,6 +14,19 @@ struct BlockRecord: Sendable, Equatable {
     /// Newer data wins on duplicate timestamps: higher priority overrides lower.
     var priority: Int64
     var level: Int
+
+    package init(id: String, minTime: Int64, maxTime: Int64, samples: Int, series: Int, chunks: Int, bytes: Int64,
+                 priority: Int64, level: Int) {
+        self.id = id
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.samples = samples
+        self.series = series
+        self.chunks = chunks
+        self.bytes = bytes
+        self.priority = priority
+        self.level = level
+    }
 }
 
 /// The metadata store (SQLite in WAL mode through GRDB): series and their labels, label

@@ -32,6 +32,14 @@ struct ByteReader {
         return Int(n)
     }
 
+    /// A varint that counts elements or locates bytes, refused above `limit` (Int32 by
+    /// default: no chunk or index holds more) instead of trapping in `Int(_:)`.
+    mutating func length(_ what: String, limit: Int = Int(Int32.max)) throws -> Int {
+        let n = try varint()
+        guard n <= UInt64(limit) else { throw CodecError.malformed("\(what) \(n) out of range") }
+        return Int(n)
+    }
+
     mutating func signedVarint() throws -> Int64 { ZigZag.decode(try varint()) }
 
     mutating func fixed<T: FixedWidthInteger>(_: T.Type) throws -> T {

@@ -37,6 +37,9 @@ public enum ColumnFrame {
         guard flags & ~flagLZ4 == 0 else { throw CodecError.malformed("unknown column flags \(flags)") }
         let raw = try r.varint(), stored = try r.varint()
         guard raw < UInt64(Int32.max), stored < UInt64(Int32.max) else { throw CodecError.malformed("column length out of range") }
+        if flags & flagLZ4 != 0, Int(raw) > LZ4.maxDecompressedSize(Int(stored)) {
+            throw CodecError.malformed("LZ4 column of \(stored) bytes cannot hold \(raw) bytes")
+        }
         let payload = try r.slice(Int(stored))
         let end = r.offset
         let crc = try r.fixed(UInt32.self)

@@ -22,6 +22,12 @@ public enum LZ4 {
         input.withUnsafeBytes { compress($0) }
     }
 
+    /// The most an LZ4 block of `compressedCount` bytes can expand to: a byte of the format
+    /// stands for at most 255 bytes of output, plus the block's final literals.
+    public static func maxDecompressedSize(_ compressedCount: Int) -> Int {
+        compressedCount > (Int.max - 16) / 255 ? Int.max : compressedCount * 255 + 16
+    }
+
     /// Decompresses exactly `rawCount` bytes into `out`; throws when the input is damaged.
     public static func decompress(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, rawCount: Int) throws {
         guard rawCount <= out.count, rawCount < Int(Int32.max), input.count < Int(Int32.max) else { throw CodecError.malformed("LZ4 sizes out of range") }
@@ -35,6 +41,10 @@ public enum LZ4 {
     }
 
     public static func decompress(_ input: UnsafeRawBufferPointer, rawCount: Int) throws -> [UInt8] {
+        // Checked before allocating: a damaged length must not cost gigabytes (or trap).
+        guard rawCount >= 0, rawCount <= maxDecompressedSize(input.count) else {
+            throw CodecError.malformed("LZ4 block of \(input.count) bytes cannot hold \(rawCount) bytes")
+        }
         var out = [UInt8](repeating: 0, count: rawCount)
         try out.withUnsafeMutableBytes { o throws in try decompress(input, into: o, rawCount: rawCount) }
         return out

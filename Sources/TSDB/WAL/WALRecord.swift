@@ -4,14 +4,14 @@ import Primitives
 /// Type 1 is a sample batch (`varint n`, n × u32 series id, n × i64 timestamp, n × u64
 /// value bits, little-endian); type 2 is the same batch LZ4-compressed (`varint rawLength`
 /// + block), written when compression shrinks it.
-enum WALRecord {
-    static let headerSize = 8
+package enum WALRecord {
+    package static let headerSize = 8
     static let typeSamples: UInt8 = 1
     static let typeSamplesLZ4: UInt8 = 2
     /// A record larger than this is corruption, not data.
     static let maxBodySize = 512 << 20
 
-    static func encode(_ batch: SampleBatch, compress: Bool = true) -> [UInt8] {
+    package static func encode(_ batch: SampleBatch, compress: Bool = true) -> [UInt8] {
         let n = batch.count
         var raw: [UInt8] = []
         raw.reserveCapacity(10 + n * 20)
@@ -39,7 +39,7 @@ enum WALRecord {
     }
 
     /// Decodes a record body (already checksum-verified) into a batch.
-    static func decode(body: UnsafeRawBufferPointer) throws -> SampleBatch {
+    package static func decode(body: UnsafeRawBufferPointer) throws -> SampleBatch {
         var r = ByteReader(body)
         let type = try r.byte()
         switch type {

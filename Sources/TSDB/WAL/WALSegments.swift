@@ -3,14 +3,14 @@ import Primitives
 
 /// Naming, listing and replaying WAL segment files (`wal/00000001` …). A segment starts with
 /// the 8-byte header `TWAL` + u32 version 1, then records (see ``WALRecord``).
-enum WALSegments {
+package enum WALSegments {
     static let magic: [UInt8] = Array("TWAL".utf8)
     static let version: UInt32 = 1
     static let headerSize = 8
 
-    static func name(_ index: Int) -> String { String(format: "%08d", index) }
+    package static func name(_ index: Int) -> String { String(format: "%08d", index) }
 
-    static func header() -> [UInt8] {
+    package static func header() -> [UInt8] {
         var h = magic
         h.appendFixed(version)
         return h
@@ -25,18 +25,17 @@ enum WALSegments {
     /// Reads every segment in order, handing each good record's batch to `apply`. A torn or
     /// corrupt tail of the last segment is truncated (when `repair`); damage inside an older
     /// segment is reported and the rest of that segment skipped. Never throws for bad data.
-    static func replay(_ dir: String, repair: Bool, apply: (SampleBatch) throws -> Void) rethrows -> ReplayReport {
+    package static func replay(_ dir: String, repair: Bool, apply: (SampleBatch) throws -> Void) rethrows -> ReplayReport {
         var report = ReplayReport()
         let indices = list(dir)
         for (position, index) in indices.enumerated() {
             let path = "\(dir)/\(name(index))"
             let isLast = position == indices.count - 1
             report.segments += 1
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let bytes = try? FileBytes.read(path) else {
                 report.problems.append("\(path): unreadable")
                 continue
             }
-            let bytes = [UInt8](data)
             var goodEnd = 0
             var problem: String?
             if bytes.count < headerSize || Array(bytes[0..<4]) != magic {

@@ -141,12 +141,12 @@ actor SSESubscription {
 /// An incremental Server-Sent Events parser (the subset brokers send: `id`, `event`, `data`, a
 /// `delivery` count, comments). Bytes are scanned once (a long `data:` line arriving in many
 /// chunks is not rescanned), and data stays bytes.
-struct SSEParser {
-    struct Event {
-        var id: String?
-        var event: String?
-        var data: [UInt8] = []
-        var deliveryCount = 0
+package struct SSEParser {
+    package struct Event {
+        package var id: String?
+        package var event: String?
+        package var data: [UInt8] = []
+        package var deliveryCount = 0
     }
 
     private var pending: [UInt8] = []
@@ -159,7 +159,9 @@ struct SSEParser {
         chunk.withUnsafeReadableBytes { feed($0) }
     }
 
-    mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [Event] {
+    package init() {}
+
+    package mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [Event] {
         pending.append(contentsOf: chunk)
         var events: [Event] = []
         var start = 0

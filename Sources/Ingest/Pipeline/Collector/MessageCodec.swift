@@ -2,9 +2,9 @@
 /// 12-column header plus rows), written by ``DCGMCSVWriter`` and read by ``DCGMCSVParser``. A
 /// self-describing text format keeps messages inspectable with `curl` and lets any producer that
 /// can write DCGM CSV feed the collector.
-enum MessageCodec {
+package enum MessageCodec {
     /// Checks a message strictly without building its records; returns its row count.
-    static func validate(_ payload: [UInt8]) throws(MalformedMessage) -> Int {
+    package static func validate(_ payload: [UInt8]) throws(MalformedMessage) -> Int {
         var parser = DCGMCSVParser(strict: true)
         do {
             try payload.withUnsafeBytes { try parser.feedRows($0) { _ in } }
@@ -22,7 +22,7 @@ enum MessageCodec {
 }
 
 /// A broker message the collector cannot decode.
-struct MalformedMessage: Error, Sendable, CustomStringConvertible {
-    var reason: String
-    var description: String { "malformed message: \(reason)" }
+package struct MalformedMessage: Error, Sendable, CustomStringConvertible {
+    package var reason: String
+    package var description: String { "malformed message: \(reason)" }
 }

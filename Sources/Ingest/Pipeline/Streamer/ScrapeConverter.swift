@@ -6,9 +6,14 @@ import Primitives
 ///
 /// Like Prometheus, it adds `instance` (the target's host:port) and `job` to each series; samples
 /// without a `UUID` label (not per-GPU) are skipped and counted.
-struct ScrapeConverter {
-    var instance: String
-    var job: String
+package struct ScrapeConverter {
+    package var instance: String
+    package var job: String
+
+    package init(instance: String, job: String) {
+        self.instance = instance
+        self.job = job
+    }
 
     /// The scrape as a DCGM CSV document (samples without a GPU UUID skipped and counted).
     func document(from samples: [PrometheusSample], scrapeTime: Int64) -> (document: [UInt8], skipped: Int) {
@@ -21,7 +26,13 @@ struct ScrapeConverter {
                 skipped += 1
                 continue
             }
-            let ts = s.timestampMillis.map { $0 &* 1_000_000 } ?? scrapeTime
+            var ts = scrapeTime
+            if let ms = s.timestampMillis {
+                // A millisecond time past Int64 nanoseconds is skipped, not wrapped to another century.
+                let (ns, overflow) = ms.multipliedReportingOverflow(by: 1_000_000)
+                guard !overflow else { skipped += 1; continue }
+                ts = ns
+            }
             var raw: [(String, String)] = s.labels.map { ($0.name, $0.value) }
             raw.append(("__name__", s.name))
             if s["instance"] == nil { raw.append(("instance", instance)) }
@@ -48,7 +59,7 @@ struct ScrapeConverter {
     }
 
     /// The scrape as records, read back through the CSV parser.
-    func records(from samples: [PrometheusSample], scrapeTime: Int64) throws -> (records: [DCGMRecord], skipped: Int) {
+    package func records(from samples: [PrometheusSample], scrapeTime: Int64) throws -> (records: [DCGMRecord], skipped: Int) {
         let (doc, skipped) = document(from: samples, scrapeTime: scrapeTime)
         guard !doc.isEmpty else { return ([], skipped) }
         let (records, stats) = try DCGMCSVParser.parse(doc)
@@ -59,25 +70,27 @@ struct ScrapeConverter {
         instance.split(separator: ":").first.map(String.init) ?? instance
     }
 
+    /// Prometheus escapes (`\\`, `\"`, `\n`) on the UTF-8 bytes, for the reason given at
+    /// ``DCGMCSVWriter/quoted(_:)``.
     private func escapeLabel(_ v: String) -> String {
-        v.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"").replacingAll("\n", "\\n")
+        guard v.utf8.contains(where: { $0 == 92 || $0 == 34 || $0 == 10 }) else { return v }
+        var out: [UInt8] = []
+        out.reserveCapacity(v.utf8.count + 8)
+        for b in v.utf8 {
+            switch b {
+            case 92: out += [92, 92]
+            case 34: out += [92, 34]
+            case 10: out += [92, 110]
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func csvQuote(_ field: String) -> String {
-        "\"" + field.replacingAll("\"", "\"\"") + "\""
-    }
+    private func csvQuote(_ field: String) -> String { DCGMCSVWriter.quoted(field) }
 
     private func formatValue(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
         return "\(v)"
-    }
-}
-
-extension String {
-    fileprivate func replacingAll(_ target: Character, _ replacement: String) -> String {
-        guard contains(target) else { return self }
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
     }
 }
