@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs (Debian 12) when they are missing:
 # liblz4-dev (the LZ4 shim), libsnappy-dev (the snappy shim, remote_write), libsqlite3-dev (GRDB),
-# zlib1g-dev (gzip/deflate bodies), libre2-dev (the RE2 shim), pkg-config.
+# zlib1g-dev (gzip/deflate bodies), libre2-dev (the RE2 shim), pkg-config; with
+# TELEMETRY_IMAGE_TESTS=1 also debootstrap, umoci, skopeo and iproute2.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
@@ -10,6 +11,11 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists sqlite3; } || need+=(libsqlite3-dev)
 { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists zlib; } || need+=(zlib1g-dev)
 [ -f /usr/include/re2/re2.h ] || need+=(libre2-dev)
+# The opt-in image test (TELEMETRY_IMAGE_TESTS=1): build-offline.sh and the pod sandbox.
+if [[ "${TELEMETRY_IMAGE_TESTS:-0}" == 1 ]]; then
+  for tool in debootstrap umoci skopeo; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)
+fi
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
   SUDO=""

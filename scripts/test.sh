@@ -3,8 +3,8 @@
 # tests (unit, integration over loopback, crash and end-to-end tests), then the offline
 # deployment checks and the HTTP conformance checks (schemathesis, the influxdb client).
 # Last, a fuzz smoke: every libFuzzer target for FUZZ_SECONDS (default 10) each; set
-# FUZZ_SECONDS=0 to skip it. Long soaks and benchmarks are opt-in: TELEMETRY_LONG_TESTS=1,
-# TELEMETRY_BENCHMARKS=1.
+# FUZZ_SECONDS=0 to skip it. Long soaks, benchmarks and the container image are opt-in:
+# TELEMETRY_LONG_TESTS=1, TELEMETRY_BENCHMARKS=1, TELEMETRY_IMAGE_TESTS=1 (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -18,8 +18,16 @@ swift test --skip-build
 export SCHEMATHESIS_MAX_TIME="${SCHEMATHESIS_MAX_TIME:-60}"
 for extra in Tests/deploy/run.sh Tests/UI/run.sh Tests/APIServerTests/influx_client.sh Tests/APIServerTests/prometheus_remote_write.sh Tests/APIServerTests/schemathesis.sh Tests/PromQLTests/compare_prometheus.sh; do
   echo "== $extra" >&2
-  bash "$extra"
+  env -u TELEMETRY_IMAGE_TESTS bash "$extra"
 done
+# Opt-in (root, ~10 min with the release build): the container image built without Docker
+# (deploy/docker/build-offline.sh) and every role of the rendered chart run from it.
+if [[ "${TELEMETRY_IMAGE_TESTS:-0}" == 1 ]]; then
+  echo "== image: deploy/docker/build-offline.sh + Tests/deploy/test_image*.py" >&2
+  archive=test-artifacts/image/telemetry.oci.tar
+  deploy/docker/build-offline.sh --output "$archive"
+  TELEMETRY_IMAGE_ARCHIVE="$archive" bash Tests/deploy/run.sh -k image -rP
+fi
 # The fuzz build shares .build's dependencies (they are not instrumented); it rebuilds our
 # modules with coverage and AddressSanitizer, so it runs after everything that uses them.
 if [ "${FUZZ_SECONDS:-10}" != 0 ]; then

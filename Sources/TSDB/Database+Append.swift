@@ -15,7 +15,19 @@ extension TSDB {
             }
         }
         guard !missing.isEmpty else { return out }
-        try creation.withLock { _ in
+        do {
+            try createMissing(labels, hashes: hashes, missing: missing, into: &out)
+        } catch let e as TSDBError {
+            if case .seriesRefused(let limit, _, _) = e { engineMetrics.seriesRefused[limit]?.increment() }
+            throw e
+        }
+        return out
+    }
+
+    /// Creates the series of `labels[missing]` not created meanwhile, after checking them
+    /// against ``TSDBOptions/seriesLimits`` (all of them first: a refusal creates none).
+    private func createMissing(_ labels: [Labels], hashes: [UInt64], missing: [Int], into out: inout [SeriesRef]) throws {
+        try creation.withLock { budget in
             // Another writer may have created some meanwhile.
             var unique: [Labels] = []
             var positions: [Labels: [Int]] = [:]
@@ -33,7 +45,16 @@ extension TSDB {
             for l in unique where l.metric == nil {
                 throw TSDBError.invalidQuery("a series needs a metric name (__name__): \(l)")
             }
+            let limits = options.seriesLimits
+            for l in unique { try limits.check(l) }
+            if let max = limits.maxNewSeriesPerRequest, unique.count > max {
+                throw TSDBError.seriesRefused(.newSeriesPerRequest, detail: "the request would create \(unique.count) new series, over the limit of \(max)")
+            }
+            // Charged only once the series exist, so a failed insert costs no budget.
+            var charged = budget
+            try charged.take(unique.count, limit: limits.maxNewSeriesPerHour, now: options.clock())
             let ids = try catalog.insertSeries(unique)
+            budget = charged
             state.withLock { s in
                 for (k, l) in unique.enumerated() {
                     s.index.add(id: ids[k], labels: l, hash: XXHash64.hash(l.canonicalBytes))
@@ -43,7 +64,6 @@ extension TSDB {
                 engineMetrics.series.record(s.index.count)
             }
         }
-        return out
     }
 
     public func resolve(_ labels: Labels) throws -> SeriesRef { try resolve([labels])[0] }

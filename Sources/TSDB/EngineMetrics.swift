@@ -6,6 +6,10 @@ struct EngineMetrics: Sendable {
     let appended = Counter(label: "tsdb_samples_appended_total")
     let outOfWindow = Counter(label: "tsdb_samples_out_of_window_total")
     let tooFarInFuture = Counter(label: "tsdb_samples_too_far_in_future_total")
+    /// Writes refused by a ``SeriesLimits`` bound, by `reason` (the limit's name).
+    let seriesRefused: [SeriesLimit: Counter] = Dictionary(uniqueKeysWithValues: SeriesLimit.allCases.map {
+        ($0, Counter(label: "tsdb_series_refused_total", dimensions: [("reason", $0.rawValue)]))
+    })
     let queryTimeouts = Counter(label: "tsdb_query_timeouts_total")
     let series = Gauge(label: "tsdb_series")
     let headSamples = Gauge(label: "tsdb_head_samples")

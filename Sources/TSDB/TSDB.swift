@@ -30,7 +30,7 @@ public final class TSDB: Sendable {
     let lock: DirectoryLock
     let state: Mutex<State>
     /// Serialises series creation (SQLite inserts happen outside the state lock).
-    let creation = Mutex<Void>(())
+    let creation = Mutex<NewSeriesBudget>(NewSeriesBudget())
     /// Serialises sealing, compaction and retention.
     let maintenance = NSLock()
     let subscribers = Mutex<[Int: AsyncStream<[LabeledSample]>.Continuation]>([:])

@@ -44,6 +44,8 @@ struct APICommand: AsyncParsableCommand {
     var queryTimeout: String?
     @Option(help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
     var maxFuture: String?
+    @OptionGroup var seriesLimitOptions: SeriesLimitOptions
+    @OptionGroup var apiLimitOptions: APILimitOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
     var logLevel: String?
     @Flag(help: "Do not write a log line per request (env ACCESS_LOG=0).")
@@ -78,6 +80,7 @@ struct APICommand: AsyncParsableCommand {
         if let v = try integer(maxSamples, env["QUERY_MAX_SAMPLES"], "--max-samples") { limits.maxSamples = v }
         config.queryLimits = limits
         config.accessLog = !(noAccessLog || env["ACCESS_LOG"] == "0" || env["ACCESS_LOG"]?.lowercased() == "false")
+        try apiLimitOptions.apply(to: &config)
         do { try config.validate() } catch { throw ValidationError(error.description) }
         // The API is stricter than this rule (no key refuses even on loopback, in validate());
         // the shared check keeps the roles' refusal and warning text one.
@@ -91,6 +94,7 @@ struct APICommand: AsyncParsableCommand {
         options.limits = limits
         options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
         options.maxFuture = try EngineLimits.maxFuture(maxFuture)
+        options.seriesLimits = try seriesLimitOptions.seriesLimits()
 
         let registry = PrometheusCollectorRegistry()
         // The executable, not a library, owns the process-wide metrics backend: the TSDB's

@@ -47,6 +47,8 @@ struct CollectorCommand: AsyncParsableCommand {
     var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = env["LOG_LEVEL"] ?? "info"
+    /// Bounds on new series, used with --data-dir (with --api the API server applies its own).
+    @OptionGroup var seriesLimitOptions: SeriesLimitOptions
 
     func makeConfig() throws -> CollectorConfig {
         var c = CollectorConfig()
@@ -79,6 +81,7 @@ struct CollectorCommand: AsyncParsableCommand {
             guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
             var options = TSDBOptions(directory: dataDir)
             options.fsync = policy
+            options.seriesLimits = try seriesLimitOptions.seriesLimits()
             let opened = try await TSDB.open(options, logger: logger)
             db = opened
             sink = TSDBSink(opened)

@@ -62,6 +62,8 @@ struct RunCommand: AsyncParsableCommand {
     var queryTimeout: String?
     @Option(name: .customLong("max-future"), help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
     var maxFuture: String?
+    @OptionGroup var seriesLimitOptions: SeriesLimitOptions
+    @OptionGroup var apiLimitOptions: APILimitOptions
     @Option(help: "fsync policy of the WAL and the broker: always, batch or none (env FSYNC).")
     var fsync: String = env["FSYNC"] ?? "batch"
     @Flag(name: .customLong("access-log"), help: "Log every API request (env ACCESS_LOG=1).")
@@ -146,6 +148,7 @@ struct RunCommand: AsyncParsableCommand {
         api.apiKeys = key?.keys ?? []
         api.insecureNoAuth = key == nil
         api.accessLog = accessLog
+        try apiLimitOptions.apply(to: &api)
         do { try api.validate() } catch { throw ValidationError(error.description) }
 
         let registry = PrometheusCollectorRegistry()
@@ -158,6 +161,7 @@ struct RunCommand: AsyncParsableCommand {
         options.retention = retentionNanos
         options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
         options.maxFuture = try EngineLimits.maxFuture(maxFuture)
+        options.seriesLimits = try seriesLimitOptions.seriesLimits()
         let db = try await TSDB.open(options, logger: logger)
         var brokerConfig = BrokerConfig(dataDirectory: (dataDir as NSString).appendingPathComponent("broker"))
         brokerConfig.fsync = policy

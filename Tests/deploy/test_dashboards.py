@@ -17,7 +17,8 @@ from conftest import (DASHBOARDS, NAMESPACE, RELEASE, dcgm_label_names, dcgm_met
 
 JSON_DS_UID = "telemetry-json"
 PROM_DS_UID = "telemetry-prometheus"
-EXPECTED = {"gpu-fleet.json", "single-gpu.json", "pipeline-health.json"}
+PROMQL_DS_UID = "telemetry-promql"  # the API's own /prometheus query API
+EXPECTED = {"gpu-fleet.json", "single-gpu.json", "pipeline-health.json", "gpu-promql.json"}
 
 PROMQL_WORDS = {
     # aggregations, functions and keywords
@@ -72,11 +73,11 @@ def base_metric(name: str, known: set[str]) -> str:
     return name
 
 
-def test_the_three_dashboards_exist_and_parse():
+def test_the_dashboards_exist_and_parse():
     boards = all_dashboards()
     assert set(boards) == EXPECTED
     uids = [b["uid"] for b in boards.values()]
-    assert len(set(uids)) == 3
+    assert len(set(uids)) == len(EXPECTED)
     for name, b in boards.items():
         assert b["title"] and b["panels"], name
         ids = [p["id"] for p in panels(b)]
@@ -182,7 +183,7 @@ def test_dashboards_only_use_provisioned_datasources():
         for panel in panels(board):
             if panel["type"] == "row":
                 continue
-            assert panel["datasource"]["uid"] in {JSON_DS_UID, PROM_DS_UID}, (name, panel["title"])
+            assert panel["datasource"]["uid"] in {JSON_DS_UID, PROM_DS_UID, PROMQL_DS_UID}, (name, panel["title"])
 
 
 def test_grafana_provisioning_matches_the_dashboards():
@@ -199,6 +200,12 @@ def test_grafana_provisioning_matches_the_dashboards():
     prom = by_uid[PROM_DS_UID]
     prom_svc = one(objs, "Service", "-prometheus")["metadata"]["name"]
     assert prom["type"] == "prometheus" and prom["url"] == f"http://{prom_svc}.{NAMESPACE}.svc:9090"
+    promql = by_uid[PROMQL_DS_UID]
+    assert promql["type"] == "prometheus" and promql["url"] == f"http://{api_svc}.{NAMESPACE}.svc:8080/prometheus"
+    # the API key as the Basic-auth password (the API accepts it like X-API-Key)
+    assert promql["basicAuth"] is True and promql["basicAuthUser"]
+    assert promql["secureJsonData"]["basicAuthPassword"] == "${TELEMETRY_API_KEY}"
+    assert promql["jsonData"]["httpMethod"] == "POST"
 
     dash_cm = one(objs, "ConfigMap", "-grafana-dashboards")
     assert set(dash_cm["data"]) == EXPECTED
@@ -249,3 +256,30 @@ def test_latency_panels_use_histogram_buckets(metric):
     board = all_dashboards()["pipeline-health.json"]
     exprs = [t["expr"] for _, t in targets(board) if "expr" in t and metric in t["expr"]]
     assert exprs and all(f"{metric}_bucket" in e and "histogram_quantile" in e for e in exprs)
+
+
+def test_promql_dashboard_is_dcgm_exporter_style_on_the_api():
+    """gpu-promql.json: every panel and variable on the API's /prometheus datasource, the
+    `instance`/`gpu` variables of NVIDIA's DCGM Exporter dashboard, every metric a DCGM field."""
+    board = all_dashboards()["gpu-promql.json"]
+    # the sample's fields, plus the profiling fields of dcgm-exporter's default counters
+    # (the sample CSV comes from a GPU without profiling metrics)
+    dcgm = dcgm_metric_names() | {"DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
+                                  "DCGM_FI_PROF_DRAM_ACTIVE", "DCGM_FI_PROF_PCIE_TX_BYTES",
+                                  "DCGM_FI_PROF_PCIE_RX_BYTES"}
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert set(variables) == {"instance", "gpu"}
+    assert variables["instance"]["query"]["query"] == "label_values(DCGM_FI_DEV_GPU_TEMP, instance)"
+    assert variables["gpu"]["query"]["query"].startswith("label_values(DCGM_FI_DEV_GPU_TEMP{instance=~\"$instance\"}")
+    for v in variables.values():
+        assert v["datasource"]["uid"] == PROMQL_DS_UID
+        assert v["multi"] and v["includeAll"] and v["allValue"] == ".*"
+    titles = set()
+    for panel, t in targets(board):
+        assert panel["datasource"]["uid"] == PROMQL_DS_UID and t["datasource"]["uid"] == PROMQL_DS_UID
+        names = promql_metric_names(t["expr"])
+        assert names and names <= dcgm, (panel["title"], names - dcgm)
+        assert 'instance=~"$instance"' in t["expr"] and 'gpu=~"$gpu"' in t["expr"], panel["title"]
+        titles.add(panel["title"])
+    assert {"GPU Temperature", "GPU Power Usage", "GPU SM Clocks", "GPU Utilization",
+            "Tensor Core Utilization", "GPU Framebuffer Mem Used", "GPU Power Total"} <= titles

@@ -1,6 +1,7 @@
 """Prometheus's own tool checks what the chart gives Prometheus: the rendered prometheus.yml
 (`promtool check config`) and every PromQL query of the dashboards (`promtool check rules`
-parses each expression as a recording rule). run.sh provides promtool (env PROMTOOL)."""
+parses each expression as a recording rule), including the GPU dashboard on the API's own
+/prometheus datasource. run.sh provides promtool (env PROMTOOL)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import yaml
 from conftest import DASHBOARDS, documents, one, profile_values, render
 
 PROM_DS_UID = "telemetry-prometheus"
+PROMQL_DS_UID = "telemetry-promql"  # the API's /prometheus: same PromQL, parsed the same way
 
 
 def promtool() -> str:
@@ -53,7 +55,7 @@ def test_every_dashboard_promql_query_parses(tmp_path):
             panel = stack.pop()
             stack.extend(panel.get("panels", []))
             for i, t in enumerate(panel.get("targets", [])):
-                if t.get("datasource", {}).get("uid") != PROM_DS_UID:
+                if t.get("datasource", {}).get("uid") not in (PROM_DS_UID, PROMQL_DS_UID):
                     continue
                 # Grafana's interval variables become concrete durations for the parser.
                 expr = (t["expr"].replace("$__rate_interval", "1m").replace("$__range", "1h")

@@ -43,13 +43,20 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public static func `internal`(_ m: String) -> APIError { APIError(.internalServerError, code: "internal", message: m) }
 
     /// Maps storage errors to HTTP: bad queries 400, limits 422, a query past its deadline
-    /// 503 (`query_timeout`), the rest 500/503.
+    /// 503 (`query_timeout`), a new series over a limit 400 (`series_limit_exceeded`) or, for
+    /// the per-hour budget, 429 with `Retry-After`; the rest 500/503.
     public static func from(_ error: TSDBError) -> APIError {
         switch error {
         case .invalidQuery: return .badRequest(error.description)
         case .seriesLimitExceeded, .sampleLimitExceeded, .resultLimitExceeded: return .queryLimit(error.description)
         case .closed: return .unavailable(error.description)
         case .queryTimeout: return APIError(.serviceUnavailable, code: "query_timeout", message: error.description)
+        case .seriesRefused(.newSeriesPerHour, _, let retryAfter):
+            // The budget refills when the clock hour ends: a retry then succeeds.
+            return APIError(.tooManyRequests, code: "new_series_budget_exhausted", message: error.description,
+                            headers: [.retryAfter: String(retryAfter ?? 60), .samplesWritten: "0"])
+        case .seriesRefused:
+            return APIError(.badRequest, code: "series_limit_exceeded", message: error.description, headers: [.samplesWritten: "0"])
         default: return .internal(error.description)
         }
     }

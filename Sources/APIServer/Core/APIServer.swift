@@ -27,6 +27,8 @@ struct APIHandlers: Sendable {
     /// The collector's write path: parses DCGM CSV in place and caches series by raw row
     /// bytes (about 1 µs a sample, against ~16 through `[LabeledSample]`).
     let csvSink: TSDBSink
+    /// Open live streams, bounded by ``APIServerConfig/maxStreamSubscribers``.
+    let streams: StreamSlots
 
     var queryLimits: QueryLimits? { config.queryLimits }
 
@@ -60,7 +62,8 @@ public func buildAPIRouter(
 ) -> Router<APIRequestContext> {
     let metrics = APIMetrics(registry: registry)
     let handlers = APIHandlers(db: db, config: config, metrics: metrics, logger: logger, readiness: readiness,
-                               assets: StaticAssets(logger: logger), csvSink: TSDBSink(db))
+                               assets: StaticAssets(logger: logger), csvSink: TSDBSink(db),
+                               streams: StreamSlots(limit: config.maxStreamSubscribers))
     let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger, accessLog: config.accessLog))
     router.add(middleware: ErrorDialectMiddleware())

@@ -38,6 +38,12 @@ public struct APIServerConfig: Sendable {
     public var queryLimits: QueryLimits?
     /// Most points a single Grafana series may return (maxDataPoints is capped to this).
     public var maxGrafanaPoints: Int = 11_000
+    /// Most targets one `POST /grafana/query` may carry (400 `grafana_targets_limit_exceeded`
+    /// above; `--max-grafana-targets`, default 100).
+    public var maxGrafanaTargets: Int = 100
+    /// Most live streams (SSE subscribers) open at once (429 `stream_limit_exceeded` above;
+    /// `--max-stream-subscribers`, default 256).
+    public var maxStreamSubscribers: Int = 256
     /// Interval of SSE heartbeats on live streams.
     public var streamHeartbeatSeconds: Double = 15
     /// Write structured access logs at info level.
@@ -52,6 +58,8 @@ public struct APIServerConfig: Sendable {
         if rateLimitPerSecond < 0 || rateLimitBurst < 1 && rateLimitPerSecond > 0 {
             throw .badValue("rate limit needs a rate >= 0 and a burst >= 1")
         }
+        if maxGrafanaTargets < 1 { throw .badValue("--max-grafana-targets must be at least 1") }
+        if maxStreamSubscribers < 1 { throw .badValue("--max-stream-subscribers must be at least 1") }
         if maxBodyBytes < 1 { throw .badValue("max body bytes must be positive") }
         if defaultListLimit < 1 || maxListLimit < defaultListLimit { throw .badValue("list limits need 1 <= default <= max") }
         if defaultSampleLimit < 1 || maxSampleLimit < defaultSampleLimit { throw .badValue("sample limits need 1 <= default <= max") }

@@ -36,8 +36,9 @@ enum OpenAPIDocument {
             ("X-Samples-Written", .header("Samples stored")),
             ("X-Samples-Rejected", .header("Samples refused (outside the out-of-order window), not stored")),
         ]))])),
-        ("400", .error("The body is not valid (the message names the line), or samples lie more than --max-future ahead of the server clock (code timestamp_too_far_in_future; the rest was stored and the message says how many)")),
+        ("400", .error("The body is not valid (the message names the line), or samples lie more than --max-future ahead of the server clock (code timestamp_too_far_in_future; the rest was stored and the message says how many), or a new series is over a series limit (code series_limit_exceeded, naming the limit and flag; nothing was stored)")),
         ("413", .error("Body larger than max_body_bytes")),
+        ("429", .error("The new series would overdraw --max-new-series-per-hour (code new_series_budget_exhausted; nothing was stored; retry after Retry-After seconds)")),
         ("415", .error("Unsupported Content-Type or Content-Encoding")),
         ("503", .error("The database is closed")),
     ]
@@ -76,7 +77,8 @@ enum OpenAPIDocument {
             ("/api/v1/gpus/{uuid}/stream", .o([("get", .op("streamGPU", "telemetry", "New samples of one GPU as Server-Sent Events",
                 "Each event is `event: sample` with a TelemetrySample as JSON data; comments are heartbeats.",
                 params: [uuidParam, .param("metric", "query", .array(.string), "Only these metrics", explode: true)],
-                responses: [("200", .content("text/event-stream", .string, "Event stream")), ("400", .error("Bad parameter")), ("404", .error("Unknown GPU"))]))])),
+                responses: [("200", .content("text/event-stream", .string, "Event stream")), ("400", .error("Bad parameter")), ("404", .error("Unknown GPU")),
+                            ("429", .error("--max-stream-subscribers streams are open (code stream_limit_exceeded; retry after Retry-After seconds)"))]))])),
             ("/api/v1/hosts", .o([("get", .op("listHosts", "inventory", "Hosts with their GPU counts", params: listParams, responses: [
                 ("200", .json(.ref("HostList"), "A page of hosts sorted by name")), ("400", .error("Bad parameter")),
             ]))])),

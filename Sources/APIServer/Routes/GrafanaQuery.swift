@@ -40,6 +40,10 @@ extension APIHandlers {
         for warning in filters.warnings { logger.warning("grafana query", metadata: ["warning": .string(warning)]) }
         guard let targetsValue = body["targets"], !targetsValue.isNull else { return JSONWriter.emptyArray() }
         guard let targets = targetsValue.array else { throw APIError.badRequest("\"targets\" must be an array") }
+        guard targets.count <= config.maxGrafanaTargets else {
+            throw APIError(.badRequest, code: "grafana_targets_limit_exceeded",
+                           message: "the query has \(targets.count) targets, over the limit of \(config.maxGrafanaTargets) per request (max_grafana_targets: --max-grafana-targets, env MAX_GRAFANA_TARGETS); split the panel's queries")
+        }
         var w = JSONWriter(capacity: 64 * 1024)
         w.beginArray()
         for target in targets {

@@ -12,6 +12,11 @@ extension APIHandlers {
             let q = try QueryParameters(request.uri)
             let metrics = Set(q.all("metric", split: true))
             guard db.gpu(uuid: uuid) != nil else { throw APIError.notFound("no GPU with uuid \"\(uuid)\"") }
+            guard let slot = streams.acquire() else {
+                throw APIError(.tooManyRequests, code: "stream_limit_exceeded",
+                               message: "\(streams.limit) live streams are open, the limit (max_stream_subscribers: --max-stream-subscribers, env MAX_STREAM_SUBSCRIBERS); retry after one closes",
+                               headers: [.retryAfter: "5"])
+            }
             let feed = db.subscribe()
             let heartbeat = Duration.milliseconds(Int64(config.streamHeartbeatSeconds * 1000))
             let (events, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(1024))
@@ -44,10 +49,10 @@ extension APIHandlers {
                     continuation.yield(Array(": heartbeat\n\n".utf8))
                 }
             }
-            continuation.onTermination = { _ in forward.cancel(); ticker.cancel() }
+            continuation.onTermination = { _ in forward.cancel(); ticker.cancel(); slot.release() }
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                defer { forward.cancel(); ticker.cancel() }
+                defer { forward.cancel(); ticker.cancel(); slot.release() }
                 try await writer.write(ByteBuffer(bytes: Array(": stream of \(uuid.count) byte uuid opened\n\n".utf8)))
                 // A graceful shutdown ends open streams instead of waiting for their clients.
                 try await withGracefulShutdownHandler {

@@ -87,8 +87,8 @@ extension APIHandlers {
             } catch let e as SinkError {
                 switch e {
                 case .malformed(_, let reason): throw APIError.badRequest(reason)
+                case .rejected, .retryable: throw APIError.seriesRefused(e)
                 case .storage(let m): throw APIError.internal(m)
-                default: throw APIError.internal(e.description)
                 }
             }
             let written = result.appended
@@ -131,8 +131,8 @@ extension APIHandlers {
         } catch let e as SinkError {
             switch e {
             case .malformed(_, let reason): throw APIError.badRequest("DCGM CSV: \(reason)")
+            case .rejected, .retryable: throw APIError.seriesRefused(e)
             case .storage(let m): throw APIError.internal(m)
-            default: throw APIError.internal(e.description)
             }
         }
         guard result.appended + result.outOfWindow > 0 else { throw APIError.badRequest("the body holds no samples") }
@@ -169,4 +169,21 @@ extension HTTPField.Name {
     static let samplesWritten = HTTPField.Name("X-Samples-Written")!
     static let samplesRejected = HTTPField.Name("X-Samples-Rejected")!
     static let samplesRejectedReason = HTTPField.Name("X-Samples-Rejected-Reason")!
+}
+
+extension APIError {
+    /// A ``TSDBSink`` refusal (the engine's series limits) as the same reply the other write
+    /// paths give: 429 with `Retry-After` for the per-hour budget, else 400; nothing stored.
+    static func seriesRefused(_ e: SinkError) -> APIError {
+        switch e {
+        case .retryable(_, let after, let m):
+            let seconds = after.map { max(1, Int($0.components.seconds)) } ?? 60
+            return APIError(.tooManyRequests, code: "new_series_budget_exhausted", message: m,
+                            headers: [.retryAfter: String(seconds), .samplesWritten: "0"])
+        case .rejected(_, let m):
+            return APIError(.badRequest, code: "series_limit_exceeded", message: m, headers: [.samplesWritten: "0"])
+        default:
+            return .internal(e.description)
+        }
+    }
 }

@@ -20,6 +20,10 @@ public enum TSDBError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownSeries(UInt32)
     /// The query ran past its deadline (``TSDBOptions/queryTimeout``, nanoseconds) and stopped.
     case queryTimeout(limit: Int64)
+    /// A write would create a series over a ``SeriesLimits`` bound; none of the call's new
+    /// series were created (so nothing of the request was stored). `retryAfter` (seconds) is
+    /// set for the per-hour budget: when the hour ends.
+    case seriesRefused(SeriesLimit, detail: String, retryAfter: Int? = nil)
 
     public var description: String {
         switch self {
@@ -37,6 +41,8 @@ public enum TSDBError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownSeries(let id): return "unknown series id \(id)"
         case .queryTimeout(let limit):
             return "query stopped after running longer than the limit of \(Self.seconds(limit)) (--query-timeout, env QUERY_TIMEOUT); narrow the time range or the matchers, use a step, or raise the limit"
+        case .seriesRefused(let limit, let detail, _):
+            return "\(detail) (\(limit.rawValue): \(limit.flag), env \(limit.environment)); nothing from this request was stored"
         }
     }
 

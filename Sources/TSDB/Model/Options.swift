@@ -43,6 +43,9 @@ public struct TSDBOptions: Sendable {
     /// 2 h block at 1 s scrapes, so whole-chunk summaries keep answering coarse buckets).
     public var samplesPerChunk: Int = 4096
     public var limits: QueryLimits = QueryLimits()
+    /// Bounds on new series (labels per series, name/value length, new series per request
+    /// and per hour); see ``SeriesLimits`` for what a refused write stores (nothing).
+    public var seriesLimits: SeriesLimits = SeriesLimits()
     /// Run sealing, compaction and retention in the background (off for tools that flush by hand).
     public var backgroundMaintenance: Bool = true
 

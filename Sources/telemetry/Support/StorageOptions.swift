@@ -21,6 +21,8 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .customLong("max-future"), help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
     var maxFuture: String?
 
+    @OptionGroup var seriesLimitOptions: SeriesLimitOptions
+
     func tsdbOptions(background: Bool = false, defaultFsync: FsyncPolicy = .batch) throws -> TSDBOptions {
         var o = TSDBOptions(directory: dataDir)
         if let fsync {
@@ -40,6 +42,7 @@ struct StorageOptions: ParsableArguments {
             o.retention = try FlagValues.nanoseconds(retention, flag: "--retention (or RETENTION)")
         }
         o.maxFuture = try EngineLimits.maxFuture(maxFuture)
+        o.seriesLimits = try seriesLimitOptions.seriesLimits()
         return o
     }
 }

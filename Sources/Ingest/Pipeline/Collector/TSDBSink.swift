@@ -38,6 +38,12 @@ public final class TSDBSink: SampleSink {
             }
         } catch let error as DCGMDocumentError {
             throw SinkError.malformed(document: error.document, reason: error.reason)
+        } catch TSDBError.seriesRefused(let limit, let detail, let retryAfter) {
+            let message = TSDBError.seriesRefused(limit, detail: detail, retryAfter: retryAfter).description
+            // The hourly budget refills, so that is retryable; a series over a per-series
+            // limit never fits, so that is a refusal (like a 400 from the API).
+            if let retryAfter { throw SinkError.retryable(status: 429, retryAfter: .seconds(retryAfter), message: message) }
+            throw SinkError.rejected(status: 400, message: message)
         } catch let error as TSDBError {
             throw SinkError.storage(error.description)
         }
