@@ -146,7 +146,7 @@ var targets: [Target] = [
     .testTarget(
         name: "APIServerTests",
         dependencies: [
-            "APIServer", "TSDB", "Ingest", "Primitives",
+            "APIServer", "TSDB", "Ingest", "CZlib", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh"]

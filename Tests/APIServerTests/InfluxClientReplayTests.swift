@@ -1,4 +1,5 @@
 @testable import APIServer
+import CZlib
 import Foundation
 import Testing
 import TSDB
@@ -7,24 +8,30 @@ import TSDB
 /// gzip bodies, Basic/Token/query-string credentials, `CREATE DATABASE` at start, partial
 /// writes and error bodies in each API's own shape.
 @Suite struct InfluxClientReplayTests {
-    /// gzip as the `gzip` program writes it (the same format Go's compress/gzip produces).
+    /// gzip (RFC 1952) through zlib, as Go's compress/gzip and the `gzip` program write it.
     static func gzip(_ text: String) throws -> [UInt8] {
         try gzip(Array(text.utf8))
     }
 
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(bytes))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Array(data)
+        var stream = z_stream()
+        guard deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw TestError("deflateInit2 failed")
+        }
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
+        let written: Int = bytes.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = UInt32(input.count)
+                stream.next_out = output.baseAddress
+                stream.avail_out = UInt32(output.count)
+                guard CZlib.deflate(&stream, Z_FINISH) == Z_STREAM_END else { return -1 }
+                return output.count - Int(stream.avail_out)
+            }
+        }
+        guard written >= 0 else { throw TestError("deflate did not finish") }
+        return Array(out[..<written])
     }
 
     static func basic(_ user: String, _ password: String) -> String {

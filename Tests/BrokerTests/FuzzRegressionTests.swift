@@ -14,7 +14,9 @@ struct BrokerFuzzRegressionTests {
         #expect(MessageBroker.parseID("9999999999999999999-1", partition: 0) == nil)
         #expect(MessageBroker.parseID("0-99999999999999999999", partition: 0) == nil)
         #expect(MessageBroker.parseID("0-18446744073709551616", partition: 0) == nil)
-        #expect(MessageBroker.parseID("0-18446744073709551615", partition: 0) == .max)
+        // Offsets stop at Int64.max (RecordID.maxOffset): anything above is malformed, not a wrap.
+        #expect(MessageBroker.parseID("0-18446744073709551615", partition: 0) == nil)
+        #expect(MessageBroker.parseID("0-9223372036854775807", partition: 0) == RecordID.maxOffset)
         #expect(MessageBroker.parseID("000000003-7", partition: 3) == 7)
         #expect(MessageBroker.parseID("3-7", partition: 2) == nil)
     }
@@ -25,24 +27,22 @@ struct BrokerFuzzRegressionTests {
         return out
     }
 
-    @Test("a segment whose records reach the largest offset opens without a trap")
+    @Test("a segment whose records reach the largest offset is refused, not a trap")
     func segmentAtLastOffset() throws {
         let dir = makeTempDir("fuzz-segment")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for base in [UInt64.max, UInt64.max - 1] {
+        for base in [UInt64.max, UInt64.max - 1, RecordID.maxOffset + 1] {
             var bytes: [UInt8] = []
             bytes.appendBE(Segment.magic); bytes.appendBE(Segment.version); bytes.appendBE(base)
             bytes += Self.frame(offset: base, payload: [1, 2, 3]) + Self.frame(offset: base &+ 1, payload: [4])
             let path = "\(dir)/\(Segment.fileName(baseOffset: base))"
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let segment = try Segment.open(path: path, logger: testLogger)
-            // The record at offset UInt64.max is refused: the offset after it does not exist.
-            #expect(segment.recordCount == (base == .max ? 0 : 1))
-            #expect(segment.endOffset == .max)
+            // A base offset past RecordID.maxOffset is corruption, reported with the file's name.
+            #expect(throws: BrokerError.self) { _ = try Segment.open(path: path, logger: testLogger) }
         }
     }
 
-    @Test("a group state acking the largest offset opens without a trap")
+    @Test("a group state acking the largest offset opens without a trap and ignores the entry")
     func groupStateAtLastOffset() throws {
         let dir = makeTempDir("fuzz-group")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -56,6 +56,7 @@ struct BrokerFuzzRegressionTests {
         }
         try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/\(GroupStateFile.fileName(group: "g"))"))
         let state = try GroupStateFile.open(directory: dir, group: "g", durable: false, logger: testLogger)
-        #expect(state.committed == .max)
+        // Entries past RecordID.maxOffset are ignored (and logged), so the group starts over.
+        #expect(state.committed == 0)
     }
 }

@@ -99,7 +99,9 @@ struct PipelineWiredTests {
         let server = try await RoleHTTPServer.start(listen: "127.0.0.1:0", registry: registry, events: streamer.events,
                                                     logger: quietLogger("streamer-http"))
         // Subscribe to the live view before publishing starts.
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // The shared client: one this test made would trap in its deinit if the test were
+        // cancelled (time limit) before shutting it down, and take the whole run with it.
+        let http = HTTPClient.shared
         let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/events"), timeout: .seconds(30))
         #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
         #expect(await eventually(timeout: .seconds(5)) { streamer.events.subscriberCount == 1 })
@@ -120,7 +122,6 @@ struct PipelineWiredTests {
         try await collecting.value
         await server.stop()
         await exporter.stop()
-        try await http.shutdown()
 
         let util = try db.query(Query(metric: "DCGM_FI_DEV_GPU_UTIL"))
         #expect(util.series.count == 1)
