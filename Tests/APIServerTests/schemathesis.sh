@@ -54,10 +54,13 @@ echo "server on $BASE with $GPUS GPUs; fuzzing for up to ${MAX_TIME}s" >&2
 # One worker: hypothesis' lambda-source cache has raced under two ("AST constructor recursion
 # depth mismatch"). A run that ends with internal errors only (no failure found) is retried once.
 run_schemathesis() {
+    # Not here: the SSE streams (they never end), and the remote_write routes, whose only body
+    # is snappy-compressed protobuf, which schemathesis cannot generate; prometheus_remote_write.sh
+    # and RemoteWriteTests cover those with a real Prometheus and hand-built bodies.
     schemathesis run "$BASE/openapi.json" \
         --header "X-API-Key: $KEY" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth,unsupported_method \
-        --exclude-path-regex '/stream$' \
+        --exclude-path-regex '/stream$|^/api/v1/push$|^/prometheus/api/v1/write$' \
         --phases examples,coverage,fuzzing \
         --suppress-health-check all \
         --request-timeout 20 \
