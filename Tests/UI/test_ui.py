@@ -206,7 +206,7 @@ def test_mig_gpu_lists_its_instances_and_stays_one_gpu(browser, stack):
                                                {"gpu_instance_id": "9", "profile": "1g.10gb"}]
 
     open_page(browser, stack, "")
-    browser.wait_for(f"document.querySelector('a.cell[data-uuid=\"{mig}\"]')", what="the MIG GPU's cell")
+    browser.wait_for(f"!!document.querySelector('a.cell[data-uuid=\"{mig}\"]')", what="the MIG GPU's cell")
     assert browser.evaluate(f"document.querySelectorAll('a.cell[data-uuid=\"{mig}\"]').length") == 1
     assert browser.evaluate(f"document.querySelector('a.cell[data-uuid=\"{mig}\"]').dataset.mig") == "2"
     assert browser.evaluate("document.getElementById('gpu-count').textContent") == str(GPUS + 1)
