@@ -38,6 +38,8 @@ public final class TSDB: Sendable {
     let engineMetrics = EngineMetrics()
     /// Regex verdicts per (label, pattern) over distinct label values, shared by queries.
     let regexCache = RegexMatchCache()
+    /// The inventory as of a series count (see ``InventoryIndex``); taken inside `state`'s lock.
+    let inventoryCache = Mutex<InventoryIndex?>(nil)
     /// When refused far-future samples were last logged (wall-clock ns): at most one warning
     /// every 10 s, so a misconfigured source cannot flood the log.
     let futureWarnedAt = Atomic<Int64>(Int64.min)

@@ -34,10 +34,12 @@ struct APICommand: AsyncParsableCommand {
     var corsOrigins: String?
     @Option(help: "Largest request body in bytes (env MAX_BODY_BYTES; default 67108864).")
     var maxBodyBytes: Int?
-    @Option(help: "Most series one query may touch (env QUERY_MAX_SERIES; default 50000).")
+    @Option(help: "Most series (or groups) one query may return; aggregations over more run (env QUERY_MAX_SERIES; default 1000000).")
     var maxSeries: Int?
-    @Option(help: "Most samples one query may read (env QUERY_MAX_SAMPLES; default 50000000).")
+    @Option(help: "Most samples one query may decode; chunks answered from summaries are free (env QUERY_MAX_SAMPLES; default 1000000000).")
     var maxSamples: Int?
+    @Option(help: "Most bytes one query's answer may take in memory (env QUERY_MAX_RESULT_BYTES; default 1073741824).")
+    var maxResultBytes: Int?
     @Option(help: "WAL fsync policy: always, batch or none (env FSYNC; default batch).")
     var fsync: String?
     @Option(help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
@@ -78,6 +80,7 @@ struct APICommand: AsyncParsableCommand {
         var limits = QueryLimits()
         if let v = try integer(maxSeries, env["QUERY_MAX_SERIES"], "--max-series") { limits.maxSeries = v }
         if let v = try integer(maxSamples, env["QUERY_MAX_SAMPLES"], "--max-samples") { limits.maxSamples = v }
+        if let v = try integer(maxResultBytes, env["QUERY_MAX_RESULT_BYTES"], "--max-result-bytes") { limits.maxResultBytes = v }
         config.queryLimits = limits
         config.accessLog = !(noAccessLog || env["ACCESS_LOG"] == "0" || env["ACCESS_LOG"]?.lowercased() == "false")
         try apiLimitOptions.apply(to: &config)

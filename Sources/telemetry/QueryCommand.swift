@@ -42,11 +42,14 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: "Most series the result may have; more is an error.")
     var limit: Int?
 
-    @Option(name: .customLong("max-series"), help: "Most series the query may touch.")
+    @Option(name: .customLong("max-series"), help: "Most series (or groups) the query may return; an aggregation may fold more.")
     var maxSeries: Int = QueryLimits().maxSeries
 
-    @Option(name: .customLong("max-samples"), help: "Most samples the query may read.")
+    @Option(name: .customLong("max-samples"), help: "Most samples the query may decode (chunk summaries are free).")
     var maxSamples: Int = QueryLimits().maxSamples
+
+    @Option(name: .customLong("max-result-bytes"), help: "Most bytes the answer may take in memory.")
+    var maxResultBytes: Int = QueryLimits().maxResultBytes
 
     @Option(help: "Output: table, json or csv.")
     var format: Format = .table
@@ -77,7 +80,7 @@ struct QueryCommand: AsyncParsableCommand {
         q.aggregation = agg
         if let groupBy { q.groupBy = groupBy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         q.limit = limit
-        q.limits = QueryLimits(maxSeries: maxSeries, maxSamples: maxSamples)
+        q.limits = QueryLimits(maxSeries: maxSeries, maxSamples: maxSamples, maxResultBytes: maxResultBytes)
 
         let db = try await TSDB.open(try storage.tsdbOptions())
         do {
@@ -115,7 +118,8 @@ struct QueryCommand: AsyncParsableCommand {
         print("blocks:               \(p.blocks.isEmpty ? "-" : p.blocks.joined(separator: ", "))")
         print("chunks:               \(p.chunksTotal) in range (\(p.chunksSummarizable) from summaries, \(p.chunksToDecode) to decode), \(p.chunksPruned) pruned by time")
         print("series with head data: \(p.headSeries)")
-        print("samples to read:      \(p.estimatedSamples)")
+        print("samples to decode:    \(p.estimatedSamples)")
+        print("series returned:      at most \(p.seriesReturned) (answer about \(p.estimatedResultBytes) bytes)")
         print("aggregation:          \(p.aggregation ?? "none (raw)")\(p.step.map { ", step \($0 / 1_000_000) ms" } ?? "")\(p.groupBy.map { ", group by [\($0.joined(separator: ","))]" } ?? "")")
     }
 

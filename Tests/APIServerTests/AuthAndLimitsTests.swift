@@ -113,7 +113,7 @@ import Testing
             #expect(tiny.status == 422)
             let steps = try await server.get("/api/v1/query?metric=x&start=0&end=1752871354&step=1ms")
             #expect(steps.status == 422)
-            #expect(steps.text.contains("max_samples"))
+            #expect(steps.text.contains("max_result_bytes"))
             let explain = try await server.get("/api/v1/query/explain?metric=DCGM_FI_DEV_GPU_UTIL&match%5B%5D=" + encode(#"Hostname="mtv5-dgx1-hgpu-012""#))
             #expect(explain.status == 200)
             #expect(try explain.object()["series_matched"] as? Int == 7)

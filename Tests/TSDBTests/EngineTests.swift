@@ -136,7 +136,7 @@ struct EngineTests {
         try await db.append(samples)
         var q = Query(metric: "U")
         q.limits = QueryLimits(maxSeries: 10, maxSamples: 1000)
-        #expect(throws: TSDBError.seriesLimitExceeded(limit: 10, matched: 20)) { try db.query(q) }
+        #expect(throws: TSDBError.seriesLimitExceeded(limit: 10, returned: 20)) { try db.query(q) }
         q.limits = QueryLimits(maxSeries: 100, maxSamples: 50)
         #expect(throws: TSDBError.self) { try db.query(q) }
         q.limits = nil

@@ -48,7 +48,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public static func from(_ error: TSDBError) -> APIError {
         switch error {
         case .invalidQuery: return .badRequest(error.description)
-        case .seriesLimitExceeded, .sampleLimitExceeded, .resultLimitExceeded: return .queryLimit(error.description)
+        case .seriesLimitExceeded, .sampleLimitExceeded, .resultBytesLimitExceeded, .resultLimitExceeded: return .queryLimit(error.description)
         case .closed: return .unavailable(error.description)
         case .queryTimeout: return APIError(.serviceUnavailable, code: "query_timeout", message: error.description)
         case .seriesRefused(.newSeriesPerHour, _, let retryAfter):

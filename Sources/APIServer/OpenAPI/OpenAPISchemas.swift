@@ -58,6 +58,7 @@ enum OpenAPISchemas {
                 ("steps", .array(.string)), ("series_matched", .integer), ("blocks", .array(.string)),
                 ("chunks_total", .integer), ("chunks_summarizable", .integer), ("chunks_to_decode", .integer),
                 ("chunks_pruned", .integer), ("head_series", .integer), ("estimated_samples", .integer),
+                ("series_returned", .integer), ("estimated_result_bytes", .integer),
                 ("aggregation", .nullableString), ("step_ns", .o([("type", .s("integer")), ("nullable", .b(true))])),
                 ("group_by", .o([("type", .s("array")), ("items", .string), ("nullable", .b(true))])),
             ])),

@@ -7,12 +7,9 @@ extension APIHandlers {
         v1.get("gpus") { request, _ -> Response in
             let q = try QueryParameters(request.uri)
             let page = try pageRequest(q)
-            let hostname = q.string("hostname"), namespace = q.string("namespace"), model = q.string("model")
-            let gpus = db.gpus().filter { g in
-                (hostname == nil || g.hostname == hostname) && (model == nil || g.model == model)
-                    && (namespace == nil || g.namespaces.contains(namespace!))
-            }
-            return listResponse(items: gpus, key: \.uuid, page: page, field: "gpus", writeItem: writeGPU)
+            let gpus = db.gpuPage(after: page.after, limit: page.limit, hostname: q.string("hostname"),
+                                  namespace: q.string("namespace"), model: q.string("model"))
+            return listResponse(gpus, key: \.uuid, field: "gpus", writeItem: writeGPU)
         }
         v1.get("gpus/:uuid") { _, context -> Response in
             let uuid = try pathParameter(context, "uuid")
@@ -23,7 +20,7 @@ extension APIHandlers {
         }
         v1.get("hosts") { request, _ -> Response in
             let page = try pageRequest(try QueryParameters(request.uri))
-            return listResponse(items: db.hosts(), key: \.hostname, page: page, field: "hosts") { w, h in
+            return listResponse(db.hostPage(after: page.after, limit: page.limit), key: \.hostname, field: "hosts") { w, h in
                 w.beginObject()
                 w.key("hostname"); w.string(h.hostname)
                 w.key("gpu_count"); w.int(h.gpuCount)
@@ -34,17 +31,17 @@ extension APIHandlers {
         v1.get("hosts/:hostname/gpus") { request, context -> Response in
             let hostname = try pathParameter(context, "hostname")
             let page = try pageRequest(try QueryParameters(request.uri))
-            guard db.hosts().contains(where: { $0.hostname == hostname }) else {
+            guard db.host(named: hostname) != nil else {
                 throw APIError.notFound("no host named \"\(hostname)\"")
             }
-            let gpus = db.gpus().filter { $0.hostname == hostname }
-            return listResponse(items: gpus, key: \.uuid, page: page, field: "gpus", extra: { w in
+            let gpus = db.gpuPage(after: page.after, limit: page.limit, hostname: hostname)
+            return listResponse(gpus, key: \.uuid, field: "gpus", extra: { w in
                 w.key("hostname"); w.string(hostname)
             }, writeItem: writeGPU)
         }
         v1.get("namespaces") { request, _ -> Response in
             let page = try pageRequest(try QueryParameters(request.uri))
-            return listResponse(items: db.namespaces(), key: \.namespace, page: page, field: "namespaces") { w, n in
+            return listResponse(db.namespacePage(after: page.after, limit: page.limit), key: \.namespace, field: "namespaces") { w, n in
                 w.beginObject()
                 w.key("namespace"); w.string(n.namespace)
                 w.key("gpu_count"); w.int(n.gpuCount)
@@ -72,6 +69,28 @@ extension APIHandlers {
         let limit = try q.int("limit", default: config.defaultListLimit, range: 1...config.maxListLimit)
         let after = try q.string("cursor").flatMap { c throws(APIError) in c.isEmpty ? nil : try Cursor.decode(c) }
         return PageRequest(limit: limit, after: after)
+    }
+
+    /// `{"count", "total", <field>: [...], "next_cursor"}` for a page the engine cut (sorted
+    /// by `key`, after the cursor); `next_cursor` is null on the last page.
+    func listResponse<T>(
+        _ page: InventoryPage<T>, key: (T) -> String, field: String,
+        extra: (inout JSONWriter) -> Void = { _ in },
+        writeItem: (inout JSONWriter, T) -> Void
+    ) -> Response {
+        var w = JSONWriter(capacity: 256 * page.items.count + 128)
+        w.beginObject()
+        extra(&w)
+        w.key("count"); w.int(page.items.count)
+        w.key("total"); w.int(page.total)
+        w.key(field)
+        w.beginArray()
+        for item in page.items { writeItem(&w, item) }
+        w.endArray()
+        w.key("next_cursor")
+        if page.hasMore, let last = page.items.last { w.string(Cursor.encode(key(last))) } else { w.null() }
+        w.endObject()
+        return w.response()
     }
 
     /// `{"count", "total", <field>: [...], "next_cursor"}`: items sorted by `key`, the page

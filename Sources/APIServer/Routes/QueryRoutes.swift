@@ -59,6 +59,8 @@ extension APIHandlers {
             w.key("chunks_pruned"); w.int(plan.chunksPruned)
             w.key("head_series"); w.int(plan.headSeries)
             w.key("estimated_samples"); w.int(plan.estimatedSamples)
+            w.key("series_returned"); w.int(plan.seriesReturned)
+            w.key("estimated_result_bytes"); w.int(plan.estimatedResultBytes)
             w.key("aggregation"); w.stringOrNull(plan.aggregation)
             w.key("step_ns"); if let s = plan.step { w.int(s) } else { w.null() }
             w.key("group_by")

@@ -20,12 +20,15 @@ extension APIHandlers {
             if metrics.count == 1 {
                 query.metric = metrics[0]
             } else if metrics.count > 1 {
-                query.matchers.append(try LabelMatcher(Labels.metricName, .regex, metrics.map(regexEscape).joined(separator: "|")))
+                query.metrics = metrics
             }
             if let cursor { query.start = max(query.start, cursor.timestamp) }
             query.step = step
             query.aggregation = aggregation
             query.limits = queryLimits
+            // The page needs the first `limit` samples after the cursor and one more to know
+            // whether another page follows: the planner decodes about that many, not the window.
+            if aggregation == nil { query.earliestSamples = limit + 1 }
             try checkBuckets(start: query.start, end: query.end, step: step)
             let page = query
             return try await offload { telemetryPage(uuid: uuid, result: try db.query(page), cursor: cursor, limit: limit) }
@@ -40,13 +43,13 @@ extension APIHandlers {
     }
 
     /// Refuses (422) a step that would cut a bounded window into more buckets than the
-    /// sample limit, before the engine does arithmetic on it.
+    /// answer's memory limit holds (16 bytes a bucket), before the engine does arithmetic on it.
     func checkBuckets(start: Int64, end: Int64, step: Int64?) throws(APIError) {
         guard let step, start != .min, end != .max else { return }
-        let limit = (queryLimits ?? db.options.limits).maxSamples
+        let limit = (queryLimits ?? db.options.limits).maxResultBytes
         let (span, overflow) = end.subtractingReportingOverflow(start)
-        if overflow || span / step >= Int64(limit) {
-            throw .queryLimit("step \(step) ns cuts the window into more buckets than the limit of \(limit) samples (max_samples); use a larger step or a shorter window")
+        if overflow || span / step >= Int64(limit / 16) {
+            throw .queryLimit("step \(step) ns cuts the window into more buckets than fit the answer's limit of \(limit) bytes (max_result_bytes: --max-result-bytes, env QUERY_MAX_RESULT_BYTES); use a larger step or a shorter window")
         }
     }
 

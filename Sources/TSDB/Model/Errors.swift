@@ -2,10 +2,12 @@
 public enum TSDBError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The query is malformed (bad matcher, start after end, bad step).
     case invalidQuery(String)
-    /// The query would touch more series than allowed.
-    case seriesLimitExceeded(limit: Int, matched: Int)
-    /// The query would read more samples than allowed.
+    /// The answer would hold more series (after grouping) than ``QueryLimits/maxSeries``.
+    case seriesLimitExceeded(limit: Int, returned: Int)
+    /// The query would decode more samples than ``QueryLimits/maxSamples``.
     case sampleLimitExceeded(limit: Int, estimated: Int)
+    /// The answer would take more memory than ``QueryLimits/maxResultBytes``.
+    case resultBytesLimitExceeded(limit: Int, estimated: Int)
     /// The result has more series than the query's `limit`.
     case resultLimitExceeded(limit: Int, series: Int)
     /// A file could not be read or written.
@@ -28,10 +30,12 @@ public enum TSDBError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidQuery(let m): return "invalid query: \(m)"
-        case .seriesLimitExceeded(let limit, let matched):
-            return "query matches \(matched) series, over the limit of \(limit) (max_series); narrow the matchers"
+        case .seriesLimitExceeded(let limit, let returned):
+            return "query would return \(returned) series, over the limit of \(limit) (max_series: --max-series, env QUERY_MAX_SERIES); aggregate them (agg with group_by) or narrow the matchers"
         case .sampleLimitExceeded(let limit, let estimated):
-            return "query would read about \(estimated) samples, over the limit of \(limit) (max_samples); narrow the time range or use a step"
+            return "query would decode about \(estimated) samples, over the limit of \(limit) (max_samples: --max-samples, env QUERY_MAX_SAMPLES); narrow the time range or the matchers, or use a step that chunk summaries answer"
+        case .resultBytesLimitExceeded(let limit, let estimated):
+            return "query answer would take about \(estimated) bytes, over the limit of \(limit) (max_result_bytes: --max-result-bytes, env QUERY_MAX_RESULT_BYTES); use a larger step, aggregate with group_by, or narrow the time range"
         case .resultLimitExceeded(let limit, let series):
             return "query returns \(series) series, over its limit of \(limit); raise --limit or narrow the matchers"
         case .io(let path, let m): return "I/O error on \(path): \(m)"

@@ -17,6 +17,15 @@ public struct GPUInfo: Sendable, Codable, Equatable {
     public var seriesCount: Int
 }
 
+/// One page of an inventory list sorted by its key (``TSDB/gpuPage(after:limit:hostname:namespace:model:)``).
+public struct InventoryPage<Item: Sendable>: Sendable {
+    public var items: [Item]
+    /// Items the list (with its filters) holds in all.
+    public var total: Int
+    /// Whether items follow the last of this page.
+    public var hasMore: Bool
+}
+
 /// A host and how many GPUs report from it.
 public struct HostInfo: Sendable, Codable, Equatable {
     public var hostname: String

@@ -1,16 +1,6 @@
 import Foundation
 import Primitives
 
-/// Bounds on what one query may touch; a query over them fails with a clear error.
-public struct QueryLimits: Sendable, Equatable {
-    public var maxSeries: Int
-    public var maxSamples: Int
-    public init(maxSeries: Int = 50_000, maxSamples: Int = 50_000_000) {
-        self.maxSeries = maxSeries
-        self.maxSamples = maxSamples
-    }
-}
-
 /// Everything ``TSDB/open(_:logger:)`` needs; every default is here and in the README.
 public struct TSDBOptions: Sendable {
     /// Root of the data: `catalog.sqlite`, `wal/`, `blocks/`.

@@ -9,7 +9,8 @@ extension TSDB {
     ///
     /// A query running longer than its timeout (``Query/timeout``, else
     /// ``TSDBOptions/queryTimeout``) stops between series or chunks and throws
-    /// ``TSDBError/queryTimeout(limit:)``.
+    /// ``TSDBError/queryTimeout(limit:)``. A query whose plan is over its ``QueryLimits``
+    /// is refused before anything is decoded.
     public func query(_ query: Query) throws -> QueryResult {
         do {
             return try run(query, deadline: QueryDeadline(limit: query.timeout ?? options.queryTimeout))
@@ -20,55 +21,75 @@ extension TSDB {
         }
     }
 
+    /// The plan a query runs: matchers resolved, snapshot taken, every series' steps decided.
+    func executionPlan(_ query: Query, deadline: QueryDeadline, enforce: Bool = true) throws -> ExecutionPlan {
+        let planner = try Planner(query: query, limits: query.limits ?? options.limits)
+        let snap = try snapshot(query, deadline: deadline)
+        return try planner.plan(snap, deadline: deadline, enforce: enforce)
+    }
+
     private func run(_ query: Query, deadline: QueryDeadline) throws -> QueryResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let plan = try Planner(query: query, limits: query.limits ?? options.limits)
-        let snap = try snapshot(query, deadline: deadline)
+        let plan = try executionPlan(query, deadline: deadline)
+        let snap = plan.snapshot
         var stats = QueryStats()
         stats.seriesMatched = snap.ids.count
-        try plan.checkLimits(snap)
 
-        // Each series is read independently (in parallel when there are many), then grouped.
+        // Each series is read independently (in parallel when there are many). Grouped
+        // queries fold each series into its group's run in the worker that read it, so memory
+        // holds groups × workers runs, not one run per series.
         let n = snap.ids.count
-        var perSeries = [SeriesOutcome](repeating: SeriesOutcome(), count: n)
         let workers = n >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        let grouped = plan.groupOf
+        var perSeries = [SeriesOutcome](repeating: SeriesOutcome(), count: grouped == nil ? n : 0)
+        var perWorker = [[BucketRun]](repeating: [], count: workers)
+        var workerStats = [QueryStats](repeating: QueryStats(), count: workers)
         let errors = ErrorBox()
         perSeries.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let base = out.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var reader = SeriesReader(snapshot: snap, plan: plan, deadline: deadline)
-                var k = w
-                while k < n {
-                    do { base[k] = try reader.read(k) } catch { errors.set(error); return }
-                    k += workers
+            perWorker.withUnsafeMutableBufferPointer { groupsOut in
+                workerStats.withUnsafeMutableBufferPointer { statsOut in
+                    nonisolated(unsafe) let base = out.baseAddress
+                    nonisolated(unsafe) let groupBase = groupsOut.baseAddress!
+                    nonisolated(unsafe) let statsBase = statsOut.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var reader = SeriesReader(snapshot: snap, plan: plan.planner, deadline: deadline)
+                        var runs = [BucketRun](repeating: BucketRun(), count: grouped == nil ? 0 : plan.groupLabels.count)
+                        var local = QueryStats()
+                        var k = w
+                        while k < n {
+                            do {
+                                var o = try reader.read(k, plan.series[k])
+                                local.add(o.stats)
+                                if let grouped {
+                                    if grouped[k] >= 0, !o.run.keys.isEmpty { runs[grouped[k]].merge(o.run) }
+                                } else {
+                                    o.stats = QueryStats()
+                                    base![k] = o
+                                }
+                            } catch { errors.set(error); return }
+                            k += workers
+                        }
+                        groupBase[w] = runs
+                        statsBase[w] = local
+                    }
                 }
             }
         }
         if let e = errors.error { throw e }
-        for o in perSeries {
-            stats.chunksTotal += o.stats.chunksTotal
-            stats.chunksSummarized += o.stats.chunksSummarized
-            stats.chunksDecoded += o.stats.chunksDecoded
-            stats.chunksPruned += o.stats.chunksPruned
-            stats.samplesScanned += o.stats.samplesScanned
-            stats.headSeries += o.stats.headSeries
-        }
-        stats.blocksTouched = snap.blocks.filter { $0.record.maxTime >= plan.start && $0.record.minTime <= plan.end }.count
+        for s in workerStats { stats.add(s) }
+        stats.blocksTouched = plan.blocks.count
 
         var series: [SeriesResult] = []
-        if let agg = plan.aggregation {
-            if let groupBy = plan.groupBy {
-                var groups: [Labels: BucketRun] = [:]
-                var order: [Labels] = []
-                for k in 0..<n where !perSeries[k].run.keys.isEmpty {
-                    var key = snap.labels[k].keeping(groupBy)
-                    if let metric = query.metric { key = Labels(key.pairs + [Label(Labels.metricName, metric)]) }
-                    if groups[key] == nil { order.append(key); groups[key] = perSeries[k].run } else { groups[key]!.merge(perSeries[k].run) }
+        if let agg = plan.planner.aggregation {
+            if grouped != nil {
+                for g in plan.groupLabels.indices {
+                    var run = BucketRun()
+                    for w in 0..<workers where !perWorker[w][g].keys.isEmpty { run.merge(perWorker[w][g]) }
+                    if !run.keys.isEmpty { series.append(plan.planner.materialize(run, labels: plan.groupLabels[g], agg: agg)) }
                 }
-                for key in order { series.append(plan.materialize(groups[key]!, labels: key, agg: agg)) }
             } else {
                 for k in 0..<n where !perSeries[k].run.keys.isEmpty {
-                    series.append(plan.materialize(perSeries[k].run, labels: snap.labels[k], agg: agg))
+                    series.append(plan.planner.materialize(perSeries[k].run, labels: snap.labels[k], agg: agg))
                 }
             }
         } else {
@@ -87,34 +108,26 @@ extension TSDB {
         return QueryResult(series: series, stats: stats)
     }
 
-    /// The plan a query would run, without reading any chunk.
+    /// The plan a query would run, without reading any chunk: the same ``ExecutionPlan``
+    /// ``query(_:)`` executes, counted. A plan over its limits is shown, not refused: its
+    /// estimates say which limit ``query(_:)`` would name.
     public func explain(_ query: Query) throws -> QueryPlan {
-        let plan = try Planner(query: query, limits: query.limits ?? options.limits)
-        let snap = try snapshot(query, deadline: QueryDeadline(limit: query.timeout ?? options.queryTimeout))
-        var total = 0, summarizable = 0, decode = 0, pruned = 0, headSeries = 0, samples = 0
-        for k in 0..<snap.ids.count {
-            let (sources, p) = snap.sources(k, start: plan.start, end: plan.end)
-            pruned += p
-            var hasMemory = false
-            for group in SeriesReader.overlapGroups(sources) {
-                for src in group {
-                    switch src {
-                    case .chunk(_, let m):
-                        total += 1
-                        if group.count == 1, plan.canSummarize(m) { summarizable += 1 } else { decode += 1; samples += m.count }
-                    case .memory:
-                        hasMemory = true
-                        samples += src.count
-                    }
-                }
-            }
-            if hasMemory { headSeries += 1 }
+        let plan = try executionPlan(query, deadline: QueryDeadline(limit: query.timeout ?? options.queryTimeout), enforce: false)
+        var total = 0, summarizable = 0, decode = 0, pruned = 0, headSeries = 0
+        for p in plan.series {
+            total += p.chunksTotal
+            summarizable += p.chunksSummarizable
+            decode += p.chunksToDecode
+            pruned += p.chunksPruned
+            if p.hasMemory { headSeries += 1 }
         }
-        let blocks = snap.blocks.filter { $0.record.maxTime >= plan.start && $0.record.minTime <= plan.end }.map(\.record.id)
-        return QueryPlan(steps: snap.steps, seriesMatched: snap.ids.count, blocks: blocks, chunksTotal: total,
+        let planner = plan.planner
+        return QueryPlan(steps: plan.snapshot.steps, seriesMatched: plan.snapshot.ids.count,
+                         blocks: plan.blocks.map { plan.snapshot.blocks[$0].record.id }, chunksTotal: total,
                          chunksSummarizable: summarizable, chunksToDecode: decode, chunksPruned: pruned,
-                         headSeries: headSeries, estimatedSamples: samples, aggregation: plan.aggregation?.rawValue,
-                         step: plan.step, groupBy: plan.groupBy)
+                         headSeries: headSeries, estimatedSamples: plan.samplesToDecode, seriesReturned: plan.seriesReturned,
+                         estimatedResultBytes: plan.resultBytes, end: planner.end, aggregation: planner.aggregation?.rawValue,
+                         step: planner.step, groupBy: planner.groupBy)
     }
 }
 
@@ -131,4 +144,16 @@ struct SeriesOutcome {
     var values: [Double] = []
     var run = BucketRun()
     var stats = QueryStats()
+}
+
+extension QueryStats {
+    /// Adds the reading counts of one series or worker (not the result counts).
+    mutating func add(_ o: QueryStats) {
+        chunksTotal += o.chunksTotal
+        chunksSummarized += o.chunksSummarized
+        chunksDecoded += o.chunksDecoded
+        chunksPruned += o.chunksPruned
+        samplesScanned += o.samplesScanned
+        headSeries += o.headSeries
+    }
 }

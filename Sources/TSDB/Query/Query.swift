@@ -120,6 +120,9 @@ public enum Aggregation: String, Sendable, CaseIterable, Codable {
 /// ```
 public struct Query: Sendable {
     public var metric: String?
+    /// Several metric names: a series matches when its name is any of them (and `metric`,
+    /// when also set). Resolved as a union of the names' postings, never as a regex.
+    public var metrics: [String] = []
     public var matchers: [LabelMatcher] = []
     public var start: Int64
     public var end: Int64
@@ -138,6 +141,12 @@ public struct Query: Sendable {
     /// Overrides ``TSDBOptions/queryTimeout`` (nanoseconds) for this query when set; the
     /// query stops with ``TSDBError/queryTimeout(limit:)`` once it runs longer.
     public var timeout: Int64?
+    /// Raw queries only: the caller needs only the earliest `n` samples from `start`, all
+    /// series together in time order (a page of a long window). The planner then narrows the
+    /// range's end, from chunk and head counts alone, to where at least `n` samples (plus one
+    /// per series, for ties at a cursor) lie, so about `n` samples are decoded, not the window.
+    /// Every sample up to the narrowed end is returned; later ones are left out.
+    public var earliestSamples: Int?
 
     public init(metric: String? = nil, matchers: [LabelMatcher] = [], start: Int64 = .min, end: Int64 = .max) {
         self.metric = metric
@@ -192,7 +201,15 @@ public struct QueryPlan: Sendable, Codable {
     public var chunksToDecode: Int
     public var chunksPruned: Int
     public var headSeries: Int
+    /// Samples the query decodes (chunks not answered from summaries, and head samples).
     public var estimatedSamples: Int
+    /// Series (or groups) the answer holds at most.
+    public var seriesReturned: Int
+    /// Bytes the answer takes in memory, estimated as the limits count them.
+    public var estimatedResultBytes: Int
+    /// The range's end as executed: ``Query/end``, or earlier where ``Query/earliestSamples``
+    /// narrowed it.
+    public var end: Int64
     public var aggregation: String?
     public var step: Int64?
     public var groupBy: [String]?

@@ -1,3 +1,5 @@
+import Primitives
+
 /// The index's share of resolving matchers, taken under the engine lock (see
 /// ``SeriesIndex/selectionInput(metric:matchers:)``).
 struct SelectionInput: Sendable {
@@ -20,13 +22,20 @@ struct SelectionInput: Sendable {
 /// a missing label then remove the series whose value they reject. A regex is evaluated once
 /// per distinct label value (through ``RegexMatchCache``), never once per series.
 enum Selector {
-    static func select(_ input: SelectionInput, cache: RegexMatchCache, deadline: QueryDeadline) throws(TSDBError) -> (ids: [UInt32], steps: [String]) {
-        var candidates: [(matcher: LabelMatcher, ids: [UInt32])] = []
+    /// `metrics`, when not empty, is a set of metric names: its candidates are the union of
+    /// their `__name__` postings (one merge of sorted lists, no regex).
+    static func select(_ input: SelectionInput, metrics: [String] = [], cache: RegexMatchCache, deadline: QueryDeadline) throws(TSDBError) -> (ids: [UInt32], steps: [String]) {
+        var candidates: [(label: String, ids: [UInt32])] = []
+        if !metrics.isEmpty {
+            var union: [UInt32] = []
+            for name in Set(metrics) { union = union.mergeSorted(input.metricPostings[name] ?? []) }
+            candidates.append(("\(Labels.metricName) in {\(metrics.joined(separator: ","))}", union))
+        }
         var filters: [(matcher: LabelMatcher, rejected: [UInt32])] = []
         for term in input.terms {
             let m = term.matcher
             if m.op == .equal, !m.value.isEmpty {
-                candidates.append((m, term.postings[m.value] ?? []))
+                candidates.append((m.description, term.postings[m.value] ?? []))
                 continue
             }
             let accepts = try acceptor(term, cache: cache, deadline: deadline)
@@ -39,7 +48,7 @@ enum Selector {
             } else {
                 for (value, list) in term.postings where accepts(value) { ids.append(contentsOf: list) }
                 ids.sort()
-                candidates.append((m, ids))
+                candidates.append((m.description, ids))
             }
         }
         candidates.sort { $0.ids.count < $1.ids.count }
@@ -47,11 +56,11 @@ enum Selector {
         var result: [UInt32]
         if let first = candidates.first {
             result = first.ids
-            steps.append("postings \(first.matcher): \(first.ids.count) series")
+            steps.append("postings \(first.label): \(first.ids.count) series")
             for c in candidates.dropFirst() {
                 try deadline.check()
                 result = result.intersectSorted(c.ids)
-                steps.append("intersect \(c.matcher) (\(c.ids.count) series): \(result.count) left")
+                steps.append("intersect \(c.label) (\(c.ids.count) series): \(result.count) left")
             }
         } else {
             result = []
@@ -94,6 +103,65 @@ extension Array where Element == UInt32 {
             while j < other.count, other[j] < v { j += 1 }
             if j < other.count, other[j] == v { continue }
             out.append(v)
+        }
+        return out
+    }
+}
+
+/// The selector syntax every front end shares (the query routes' `match[]`, Grafana targets,
+/// the `query` command's `--match`): a braced, comma-separated list of PromQL-style matchers
+/// (`{Hostname="a",gpu=~"0|1"}`), optionally after a metric name. PromQL expressions have
+/// their own grammar (Sources/PromQL) and build ``LabelMatcher``s directly.
+package enum SelectorSyntax {
+    /// Splits one `match[]` value into matcher texts (one matcher, or a braced list); commas
+    /// inside quotes belong to the value, and `\"` / `\\` in a quoted value are undone.
+    package static func split(_ text: String) throws(TSDBError) -> [String] {
+        var body = Substring(text)
+        if body.first == "{" {
+            guard body.last == "}" else { throw .invalidQuery("match[] \"\(text)\" opens { without closing }") }
+            body = body.dropFirst().dropLast()
+        }
+        var out: [String] = []
+        var current = ""
+        var inQuotes = false
+        var escaped = false
+        for c in body {
+            if escaped { current.append(c); escaped = false; continue }
+            if c == "\\" && inQuotes { escaped = true; current.append(c); continue }
+            if c == "\"" { inQuotes.toggle() }
+            if c == "," && !inQuotes {
+                if !current.isEmpty { out.append(current) }
+                current = ""
+                continue
+            }
+            current.append(c)
+        }
+        if inQuotes { throw .invalidQuery("match[] \"\(text)\" has an unterminated quote") }
+        if !current.isEmpty { out.append(current) }
+        return out.map(unescapeValue)
+    }
+
+    /// Parses one `match[]` value into matchers.
+    package static func matchers(_ text: String) throws(TSDBError) -> [LabelMatcher] {
+        var out: [LabelMatcher] = []
+        for m in try split(text) { out.append(try LabelMatcher(parsing: m)) }
+        return out
+    }
+
+    /// `metric`, `metric{label="v",…}` or `{…}`: the metric (nil when absent) and the matchers.
+    package static func selector(_ text: String) throws(TSDBError) -> (String?, [LabelMatcher]) {
+        guard let brace = text.firstIndex(of: "{") else { return (text, []) }
+        let metric = String(text[..<brace]).trimmingWhitespace()
+        return (metric.isEmpty ? nil : metric, try matchers(String(text[brace...])))
+    }
+
+    /// Undoes `\"` and `\\` inside the quoted value of a matcher.
+    static func unescapeValue(_ m: String) -> String {
+        guard m.contains("\\") else { return m }
+        var out = ""
+        var escaped = false
+        for c in m {
+            if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else { out.append(c) }
         }
         return out
     }

@@ -1,5 +1,6 @@
-/// Reads one series of a snapshot: merges its sources (newest wins on equal timestamps),
-/// answers whole-chunk buckets from summaries, decodes the rest into reused buffers.
+/// Runs one series' ``SeriesPlan``: merges overlapping sources (newest wins on equal
+/// timestamps), answers whole-chunk buckets from summaries, decodes the rest into reused
+/// buffers. It decides nothing the plan has not: `explain` reports the same steps.
 struct SeriesReader {
     let snapshot: Snapshot
     let plan: Planner
@@ -44,29 +45,27 @@ struct SeriesReader {
 
     private struct ColumnKey: Hashable { var block: Int; var offset: Int }
 
-    mutating func read(_ k: Int) throws -> SeriesOutcome {
+    /// Runs series `k`'s steps of the plan, counting what it does in the outcome's stats.
+    mutating func read(_ k: Int, _ steps: SeriesPlan) throws -> SeriesOutcome {
         try deadline.check()
         var out = SeriesOutcome()
-        let (sources, pruned) = snapshot.sources(k, start: plan.start, end: plan.end)
-        out.stats.chunksPruned = pruned
-        for s in sources {
-            if case .chunk = s { out.stats.chunksTotal += 1 } else { out.stats.headSeries = 1 }
-        }
-        for group in Self.overlapGroups(sources) {
+        out.stats.chunksPruned = steps.chunksPruned
+        for step in steps.steps {
             try deadline.check()
-            guard group.count == 1 else {
+            switch step {
+            case .merge(let group):
+                for s in group {
+                    if case .chunk = s { out.stats.chunksTotal += 1 } else { out.stats.headSeries = 1 }
+                }
                 let (gts, gvs) = try materialize(group, stats: &out.stats)
                 gts.withUnsafeBufferPointer { t in gvs.withUnsafeBufferPointer { v in add(t, v, to: &out) } }
-                continue
-            }
-            switch group[0] {
-            case .chunk(let bi, let m):
-                if plan.canSummarize(m) {
-                    let slot = out.run.slot(plan.bucket(m.minTime))
-                    out.run.accs[slot].add(summary: m.summary, minTime: m.minTime, maxTime: m.maxTime)
-                    out.stats.chunksSummarized += 1
-                    continue
-                }
+            case .summarize(_, let m):
+                out.stats.chunksTotal += 1
+                let slot = out.run.slot(plan.bucket(m.minTime))
+                out.run.accs[slot].add(summary: m.summary, minTime: m.minTime, maxTime: m.maxTime)
+                out.stats.chunksSummarized += 1
+            case .decode(let bi, let m):
+                out.stats.chunksTotal += 1
                 let column = try timestamps(bi, m)
                 try snapshot.blocks[bi].decodeValues(m, into: &vs, scratch: &scratch)
                 out.stats.chunksDecoded += 1
@@ -77,6 +76,7 @@ struct SeriesReader {
                     }
                 }
             case .memory(let c, let lo, let hi):
+                out.stats.headSeries = 1
                 out.stats.samplesScanned += hi - lo
                 c.timestamps.withUnsafeBufferPointer { t in
                     c.values.withUnsafeBufferPointer { v in

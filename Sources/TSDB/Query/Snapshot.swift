@@ -87,7 +87,7 @@ extension TSDB {
     /// series' labels and columns (O(series selected)). Matching — regexes included — and
     /// merging out-of-order runs happen between and after, outside it.
     func snapshot(_ q: Query, deadline: QueryDeadline = .none) throws -> Snapshot {
-        let (ids, steps) = try selectSeries(metric: q.metric, matchers: q.matchers, deadline: deadline)
+        let (ids, steps) = try selectSeries(metric: q.metric, metrics: q.metrics, matchers: q.matchers, deadline: deadline)
         var snap = try state.withLock { s -> Snapshot in
             guard !s.closed else { throw TSDBError.closed }
             var labels: [Labels] = []
@@ -124,11 +124,11 @@ extension TSDB {
 
     /// Series ids the metric and matchers select, ascending, and the steps taken; the
     /// matching runs outside the engine lock.
-    func selectSeries(metric: String?, matchers: [LabelMatcher], deadline: QueryDeadline = .none) throws -> (ids: [UInt32], steps: [String]) {
+    func selectSeries(metric: String?, metrics: [String] = [], matchers: [LabelMatcher], deadline: QueryDeadline = .none) throws -> (ids: [UInt32], steps: [String]) {
         let input = try state.withLock { s -> SelectionInput in
             guard !s.closed else { throw TSDBError.closed }
             return s.index.selectionInput(metric: metric, matchers: matchers)
         }
-        return try Selector.select(input, cache: regexCache, deadline: deadline)
+        return try Selector.select(input, metrics: metrics, cache: regexCache, deadline: deadline)
     }
 }
