@@ -99,6 +99,7 @@ var targets: [Target] = [
             "Primitives",
             "TSDB",
             "CZlib",
+            "Broker",
             "Ingest",
             "PromQL",
             .product(name: "Hummingbird", package: "hummingbird"),
