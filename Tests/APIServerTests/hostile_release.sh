@@ -23,7 +23,8 @@ failed=0
 
 # The slow-client timeouts are newer than some binaries this replays against.
 timeouts=()
-"$bin" api --help 2>&1 | grep -q -- --idle-timeout && timeouts=(--idle-timeout 2s --read-timeout 4s --write-timeout 3s)
+help="$("$bin" api --help 2>&1)"  # read whole: grep -q would end the pipe early (SIGPIPE under pipefail)
+[[ "$help" == *--idle-timeout* ]] && timeouts=(--idle-timeout 2s --read-timeout 4s --write-timeout 3s)
 start() {
   API_KEY="$key" SERVICE_TOKEN="$token" "$bin" api --listen "127.0.0.1:$port" --data-dir "$work/data" \
     --query-timeout 5s "${timeouts[@]}" --no-access-log --log-level error >>"$work/server.log" 2>&1 &
