@@ -102,6 +102,7 @@ var targets: [Target] = [
             "Primitives",
             "TSDB",
             "CZlib",
+            "Broker",
             "Ingest",
             "PromQL",
             .product(name: "Hummingbird", package: "hummingbird"),

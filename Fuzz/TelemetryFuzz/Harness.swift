@@ -22,6 +22,8 @@ enum FuzzTargets {
         FuzzTarget(name: "duration", run: TimeHarnesses.durations),
         FuzzTarget(name: "query", run: QueryHarnesses.query),
         FuzzTarget(name: "inflate", run: BodyHarnesses.inflate),
+        FuzzTarget(name: "snappy", run: RemoteWriteHarnesses.snappy),
+        FuzzTarget(name: "remotewrite", run: RemoteWriteHarnesses.writeRequest),
         FuzzTarget(name: "timestamps", run: CodecHarnesses.timestamps),
         FuzzTarget(name: "values", run: CodecHarnesses.values),
         FuzzTarget(name: "column", run: CodecHarnesses.column),

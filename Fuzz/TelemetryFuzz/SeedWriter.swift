@@ -21,6 +21,8 @@ enum SeedWriter {
         let (index, chunks) = try blockFiles()
         seeds["blockindex"] = [[1] + index]
         seeds["block"] = [[1, UInt8(index.count & 0xFF), UInt8(index.count >> 8)] + index + chunks]
+        seeds["remotewrite"] = remoteWriteSeeds()
+        seeds["snappy"] = remoteWriteSeeds().map(Snappy.compress) + [[0]]
         let (segment, groupState) = try brokerFiles()
         seeds["segment"] = [segment]
         seeds["groupstate"] = [groupState]
@@ -130,6 +132,30 @@ enum SeedWriter {
         let torn = WALRecord.encode(small)
         segment += torn.prefix(torn.count / 2)
         return records.map { [0] + $0.dropFirst(WALRecord.headerSize) } + [[1] + segment]
+    }
+
+    /// `WriteRequest` bodies as Prometheus sends them (before snappy): DCGM series with their
+    /// usual labels, metadata, special values (NaN, the staleness marker, infinities, -0),
+    /// unsorted labels and an empty value; and the smallest request.
+    static func remoteWriteSeeds() -> [[UInt8]] {
+        let startMillis = start / 1_000_000
+        var dcgm = RemoteWriteEncoder()
+        for gpu in 0..<3 {
+            let labels = [Label("__name__", "DCGM_FI_DEV_GPU_UTIL"), Label("Hostname", "h1"), Label("UUID", "GPU-5fd4f087-\(gpu)"),
+                          Label("device", "nvidia\(gpu)"), Label("gpu", "\(gpu)"), Label("instance", "10.0.0.1:9400"),
+                          Label("job", "dcgm"), Label("modelName", "NVIDIA H100 80GB HBM3")]
+            dcgm.series(labels, samples: (0..<4).map { (startMillis + Int64($0) * 15_000, Double(17 + gpu * 10 + $0)) })
+        }
+        var special = RemoteWriteEncoder()
+        special.metadata(family: "DCGM_FI_DEV_POWER_USAGE", help: "Power draw (in W).")
+        special.series([Label("__name__", "DCGM_FI_DEV_POWER_USAGE"), Label("UUID", "GPU-1")],
+                       samples: [(startMillis, .nan), (startMillis + 1, Double(bitPattern: 0x7FF0_0000_0000_0002)),
+                                 (startMillis + 2, .infinity), (startMillis + 3, -0.0), (-1, 312.25)])
+        special.series([Label("job", "x"), Label("__name__", "up"), Label("pod", "")], samples: [(startMillis, 1)])
+        special.series([Label("__name__", "no_samples")], samples: [])
+        var up = RemoteWriteEncoder()
+        up.series([Label("__name__", "up")], samples: [(startMillis, 1)])
+        return [dcgm.bytes, special.bytes, up.bytes]
     }
 
     /// The index and chunk files of a block written by a real database flush.

@@ -49,6 +49,10 @@ public struct BrokerConfig: Sendable {
     /// Most records one SSE write carries (`CONSUME_BATCH`).
     public var consumeBatch: Int = 500
 
+    /// How long a connection may keep the HTTP server waiting (`--idle-timeout`, `--read-timeout`,
+    /// `--write-timeout`; see ``HTTPTimeouts``).
+    package var httpTimeouts: HTTPTimeouts = .defaults
+
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
     }

@@ -48,6 +48,7 @@ struct APICommand: AsyncParsableCommand {
     var maxFuture: String?
     @OptionGroup var seriesLimitOptions: SeriesLimitOptions
     @OptionGroup var apiLimitOptions: APILimitOptions
+    @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
     var logLevel: String?
     @Flag(help: "Do not write a log line per request (env ACCESS_LOG=0).")
@@ -84,6 +85,7 @@ struct APICommand: AsyncParsableCommand {
         config.queryLimits = limits
         config.accessLog = !(noAccessLog || env["ACCESS_LOG"] == "0" || env["ACCESS_LOG"]?.lowercased() == "false")
         try apiLimitOptions.apply(to: &config)
+        config.httpTimeouts = try httpTimeoutOptions.timeouts()
         do { try config.validate() } catch { throw ValidationError(error.description) }
         // The API is stricter than this rule (no key refuses even on loopback, in validate());
         // the shared check keeps the roles' refusal and warning text one.

@@ -49,11 +49,13 @@ struct BrokerCommand: AsyncParsableCommand {
     var insecureNoAuth: Bool = false
     @Option(help: "SSE heartbeat interval (env HEARTBEAT_INTERVAL).")
     var heartbeat: String = env["HEARTBEAT_INTERVAL"] ?? "5s"
+    @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = env["LOG_LEVEL"] ?? "info"
 
     func makeConfig() throws -> BrokerConfig {
         var c = BrokerConfig(dataDirectory: dataDir)
+        c.httpTimeouts = try httpTimeoutOptions.timeouts()
         guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
         c.partitionsPerTopic = partitions
         guard let tp = parseTopicPartitions(topicPartitions) else { throw ValidationError("--topic-partitions must look like 'topic=8,other=2'") }

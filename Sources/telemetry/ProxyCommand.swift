@@ -42,6 +42,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var insecureNoAuth: Bool = false
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger gets 413 (env MAX_BODY_BYTES).")
     var maxBodyBytes: Int = Int(env["MAX_BODY_BYTES"] ?? "") ?? (8 << 20)
+    @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = env["LOG_LEVEL"] ?? "info"
 
@@ -57,6 +58,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let brokerURLs = urls
         var config = ProxyConfig(brokers: brokerURLs)
         config.virtualNodes = virtualNodes
+        config.httpTimeouts = try httpTimeoutOptions.timeouts()
         guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
         config.partitionsPerTopic = partitions
         guard let tp = parseTopicPartitions(topicPartitions) else { throw ValidationError("--topic-partitions must look like 'topic=8,other=2'") }

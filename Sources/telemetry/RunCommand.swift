@@ -64,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
     var maxFuture: String?
     @OptionGroup var seriesLimitOptions: SeriesLimitOptions
     @OptionGroup var apiLimitOptions: APILimitOptions
+    @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
     @Option(help: "fsync policy of the WAL and the broker: always, batch or none (env FSYNC).")
     var fsync: String = env["FSYNC"] ?? "batch"
     @Flag(name: .customLong("access-log"), help: "Log every API request (env ACCESS_LOG=1).")
@@ -149,6 +150,7 @@ struct RunCommand: AsyncParsableCommand {
         api.insecureNoAuth = key == nil
         api.accessLog = accessLog
         try apiLimitOptions.apply(to: &api)
+        api.httpTimeouts = try httpTimeoutOptions.timeouts()
         do { try api.validate() } catch { throw ValidationError(error.description) }
 
         let registry = PrometheusCollectorRegistry()

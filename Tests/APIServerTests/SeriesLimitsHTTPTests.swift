@@ -84,4 +84,53 @@ import TSDB
             #expect(known.status == 204 && known.header("X-Samples-Written") == "1", "\(known.text)")
         }
     }
+
+    /// The hourly budget refuses the whole request in every write dialect with the same facts:
+    /// 429 (a status every sender retries: Prometheus, Telegraf, the Influx clients, our
+    /// collector), `Retry-After`, `X-Samples-Written: 0`, the flag in the message in the
+    /// dialect's error shape, and nothing stored.
+    @Test func hourlyBudgetRefusalSaysNothingWasStoredInEveryDialect() async throws {
+        var config = TestServer.config()
+        config.serviceToken = "svc-token"
+        try await TestServer.with(config: config, ingestSample: false, options: { $0.seriesLimits.maxNewSeriesPerHour = 1 }) { server in
+            let first = try await server.post("/api/v2/write?precision=s", "spent value=1 1752871354\n", contentType: "text/plain")
+            #expect(first.status == 204, "\(first.text)")
+            let csv = try String(contentsOfFile: TestServer.samplePath, encoding: .utf8).split(separator: "\n").prefix(3).joined(separator: "\n") + "\n"
+            let key = ("X-API-Key", "test-key")
+            let cases: [(name: String, path: String, body: [UInt8], type: String, headers: [(String, String)])] = [
+                ("native JSON", "/telemetry", Array(#"{"metric":"budget_json","value":1,"time":1752871354}"#.utf8), "application/json", [key]),
+                ("NDJSON", "/api/v1/write", Array("{\"metric\":\"budget_nd\",\"value\":1}\n".utf8), "application/x-ndjson", [key]),
+                ("line protocol", "/api/v1/write?precision=s", Array("spent value=2 1752871355\nbudget_lp value=1 1752871355\n".utf8), "text/plain", [key]),
+                ("DCGM CSV", "/api/v1/write", Array(csv.utf8), "text/csv", [key]),
+                ("collector CSV", "/internal/v1/write", Array(csv.utf8), "text/csv", [("Authorization", "Bearer svc-token")]),
+                ("InfluxDB 1.x", "/write?precision=s", Array("spent value=2 1752871355\nbudget_v1 value=1 1752871355\n".utf8), "text/plain", [key]),
+                ("InfluxDB 2.x", "/api/v2/write?precision=s", Array("budget_v2 value=1 1752871355\n".utf8), "text/plain", [key]),
+                ("remote_write", "/prometheus/api/v1/write", RemoteWriteHTTPTests.dcgmRequest(), "application/x-protobuf", RemoteWriteHTTPTests.remoteWriteHeaders),
+                ("remote_write (push)", "/api/v1/push", RemoteWriteHTTPTests.dcgmRequest(), "application/x-protobuf", RemoteWriteHTTPTests.remoteWriteHeaders),
+                ("remote_write (VictoriaMetrics path)", "/api/v1/write", RemoteWriteHTTPTests.dcgmRequest(), "application/x-protobuf", RemoteWriteHTTPTests.remoteWriteHeaders),
+            ]
+            for c in cases {
+                let r = try await server.request(c.path, method: .POST, headers: c.headers, body: c.body, contentType: c.type)
+                #expect(r.status == 429, "\(c.name): \(r.status) \(r.text)")
+                let retry = r.header("Retry-After").flatMap { Int($0) }
+                #expect(retry.map { (1...3600).contains($0) } == true, "\(c.name): Retry-After \(String(describing: r.header("Retry-After")))")
+                #expect(r.header("X-Samples-Written") == "0", "\(c.name)")
+                #expect(r.text.contains("--max-new-series-per-hour") && r.text.contains("nothing from this request was stored"), "\(c.name): \(r.text)")
+                let body = try r.object()
+                switch c.path {
+                case let p where p.hasPrefix("/write"):
+                    #expect(body["error"] is String && r.header("X-Influxdb-Error")?.contains("--max-new-series-per-hour") == true, "\(c.name): \(r.text)")
+                case let p where p.hasPrefix("/api/v2/write"):
+                    #expect(body["code"] as? String == "too many requests", "\(c.name): \(r.text)")
+                default:
+                    #expect(try r.errorCode() == "new_series_budget_exhausted", "\(c.name): \(r.text)")
+                }
+            }
+            // Nothing of any refused request was stored, not even the known series' sample.
+            #expect(try server.db.stats().series == 1)
+            let q = try await server.get("/api/v1/query?metric=spent").object()
+            let values = ((q["series"] as? [[String: Any]]) ?? []).compactMap { $0["values"] as? [Double] }
+            #expect(values == [[1]], "\(values)")
+        }
+    }
 }

@@ -19,8 +19,10 @@ final class RunningProxy: Sendable {
         self.server = server; self.port = port; self.group = group; self.task = task
     }
 
-    static func start(brokers: [String], failover: Bool = false, token: String? = nil, partitions: Int = 4) async throws -> RunningProxy {
+    static func start(brokers: [String], failover: Bool = false, token: String? = nil, partitions: Int = 4,
+                      timeouts: HTTPTimeouts = .defaults) async throws -> RunningProxy {
         var config = ProxyConfig(brokers: brokers)
+        config.httpTimeouts = timeouts
         config.failover = failover
         config.serviceToken = token
         config.partitionsPerTopic = partitions

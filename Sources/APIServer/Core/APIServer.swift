@@ -1,3 +1,4 @@
+import Broker
 import Foundation
 import Hummingbird
 import Ingest
@@ -113,6 +114,7 @@ public func buildAPIApplication(
     let router = buildAPIRouter(db: db, config: config, registry: registry, logger: logger, readiness: readiness)
     return Application(
         router: router,
+        server: config.httpTimeouts.httpServer(logger: logger),
         configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "telemetry-api"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.port) },
         logger: logger

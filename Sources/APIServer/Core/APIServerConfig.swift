@@ -1,3 +1,4 @@
+import Broker
 import Foundation
 import TSDB
 
@@ -46,6 +47,9 @@ public struct APIServerConfig: Sendable {
     public var maxStreamSubscribers: Int = 256
     /// Interval of SSE heartbeats on live streams.
     public var streamHeartbeatSeconds: Double = 15
+    /// How long a connection may keep the server waiting (`--idle-timeout`, `--read-timeout`,
+    /// `--write-timeout`): slow clients are closed, never holding a worker or unbounded memory.
+    package var httpTimeouts: HTTPTimeouts = .defaults
     /// Write structured access logs at info level.
     public var accessLog: Bool = true
 
@@ -60,6 +64,7 @@ public struct APIServerConfig: Sendable {
         }
         if maxGrafanaTargets < 1 { throw .badValue("--max-grafana-targets must be at least 1") }
         if maxStreamSubscribers < 1 { throw .badValue("--max-stream-subscribers must be at least 1") }
+        do { try httpTimeouts.validate() } catch { throw .badValue(error.description) }
         if maxBodyBytes < 1 { throw .badValue("max body bytes must be positive") }
         if defaultListLimit < 1 || maxListLimit < defaultListLimit { throw .badValue("list limits need 1 <= default <= max") }
         if defaultSampleLimit < 1 || maxSampleLimit < defaultSampleLimit { throw .badValue("sample limits need 1 <= default <= max") }

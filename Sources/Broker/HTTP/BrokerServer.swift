@@ -45,6 +45,7 @@ public struct BrokerServer: Sendable {
     {
         Application(
             router: makeRouter(),
+            server: config.httpTimeouts.httpServer(logger: logger),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger

@@ -26,6 +26,10 @@ public struct ProxyConfig: Sendable {
     public var requestTimeout: Duration = .seconds(30)
     public var retryAfter: Duration = .seconds(1)
 
+    /// How long a connection may keep the HTTP server waiting (`--idle-timeout`, `--read-timeout`,
+    /// `--write-timeout`; see ``HTTPTimeouts``).
+    package var httpTimeouts: HTTPTimeouts = .defaults
+
     public init(brokers: [String]) {
         self.brokers = brokers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }

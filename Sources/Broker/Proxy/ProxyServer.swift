@@ -55,6 +55,7 @@ public struct ProxyServer: Sendable {
     {
         Application(
             router: makeRouter(),
+            server: config.httpTimeouts.httpServer(logger: logger),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             services: [healthChecker],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },

@@ -1,3 +1,4 @@
+import Broker
 import Hummingbird
 import Logging
 import NIOCore
@@ -58,6 +59,7 @@ public final class RoleHTTPServer: Sendable {
         let bound = PortPromise()
         let app = Application(
             router: router,
+            server: HTTPTimeouts.defaults.httpServer(logger: logger),
             configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil),
             onServerRunning: { channel in bound.fulfill(.success(channel.localAddress?.port ?? requestedPort)) },
             logger: logger

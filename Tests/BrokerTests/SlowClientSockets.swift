@@ -1,0 +1,1 @@
+../APIServerTests/SlowClientSockets.swift
