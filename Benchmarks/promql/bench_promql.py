@@ -20,6 +20,7 @@ import argparse
 import importlib.util
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -160,10 +161,27 @@ def report(table, times, shapes, peers):
     return "\n".join(lines), summary, mismatches
 
 
+def write_report(args, state, got, versions, log):
+    table = query_table(state["manifest"])
+    text, summary, mismatches = report(table, got["times"], got["shapes"], list(state["peers"]))
+    print(text)
+    for mm in mismatches:
+        print("answer shapes differ: " + mm)
+    out = args.out or os.path.join(HERE, "results", "promql-%s.json" % time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump({"runs": args.runs, "warmup": args.warmup, "data": args.data, "points": state["manifest"]["points"],
+                   "queries": [list(x) for x in table], "times_ms": got["times"], "shapes": got["shapes"],
+                   "class_p50_ms": summary, "mismatches": mismatches, "versions": versions}, f, indent=1)
+    log("wrote %s" % out)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("phase", nargs="?", default="all", choices=["all", "time"],
-                    help="all: load, time, stop; time: only time servers listed in --state")
+    ap.add_argument("phase", nargs="?", default="all", choices=["all", "time", "report"],
+                    help="all: load, time, stop; time: only time the servers listed in --state; "
+                         "report: print and save what the last 'time' of --state measured")
     ap.add_argument("--data", default="/tmp/peerbench-data")
     ap.add_argument("--harness", default=DEFAULT_HARNESS, help="directory of bench_peers.py")
     ap.add_argument("--peers", default="telemetry,victoria-metrics,prometheus")
@@ -172,7 +190,7 @@ def main():
     ap.add_argument("--state", default=None, help="JSON naming the running servers (written by 'all')")
     ap.add_argument("--quiet-cmd", default=None, help="run the timing phase under this wrapper command")
     ap.add_argument("--out", default=None, help="results JSON (default Benchmarks/promql/results/promql-<UTC>.json)")
-    ap.add_argument("--hold", action="store_true", help="after loading, keep the servers up until Ctrl-C")
+    ap.add_argument("--hold", action="store_true", help="after loading, keep the servers up until Ctrl-C or SIGTERM")
     # settings the harness' adapters read
     ap.add_argument("--writers", type=int, default=2)
     ap.add_argument("--batch-lines", type=int, default=5000)
@@ -190,6 +208,15 @@ def main():
             json.dump({"times": times, "shapes": shapes}, f)
         return 0
 
+    if args.phase == "report":
+        with open(args.state) as f:
+            state = json.load(f)
+        with open(args.state + ".times") as f:
+            got = json.load(f)
+        return write_report(args, state, got, versions={}, log=log)
+
+    # SIGTERM (how a held run is ended) unwinds through the finally below, stopping the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bp = load_harness(args.harness)
     ds = bp.Dataset(args.data)
     ctx = bp.Context(args, ds)
@@ -210,7 +237,7 @@ def main():
         with open(state_path, "w") as f:
             json.dump(state, f)
         if args.hold:
-            log("servers up (state %s); Ctrl-C stops them" % state_path)
+            log("servers up (state %s); Ctrl-C or SIGTERM stops them" % state_path)
             try:
                 while True:
                     time.sleep(3600)
@@ -223,20 +250,7 @@ def main():
         subprocess.run(cmd, check=True)
         with open(state_path + ".times") as f:
             got = json.load(f)
-        table = query_table(ds.manifest)
-        text, summary, mismatches = report(table, got["times"], got["shapes"], list(state["peers"]))
-        print(text)
-        for mm in mismatches:
-            print("answer shapes differ: " + mm)
-        out = args.out or os.path.join(HERE, "results", "promql-%s.json" % time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        with open(out, "w") as f:
-            json.dump({"runs": args.runs, "warmup": args.warmup, "data": args.data, "points": ds.manifest["points"],
-                       "queries": [list(x) for x in table], "times_ms": got["times"], "shapes": got["shapes"],
-                       "class_p50_ms": summary, "mismatches": mismatches,
-                       "versions": {p: adapters[p].version() for p in adapters}}, f, indent=1)
-        log("wrote %s" % out)
-        return 0
+        return write_report(args, state, got, {p: adapters[p].version() for p in adapters}, log)
     finally:
         for a in adapters.values():
             try:
