@@ -93,6 +93,7 @@ var targets: [Target] = [
         name: "PromQL",
         dependencies: [
             "TSDB",
+            "CRE2",
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
@@ -153,7 +154,7 @@ var targets: [Target] = [
             "APIServer", "TSDB", "Ingest", "CZlib", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
-        exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh"]
+        exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh", "dcgm_dashboard_12239.json"]
     ),
     .testTarget(
         name: "EndToEndTests",

@@ -18,6 +18,11 @@ public struct PromQLEngine: Sendable {
     /// Storage limits for the fetches a query makes (nil: the database's own).
     public var limits: QueryLimits?
     public var logger: Logger
+    /// Range queries of the common shapes run series by series (``StepMatrix``); off, every
+    /// query runs step by step (tests compare the two).
+    var seriesAtATime = true
+    /// Instant `max/min/sum/avg_over_time` are asked of the TSDB as aggregates (Pushdown.swift).
+    var pushdownOverTime = true
 
     public init(db: TSDB, limits: QueryLimits? = nil, logger: Logger = Logger(label: "promql")) {
         self.db = db
@@ -35,6 +40,7 @@ public struct PromQLEngine: Sendable {
     public func instantQuery(_ query: String, time: Int64, timeout: Duration? = nil) throws(PromQLError) -> (QueryValue, Stats) {
         let expr = try PromQLParser.parse(query)
         let ev = Evaluator(start: time, end: time, step: 1, lookback: lookbackDelta, deadline: timeout.map { ContinuousClock.now + $0 })
+        ev.allowPushdown = pushdownOverTime
         try ev.fetch(expr, from: db, limits: limits)
         let value: QueryValue
         switch try ev.eval(expr, at: time) {
@@ -60,6 +66,9 @@ public struct PromQLEngine: Sendable {
         }
         let ev = Evaluator(start: start, end: end, step: step, lookback: lookbackDelta, deadline: timeout.map { ContinuousClock.now + $0 })
         try ev.fetch(expr, from: db, limits: limits)
+        if seriesAtATime, let m = try ev.evalSeries(expr) {
+            return (.matrix(Self.series(m, start: start, step: step)), Stats(samplesFetched: ev.samplesFetched, steps: m.steps))
+        }
         var index: [Labels: Int] = [:]
         var out: [Series] = []
         var steps = 0
@@ -87,6 +96,23 @@ public struct PromQLEngine: Sendable {
         }
         out.sort { Labels.promLess($0.labels, $1.labels) }
         return (.matrix(out), Stats(samplesFetched: ev.samplesFetched, steps: steps))
+    }
+
+    /// The series of a series-at-a-time result that have a point, sorted as Prometheus sorts.
+    private static func series(_ m: StepMatrix, start: Int64, step: Int64) -> [Series] {
+        var out: [Series] = []
+        out.reserveCapacity(m.labels.count)
+        for (i, labels) in m.labels.enumerated() {
+            let base = i * m.steps
+            var s = Series(labels: labels)
+            for j in 0..<m.steps where m.present[base + j] {
+                s.timestamps.append(start + Int64(j) * step)
+                s.values.append(m.values[base + j])
+            }
+            if !s.timestamps.isEmpty { out.append(s) }
+        }
+        out.sort { Labels.promLess($0.labels, $1.labels) }
+        return out
     }
 
     /// Parses `match[]` selectors into TSDB matchers (for /series, /labels, /label/…/values).

@@ -81,24 +81,29 @@ import TSDB
         }
     }
 
-    struct Panel {
+    struct Panel: Decodable {
         var title: String
         var expr: String
         var perGPU: Bool // false: an aggregate, one series
         var instant: Bool // stat/gauge panels also ask for the instant value
     }
 
-    static let selector = #"{instance=~"$instance", gpu=~"$gpu"}"#
-    static let panels: [Panel] = [
-        Panel(title: "GPU Temperature", expr: "DCGM_FI_DEV_GPU_TEMP" + selector, perGPU: true, instant: false),
-        Panel(title: "GPU Avg. Temp", expr: "avg(DCGM_FI_DEV_GPU_TEMP" + selector + ")", perGPU: false, instant: true),
-        Panel(title: "GPU Power Usage", expr: "DCGM_FI_DEV_POWER_USAGE" + selector, perGPU: true, instant: false),
-        Panel(title: "GPU Power Total", expr: "sum(DCGM_FI_DEV_POWER_USAGE" + selector + ")", perGPU: false, instant: true),
-        Panel(title: "GPU SM Clocks", expr: "DCGM_FI_DEV_SM_CLOCK" + selector + " * 1000000", perGPU: true, instant: false),
-        Panel(title: "GPU Utilization", expr: "DCGM_FI_DEV_GPU_UTIL" + selector, perGPU: true, instant: false),
-        Panel(title: "Tensor Core Utilization", expr: "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE" + selector, perGPU: true, instant: false),
-        Panel(title: "GPU Framebuffer Mem Used", expr: "DCGM_FI_DEV_FB_USED" + selector, perGPU: true, instant: true),
-    ]
+    struct Variable: Decodable {
+        var name: String
+        var label: String
+        var match: String
+    }
+
+    /// The dashboard's requests, shared with prometheus_remote_write.sh (one source of truth).
+    struct Dashboard: Decodable {
+        var variables: [Variable]
+        var panels: [Panel]
+    }
+
+    static func dashboard() throws -> Dashboard {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("dcgm_dashboard_12239.json")
+        return try JSONDecoder().decode(Dashboard.self, from: Data(contentsOf: file))
+    }
 
     // MARK: Requests
 
@@ -148,13 +153,16 @@ import TSDB
                                                contentType: "application/x-www-form-urlencoded", headers: Self.grafanaHeaders)
             #expect(health.text == #"{"status":"success","data":{"resultType":"scalar","result":[\#(end),"2"]}}"#)
 
-            // Variables.
-            #expect(try await Self.labelValues(server, "instance", match: "DCGM_FI_DEV_GPU_TEMP", start: start, end: end) == instances)
-            #expect(try await Self.seriesValues(server, "instance", match: "DCGM_FI_DEV_GPU_TEMP", start: start, end: end) == instances)
+            // Variables: instance, then gpu for each instance chosen.
+            let board = try Self.dashboard()
+            #expect(board.variables.map(\.name) == ["instance", "gpu"] && board.panels.count == 8)
+            let instanceVar = board.variables[0], gpuVar = board.variables[1]
+            #expect(try await Self.labelValues(server, instanceVar.label, match: instanceVar.match, start: start, end: end) == instances)
+            #expect(try await Self.seriesValues(server, instanceVar.label, match: instanceVar.match, start: start, end: end) == instances)
             for instance in instances {
-                let match = #"DCGM_FI_DEV_GPU_TEMP{instance="\#(instance)"}"#
-                #expect(try await Self.labelValues(server, "gpu", match: match, start: start, end: end) == Self.fleet[instance])
-                #expect(try await Self.seriesValues(server, "gpu", match: match, start: start, end: end) == Self.fleet[instance])
+                let match = gpuVar.match.replacingOccurrences(of: "$instance", with: instance)
+                #expect(try await Self.labelValues(server, gpuVar.label, match: match, start: start, end: end) == Self.fleet[instance])
+                #expect(try await Self.seriesValues(server, gpuVar.label, match: match, start: start, end: end) == Self.fleet[instance])
             }
 
             // Selections a user makes: (instance, gpu) → the GPUs selected.
@@ -168,7 +176,7 @@ import TSDB
                 (.values([instances[1]]), .values(["2"]), []),
             ]
             for (instanceSel, gpuSel, expected) in cases {
-                for panel in Self.panels {
+                for panel in board.panels {
                     let expr = panel.expr.replacingOccurrences(of: "$instance", with: instanceSel.interpolated())
                         .replacingOccurrences(of: "$gpu", with: gpuSel.interpolated())
                     try await Self.checkPanel(server, panel, expr: expr, expected: expected, start: start, end: end)

@@ -7,7 +7,11 @@
 #     nothing failed, retried or dropped) is what our api_remote_write_samples_total counted and
 #     what /api/v1/query returns, sample for sample;
 #   - series keep their labels exactly (hostname vs Hostname, pci_bus_id, exported_namespace);
-#   - /api/v1/gpus lists the 4 GPUs with host, model and index, and no NVSwitch "GPU".
+#   - /api/v1/gpus lists the 4 GPUs with host, model and index, and no NVSwitch "GPU";
+#   - NVIDIA's DCGM dashboard (12239) replayed as Grafana's Prometheus datasource sends it
+#     (dcgm_dashboard_12239.json, the table GrafanaPrometheusReplayTests uses): both label_values
+#     variables, then every panel's query_range (and instant query) with $instance/$gpu expanded
+#     to `(a|b)` regexes, gives one series per GPU (aggregates one series) on this data.
 # About 30 s.
 #
 # Usage: Tests/APIServerTests/prometheus_remote_write.sh   (from anywhere)
@@ -53,7 +57,9 @@ work = sys.argv[1]
 metrics = [("DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %)."),
            ("DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C)."),
            ("DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (in W)."),
-           ("DCGM_FI_DEV_FB_USED", "gauge", "Framebuffer memory used (in MiB).")]
+           ("DCGM_FI_DEV_FB_USED", "gauge", "Framebuffer memory used (in MiB)."),
+           ("DCGM_FI_DEV_SM_CLOCK", "gauge", "SM clock frequency (in MHz)."),
+           ("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "gauge", "Ratio of cycles the tensor (HMMA) pipe is active.")]
 def exposition(host_label, host, uuids, extra):
     out = []
     for m, typ, help_ in metrics:
@@ -127,7 +133,7 @@ EOF
 PROM_PID=$!
 PIDS+=($PROM_PID)
 
-WORK=$WORK API_PORT=$API_PORT PROM_PORT=$PROM_PORT PROM_PID=$PROM_PID KEY=$KEY python3 - <<'PY' || { echo "--- prometheus log" >&2; tail -30 "$WORK/prom.log" >&2; echo "--- api log" >&2; tail -30 "$WORK/api.log" >&2; exit 1; }
+BOARD=$ROOT/Tests/APIServerTests/dcgm_dashboard_12239.json WORK=$WORK API_PORT=$API_PORT PROM_PORT=$PROM_PORT PROM_PID=$PROM_PID KEY=$KEY python3 - <<'PY' || { echo "--- prometheus log" >&2; tail -30 "$WORK/prom.log" >&2; echo "--- api log" >&2; tail -30 "$WORK/api.log" >&2; exit 1; }
 import json, os, re, signal, sys, time, urllib.parse, urllib.request
 
 work, key = os.environ["WORK"], os.environ["KEY"]
@@ -161,6 +167,7 @@ def fail(msg):
     sys.exit(1)
 
 # 1. Let Prometheus scrape both targets several times and ship samples and metadata.
+scrape_from = time.time()
 sent = meta = 0
 deadline = time.time() + 60
 while time.time() < deadline:
@@ -182,6 +189,7 @@ else:
 config = open(f"{work}/prometheus.yml").read()
 head, rest = config.split("scrape_configs:", 1)
 open(f"{work}/prometheus.yml", "w").write(head + "scrape_configs: []\nremote_write:" + rest.split("remote_write:", 1)[1])
+scrape_to = time.time()
 os.kill(prom_pid, signal.SIGHUP)
 
 stable, last, deadline = 0, None, time.time() + 45
@@ -254,6 +262,61 @@ for uuid, g in gpus.items():
 hosts = {h["hostname"]: h["gpu_count"] for h in api_get("/api/v1/hosts")["hosts"]}
 if hosts != {"dgx-old": 2, "dgx-new": 2}:
     fail(f"hosts {hosts}")
+# 6. NVIDIA's DCGM dashboard through Grafana's Prometheus datasource, on what Prometheus sent.
+board = json.load(open(os.environ["BOARD"]))
+def prom_form(path, form):
+    body = urllib.parse.urlencode(form).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{api}/prometheus/api/v1/{path}", data=body, method="POST",
+                                 headers={"X-API-Key": key, "Content-Type": "application/x-www-form-urlencoded",
+                                          "User-Agent": "Grafana/11.1.0"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        reply = json.loads(r.read().decode())
+    if reply.get("status") != "success":
+        fail(f"{path} {form}: {reply}")
+    return reply["data"]
+def grafana_escape(s):  # Grafana's prometheusSpecialRegexEscape, then PromQL string escaping
+    return "".join("\\\\\\\\" if c == "\\" else ("\\\\" + c if c in "$^*{}[]'+?.()|" else c) for c in s)
+def interpolate(text, values):
+    for name, chosen in values.items():
+        text = text.replace("$" + name, chosen if chosen == ".*" else
+                            (grafana_escape(chosen[0]) if len(chosen) == 1 else "(" + "|".join(map(grafana_escape, chosen)) + ")"))
+    return text
+start, end = int(scrape_from) - 2, int(scrape_to) - 1
+window = {"start": str(start), "end": str(end)}
+ivar, gvar = board["variables"]
+instances = prom_form(f"label/{ivar['label']}/values", dict(window, **{"match[]": ivar["match"]}))
+if len(instances) != 2:
+    fail(f"instance variable: {instances}")
+gpus_of = {i: prom_form(f"label/{gvar['label']}/values", dict(window, **{"match[]": gvar["match"].replace("$instance", i)}))
+           for i in instances}
+if any(v != ["0", "1"] for v in gpus_of.values()):
+    fail(f"gpu variable per instance: {gpus_of}")
+selections = [({"instance": instances, "gpu": ["0", "1"]}, 4), ({"instance": [instances[0]], "gpu": ".*"}, 2),
+              ({"instance": instances, "gpu": ["1"]}, 2)]
+checked = 0
+for values, want in selections:
+    for panel in board["panels"]:
+        expr = interpolate(panel["expr"], values)
+        replies = [("range", prom_form("query_range", {"query": expr, "start": start, "end": end, "step": 1}))]
+        if panel["instant"]:
+            replies.append(("instant", prom_form("query", {"query": expr, "time": end})))
+        for kind, d in replies:
+            got = d["result"]
+            if not panel["perGPU"]:
+                if len(got) != 1 or got[0]["metric"]:
+                    fail(f"{panel['title']} {kind} {expr}: want one unlabelled series, got {got[:2]}")
+                continue
+            pairs = sorted((s["metric"].get("instance"), s["metric"].get("gpu")) for s in got)
+            if len(pairs) != want or len(set(pairs)) != want:
+                fail(f"{panel['title']} {kind} {expr}: want {want} series (one per GPU), got {pairs}")
+            for s in got:
+                points = s["values"] if kind == "range" else [s["value"]]
+                if not points or any(v[1] in ("NaN", "+Inf", "-Inf") for v in points):
+                    fail(f"{panel['title']} {kind}: {s['metric']} has points {points[:3]}")
+            checked += 1
+print(f"ok: dashboard 12239 replayed: {len(board['panels'])} panels x {len(selections)} selections, "
+      f"{checked} per-GPU answers with one series per GPU", file=sys.stderr)
+
 print(f"ok: {stored} samples in {len(result['series'])} series stored exactly as Prometheus sent them "
       f"in {requests:.0f} requests; inventory {len(gpus)} GPUs on {sorted(hosts)}", file=sys.stderr)
 PY

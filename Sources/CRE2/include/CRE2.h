@@ -21,6 +21,21 @@ int cre2_full_match(const cre2_regex *regex, const char *text, size_t length);
 
 void cre2_free(cre2_regex *regex);
 
+/// Compiles `pattern` as Go's `regexp.Compile` would (what PromQL's `label_replace` uses): no
+/// implicit `(?s)`, so `.` does not match a newline. Errors as for ``cre2_compile``.
+cre2_regex *cre2_compile_go(const char *pattern, size_t length, char *error, size_t error_capacity);
+
+/// The number of capturing groups (not counting the whole match).
+int cre2_group_count(const cre2_regex *regex);
+
+/// Matches the whole of `text`; on a match writes `pairs` (start, end) byte offsets for the
+/// whole match and groups 1…pairs-1 into `offsets` (2 × pairs longs; -1, -1 for a group that
+/// did not take part) and returns 1, else returns 0. Linear in `length`.
+int cre2_full_match_groups(const cre2_regex *regex, const char *text, size_t length, long *offsets, int pairs);
+
+/// The index of the first group named `name` (`(?P<name>…)`), or -1.
+int cre2_named_group(const cre2_regex *regex, const char *name, size_t length);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,7 +12,7 @@ public enum PrometheusJSON {
         w.raw(#"","result":"#)
         switch value {
         case .scalar(let t, let v):
-            point(&w, t, FloatFormat.api(v))
+            point(&w, t, v)
         case .string(let t, let s):
             w.raw("["); timestamp(&w, t); w.raw(","); w.string(s); w.raw("]")
         case .vector(let t, let samples):
@@ -20,7 +20,7 @@ public enum PrometheusJSON {
             for (k, s) in samples.enumerated() {
                 if k > 0 { w.raw(",") }
                 w.raw(#"{"metric":"#); labels(&w, s.labels)
-                w.raw(#","value":"#); point(&w, t, FloatFormat.api(s.value))
+                w.raw(#","value":"#); point(&w, t, s.value)
                 w.raw("}")
             }
             w.raw("]")
@@ -32,7 +32,7 @@ public enum PrometheusJSON {
                 w.raw(#","values":["#)
                 for i in s.timestamps.indices {
                     if i > 0 { w.raw(",") }
-                    point(&w, s.timestamps[i], FloatFormat.api(s.values[i]))
+                    point(&w, s.timestamps[i], s.values[i])
                 }
                 w.raw("]}")
             }
@@ -104,21 +104,24 @@ public enum PrometheusJSON {
         w.raw("}")
     }
 
-    private static func point(_ w: inout Writer, _ t: Int64, _ v: String) {
-        w.raw("["); timestamp(&w, t); w.raw(",\""); w.raw(v); w.raw("\"]")
+    private static func point(_ w: inout Writer, _ t: Int64, _ v: Double) {
+        w.bytes.append(UInt8(ascii: "[")); timestamp(&w, t)
+        w.bytes.append(UInt8(ascii: ",")); w.bytes.append(UInt8(ascii: "\""))
+        FloatFormat.appendAPI(v, to: &w.bytes)
+        w.bytes.append(UInt8(ascii: "\"")); w.bytes.append(UInt8(ascii: "]"))
     }
 
     /// Seconds with the milliseconds as Prometheus writes them: `1700000000`, `1700000000.500`.
     static func timestamp(_ w: inout Writer, _ ms: Int64) {
         var t = ms
         if t < 0 { w.raw("-"); t = -t }
-        w.raw(String(t / 1000))
+        FloatFormat.appendInteger(t / 1000, to: &w.bytes)
         let f = t % 1000
         if f != 0 {
-            w.raw(".")
-            if f < 100 { w.raw("0") }
-            if f < 10 { w.raw("0") }
-            w.raw(String(f))
+            w.bytes.append(UInt8(ascii: "."))
+            if f < 100 { w.bytes.append(UInt8(ascii: "0")) }
+            if f < 10 { w.bytes.append(UInt8(ascii: "0")) }
+            FloatFormat.appendInteger(f, to: &w.bytes)
         }
     }
 

@@ -14,6 +14,11 @@ final class Evaluator {
     /// Raw samples of each selector, by ``VectorSelector/id``, series in Prometheus' label order.
     private(set) var data: [Int: [Series]] = [:]
     var samplesFetched = 0
+    /// Per-series answers of `*_over_time` selectors the TSDB aggregated (see Pushdown.swift).
+    var pushed: [Int: [Sample]] = [:]
+    var allowPushdown = true
+    /// label_replace's compiled patterns, compiled once per query rather than once per step.
+    var regexes: [String: GoRegex] = [:]
 
     init(start: Int64, end: Int64, step: Int64, lookback: Int64, deadline: ContinuousClock.Instant?) {
         self.start = start
@@ -29,12 +34,20 @@ final class Evaluator {
     func fetch(_ expr: Expr, from db: TSDB, limits: QueryLimits?) throws(PromQLError) {
         var selectors: [(VectorSelector, Int64)] = []
         Self.collect(expr, into: &selectors, lookback: lookback)
+        var matrices = Set<Int>()
+        Self.collectMatrices(expr, into: &matrices)
+        let candidates = pushdownCandidates(expr)
         for (vs, window) in selectors {
+            let isMatrix = matrices.contains(vs.id)
             let (lo, hi) = refRange(vs)
             let from = lo - window, to = hi
             var q = Query(metric: vs.name, matchers: vs.matchers.filter { !($0.name == Labels.metricName && $0.op == .equal) },
                           start: Self.nanos(from), end: Self.nanos(to) + 999_999)
             q.limits = limits
+            if let agg = candidates[vs.id], let values = try pushdown(q, agg, from: db) {
+                pushed[vs.id] = values
+                continue
+            }
             let result: QueryResult
             do { result = try db.query(q) } catch let e as TSDBError {
                 throw .execution(e.description)
@@ -51,6 +64,8 @@ final class Evaluator {
                 // Prometheus keeps milliseconds; a sub-millisecond sample lands on its millisecond
                 // (the later one wins, as a newer write would).
                 for (k, t) in s.timestamps.enumerated() {
+                    // Range selectors never see staleness markers; instant ones stop at them.
+                    if isMatrix && s.values[k].bitPattern == Self.staleNaN { continue }
                     let ms = Self.floorDiv(t, 1_000_000)
                     if let last = ts.last, last == ms { vs[vs.count - 1] = s.values[k]; continue }
                     ts.append(ms); vs.append(s.values[k])
@@ -58,6 +73,7 @@ final class Evaluator {
                 samplesFetched += ts.count
                 out.append(Series(labels: s.labels, timestamps: ts, values: vs))
             }
+            out.removeAll { $0.timestamps.isEmpty }
             out.sort { Labels.promLess($0.labels, $1.labels) }
             data[vs.id] = out
         }
@@ -74,6 +90,26 @@ final class Evaluator {
         case .call(_, let args): for a in args { collect(a, into: &out, lookback: lookback) }
         case .binary(let b): collect(b.lhs, into: &out, lookback: lookback); collect(b.rhs, into: &out, lookback: lookback)
         case .unaryMinus(let x), .paren(let x): collect(x, into: &out, lookback: lookback)
+        }
+    }
+
+    /// Prometheus' staleness marker (`value.StaleNaN`): the series ended here (its target
+    /// went away or stopped exposing it). remote_write carries these; they are not values.
+    static let staleNaN: UInt64 = 0x7FF0_0000_0000_0002
+
+    static func isStale(_ v: Double) -> Bool { v.bitPattern == staleNaN }
+
+    /// Ids of the selectors used as range vectors.
+    static func collectMatrices(_ e: Expr, into out: inout Set<Int>) {
+        switch e {
+        case .number, .string, .vector: return
+        case .matrix(let vs, _): out.insert(vs.id)
+        case .aggregate(let a):
+            if let p = a.param { collectMatrices(p, into: &out) }
+            collectMatrices(a.expr, into: &out)
+        case .call(_, let args): for a in args { collectMatrices(a, into: &out) }
+        case .binary(let b): collectMatrices(b.lhs, into: &out); collectMatrices(b.rhs, into: &out)
+        case .unaryMinus(let x), .paren(let x): collectMatrices(x, into: &out)
         }
     }
 
@@ -144,7 +180,7 @@ final class Evaluator {
         let ref = refTime(vs, t)
         var out: [Sample] = []
         for s in data[vs.id] ?? [] {
-            if let k = Self.lastAtOrBefore(s.timestamps, ref), s.timestamps[k] >= ref - lookback {
+            if let k = Self.lastAtOrBefore(s.timestamps, ref), s.timestamps[k] >= ref - lookback, !Self.isStale(s.values[k]) {
                 out.append(Sample(labels: s.labels, value: s.values[k]))
             }
         }
@@ -156,7 +192,7 @@ final class Evaluator {
         let ref = refTime(vs, t)
         var out: [(Sample, Int64)] = []
         for s in data[vs.id] ?? [] {
-            if let k = Self.lastAtOrBefore(s.timestamps, ref), s.timestamps[k] >= ref - lookback {
+            if let k = Self.lastAtOrBefore(s.timestamps, ref), s.timestamps[k] >= ref - lookback, !Self.isStale(s.values[k]) {
                 out.append((Sample(labels: s.labels, value: s.values[k]), s.timestamps[k]))
             }
         }

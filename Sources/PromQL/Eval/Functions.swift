@@ -91,6 +91,9 @@ extension Evaluator {
             if scalars[0] <= 0 || scalars[0] >= 1 { throw .execution("invalid smoothing factor. Expected: 0 < sf < 1, got: \(scalars[0])") }
             if scalars[1] <= 0 || scalars[1] >= 1 { throw .execution("invalid trend factor. Expected: 0 < tf < 1, got: \(scalars[1])") }
         }
+        if let values = pushed[vs.id] {
+            return .vector(values.map { Sample(labels: $0.labels.droppingMetricName, value: $0.value) })
+        }
         let ref = refTime(vs, t)
         var out: [Sample] = []
         var any = false
@@ -134,52 +137,19 @@ extension Evaluator {
     private func labelReplace(_ args: [Expr], at t: Int64) throws(PromQLError) -> [Sample] {
         let v = try eval(args[0], at: t).vector
         let dst = Self.stringArg(args[1]), repl = Self.stringArg(args[2]), src = Self.stringArg(args[3]), pattern = Self.stringArg(args[4])
-        let regex: NSRegularExpression
-        do {
-            regex = try NSRegularExpression(pattern: "^(?:" + pattern.replacingOccurrences(of: "(?P<", with: "(?<") + ")$",
-                                            options: [.dotMatchesLineSeparators])
-        } catch {
-            throw .execution("invalid regular expression in label_replace(): \(pattern)")
+        // RE2, as Go's regexp in Prometheus: Foundation's ICU engine differs (Unicode `\d`,
+        // backreferences, possessive quantifiers) and backtracks.
+        let regex: GoRegex
+        if let cached = regexes[pattern] { regex = cached } else {
+            regex = try GoRegex("^(?:" + pattern + ")$")
+            regexes[pattern] = regex
         }
         guard Self.isValidLabelName(dst) else { throw .execution("invalid destination label name in label_replace(): \(dst)") }
         return v.map { s in
-            let value = s.labels.value(src)
-            let ns = value as NSString
-            guard let m = regex.firstMatch(in: value, range: NSRange(location: 0, length: ns.length)) else { return s }
-            let res = Self.expand(repl, match: m, in: ns, regex: regex)
-            return Sample(labels: s.labels.setting(dst, res), value: s.value)
+            let value = Array(s.labels.value(src).utf8)
+            guard let groups = regex.match(value) else { return s }
+            return Sample(labels: s.labels.setting(dst, regex.expand(repl, value: value, groups: groups)), value: s.value)
         }
-    }
-
-    /// Go's `Regexp.ExpandString`: `$1`, `${1}`, `$name`, `${name}`, `$$`.
-    static func expand(_ template: String, match m: NSTextCheckingResult, in s: NSString, regex: NSRegularExpression) -> String {
-        var out = ""
-        var chars = Array(template)[...]
-        func group(_ name: String) -> String {
-            let range: NSRange
-            if let n = Int(name) {
-                guard n < m.numberOfRanges else { return "" }
-                range = m.range(at: n)
-            } else {
-                range = m.range(withName: name)
-            }
-            return range.location == NSNotFound ? "" : s.substring(with: range)
-        }
-        while let c = chars.popFirst() {
-            guard c == "$", let next = chars.first else { out.append(c); continue }
-            if next == "$" { out.append("$"); chars = chars.dropFirst(); continue }
-            var name = ""
-            if next == "{" {
-                guard let close = chars.firstIndex(of: "}") else { out.append(c); continue }
-                name = String(chars[chars.index(after: chars.startIndex)..<close])
-                chars = chars[chars.index(after: close)...]
-            } else {
-                while let d = chars.first, d.isLetter || d.isNumber || d == "_" { name.append(d); chars = chars.dropFirst() }
-                if name.isEmpty { out.append(c); continue }
-            }
-            out += group(name)
-        }
-        return out
     }
 
     private func labelJoin(_ args: [Expr], at t: Int64) throws(PromQLError) -> [Sample] {

@@ -1,0 +1,253 @@
+import TSDB
+
+/// Range-query evaluation series by series instead of step by step, for the shapes dashboards
+/// send most: selectors, range functions over a range selector, `sum avg min max count group`
+/// by/without, and arithmetic or comparisons with a number or between two such vectors matched
+/// one-to-one. Each series' labels (name dropping, grouping signature, matching) are worked out
+/// once per query rather than once per step, and windows slide over the fetched samples with two
+/// moving indices instead of two binary searches per step.
+///
+/// The results equal the step evaluator's: every step visits the series in the same order and
+/// folds them with the same arithmetic. A shape outside this set, or one whose labels could
+/// collide at some step (which Prometheus reports as an error at that step), returns nil and
+/// the query runs through ``Evaluator/eval(_:at:)``.
+struct StepMatrix {
+    var labels: [Labels]
+    /// Series-major: the value of series `i` at step `k` is `values[i * steps + k]`.
+    var values: [Double]
+    var present: [Bool]
+    let steps: Int
+
+    init(steps: Int) {
+        self.steps = steps
+        labels = []
+        values = []
+        present = []
+    }
+
+    mutating func appendSeries(_ l: Labels) -> Int {
+        labels.append(l)
+        values.append(contentsOf: repeatElement(0, count: steps))
+        present.append(contentsOf: repeatElement(false, count: steps))
+        return labels.count - 1
+    }
+}
+
+extension Evaluator {
+    static let seriesRangeFunctions: Set<String> = [
+        "rate", "increase", "delta", "irate", "idelta", "deriv", "changes", "resets",
+        "avg_over_time", "sum_over_time", "count_over_time", "min_over_time", "max_over_time",
+        "stddev_over_time", "stdvar_over_time", "last_over_time", "present_over_time",
+    ]
+
+    /// The whole range query's values, or nil when `e` is not a shape this path handles.
+    func evalSeries(_ e: Expr) throws(PromQLError) -> StepMatrix? {
+        let steps = Int((end - start) / step) + 1
+        switch e {
+        case .paren(let x): return try evalSeries(x)
+        case .vector(let vs): return try selectSeries(vs, steps: steps)
+        case .call(let f, let args):
+            guard args.count == 1, Self.seriesRangeFunctions.contains(f.name),
+                  case .matrix(let vs, let range) = args[0].unwrapped else { return nil }
+            return try rangeFunctionSeries(f.name, vs, range, steps: steps)
+        case .aggregate(let a): return try aggregateSeries(a, steps: steps)
+        case .binary(let b): return try binarySeries(b, steps: steps)
+        default: return nil
+        }
+    }
+
+    private func selectSeries(_ vs: VectorSelector, steps: Int) throws(PromQLError) -> StepMatrix {
+        let series = data[vs.id] ?? []
+        var m = StepMatrix(steps: steps)
+        m.labels.reserveCapacity(series.count)
+        for s in series {
+            try checkDeadline()
+            let i = m.appendSeries(s.labels)
+            let base = i * steps
+            s.timestamps.withUnsafeBufferPointer { ts in
+                var k = 0
+                for j in 0..<steps {
+                    let ref = refTime(vs, start + Int64(j) * step)
+                    if k > 0 && ts[k - 1] > ref { k = 0 }  // an @ before: start over (ref is constant then)
+                    while k < ts.count && ts[k] <= ref { k += 1 }
+                    if k > 0 && ts[k - 1] >= ref - lookback && !Self.isStale(s.values[k - 1]) {
+                        m.values[base + j] = s.values[k - 1]
+                        m.present[base + j] = true
+                    }
+                }
+            }
+        }
+        return m
+    }
+
+    private func rangeFunctionSeries(_ name: String, _ vs: VectorSelector, _ range: Int64, steps: Int) throws(PromQLError) -> StepMatrix? {
+        let series = data[vs.id] ?? []
+        let keepName = name == "last_over_time"
+        let labels = series.map { keepName ? $0.labels : $0.labels.droppingMetricName }
+        // Dropping the name can make two series one label set; Prometheus fails at the steps
+        // where both have a value. Leave that to the step evaluator.
+        if !keepName && !Self.namesOneMetric(vs) && Set(labels).count != labels.count { return nil }
+        var m = StepMatrix(steps: steps)
+        for (n, s) in series.enumerated() {
+            try checkDeadline()
+            let i = m.appendSeries(labels[n])
+            let base = i * steps
+            var lo = 0, hi = 0
+            let ts = s.timestamps
+            for j in 0..<steps {
+                let t = start + Int64(j) * step
+                let ref = refTime(vs, t)
+                if hi > 0 && ts[hi - 1] > ref { lo = 0; hi = 0 }
+                while lo < ts.count && ts[lo] < ref - range { lo += 1 }
+                if hi < lo { hi = lo }
+                while hi < ts.count && ts[hi] <= ref { hi += 1 }
+                guard lo < hi else { continue }
+                let w = RangeFunctions.Window(ts: ts[lo..<hi], vs: s.values[lo..<hi], rangeStart: ref - range,
+                                              rangeEnd: ref, range: range, evalTime: t)
+                if let v = RangeFunctions.apply(name, w, scalars: []) {
+                    m.values[base + j] = v
+                    m.present[base + j] = true
+                }
+            }
+        }
+        return m
+    }
+
+    /// True when a selector can only match one metric name (so dropping it keeps sets apart).
+    static func namesOneMetric(_ vs: VectorSelector) -> Bool {
+        vs.name != nil || vs.matchers.contains { $0.name == Labels.metricName && $0.op == .equal }
+    }
+
+    private final class SeriesGroup {
+        let labels: Labels
+        var value: [Double]
+        var mean: [Double]
+        var count: [Int]
+        init(labels: Labels, steps: Int) {
+            self.labels = labels
+            value = [Double](repeating: 0, count: steps)
+            mean = [Double](repeating: 0, count: steps)
+            count = [Int](repeating: 0, count: steps)
+        }
+    }
+
+    private func aggregateSeries(_ a: AggregateExpr, steps: Int) throws(PromQLError) -> StepMatrix? {
+        switch a.op {
+        case .sum, .avg, .min, .max, .count, .group: break
+        default: return nil
+        }
+        guard a.param == nil, let inner = try evalSeries(a.expr) else { return nil }
+        var groups: [[UInt8]: SeriesGroup] = [:]
+        var order: [SeriesGroup] = []
+        var member: [SeriesGroup] = []
+        member.reserveCapacity(inner.labels.count)
+        for l in inner.labels {
+            let key = a.without ? l.signature(on: false, a.grouping) : (a.grouping.isEmpty ? [] : l.signature(on: true, a.grouping))
+            if let g = groups[key] { member.append(g); continue }
+            let labels: Labels
+            if a.without { labels = l.removing(a.grouping + [Labels.metricName]) }
+            else if !a.grouping.isEmpty { labels = l.keepingNames(a.grouping) }
+            else { labels = Labels(sortedPairs: []) }
+            let g = SeriesGroup(labels: labels, steps: steps)
+            groups[key] = g
+            order.append(g)
+            member.append(g)
+        }
+        // The same fold as Evaluator.aggregate, step by step in the inner vector's order.
+        for (i, g) in member.enumerated() {
+            try checkDeadline()
+            let base = i * steps
+            for j in 0..<steps where inner.present[base + j] {
+                let v = inner.values[base + j]
+                g.count[j] += 1
+                if g.count[j] == 1 {
+                    g.value[j] = a.op == .group ? 1 : v
+                    g.mean[j] = v
+                    continue
+                }
+                switch a.op {
+                case .sum: g.value[j] += v
+                case .avg:
+                    let c = Double(g.count[j])
+                    if g.mean[j].isInfinite {
+                        if v.isInfinite && (g.mean[j] > 0) == (v > 0) { break }
+                        if !v.isInfinite && !v.isNaN { break }
+                    }
+                    g.mean[j] += v / c - g.mean[j] / c
+                case .max: if g.value[j] < v || g.value[j].isNaN { g.value[j] = v }
+                case .min: if g.value[j] > v || g.value[j].isNaN { g.value[j] = v }
+                default: break
+                }
+            }
+        }
+        var m = StepMatrix(steps: steps)
+        for g in order {
+            let i = m.appendSeries(g.labels)
+            let base = i * steps
+            for j in 0..<steps where g.count[j] > 0 {
+                m.present[base + j] = true
+                switch a.op {
+                case .avg: m.values[base + j] = g.mean[j]
+                case .count: m.values[base + j] = Double(g.count[j])
+                default: m.values[base + j] = g.value[j]
+                }
+            }
+        }
+        return m
+    }
+
+    private func binarySeries(_ b: BinaryExpr, steps: Int) throws(PromQLError) -> StepMatrix? {
+        guard !b.op.isSetOperator else { return nil }
+        if case .number(let x) = b.rhs.unwrapped { return try vectorNumberSeries(b, b.lhs, x, swap: false, steps: steps) }
+        if case .number(let x) = b.lhs.unwrapped { return try vectorNumberSeries(b, b.rhs, x, swap: true, steps: steps) }
+        let match = b.matching ?? VectorMatching(card: .oneToOne)
+        guard match.card == .oneToOne, match.include.isEmpty,
+              let l = try evalSeries(b.lhs), let r = try evalSeries(b.rhs) else { return nil }
+        // Unique signatures on both sides: then each left series has at most one partner at
+        // every step and no step can fail with a matching error.
+        var right: [[UInt8]: Int] = [:]
+        for (i, labels) in r.labels.enumerated() {
+            if right.updateValue(i, forKey: labels.signature(on: match.on, match.labels)) != nil { return nil }
+        }
+        var seen = Set<[UInt8]>()
+        var m = StepMatrix(steps: steps)
+        for (i, labels) in l.labels.enumerated() {
+            let sig = labels.signature(on: match.on, match.labels)
+            guard seen.insert(sig).inserted else { return nil }
+            guard let k = right[sig] else { continue }
+            var metric = Self.resultMetric(labels, r.labels[k], b.op, match)
+            if b.returnBool { metric = metric.droppingMetricName }
+            let o = m.appendSeries(metric)
+            let lb = i * steps, rb = k * steps, ob = o * steps
+            for j in 0..<steps where l.present[lb + j] && r.present[rb + j] {
+                var (value, keep) = Self.elementOp(b.op, l.values[lb + j], r.values[rb + j])
+                if b.returnBool { value = keep ? 1 : 0 } else if !keep { continue }
+                m.values[ob + j] = value
+                m.present[ob + j] = true
+            }
+        }
+        return m
+    }
+
+    private func vectorNumberSeries(_ b: BinaryExpr, _ vectorSide: Expr, _ x: Double, swap: Bool, steps: Int) throws(PromQLError) -> StepMatrix? {
+        guard vectorSide.type == .vector, var v = try evalSeries(vectorSide) else { return nil }
+        let drops = b.op.dropsMetricName || b.returnBool
+        if drops {
+            let dropped = v.labels.map(\.droppingMetricName)
+            if Set(dropped).count != dropped.count { return nil }
+            v.labels = dropped
+        }
+        for i in 0..<v.labels.count {
+            let base = i * steps
+            for j in 0..<steps where v.present[base + j] {
+                let e = v.values[base + j]
+                let (lv, rv) = swap ? (x, e) : (e, x)
+                var (value, keep) = Self.elementOp(b.op, lv, rv)
+                if b.op.isComparison && swap { value = rv }
+                if b.returnBool { value = keep ? 1 : 0; keep = true }
+                if keep { v.values[base + j] = value } else { v.present[base + j] = false }
+            }
+        }
+        return v
+    }
+}
