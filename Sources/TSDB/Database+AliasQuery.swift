@@ -34,7 +34,7 @@ extension TSDB {
                 q.aggregation = agg
                 let r = try self.query(q)
                 all += r.series
-                merged.stats.add(r.stats)
+                merged.stats.addWhole(r.stats)
             }
             results.append(all)
         }
@@ -103,7 +103,9 @@ extension TSDB {
 }
 
 extension QueryStats {
-    mutating func add(_ o: QueryStats) {
+    /// Adds every count of another whole query (matched series, blocks and time included),
+    /// unlike `add(_:)`, which adds one series' reading counts.
+    mutating func addWhole(_ o: QueryStats) {
         seriesMatched += o.seriesMatched
         blocksTouched += o.blocksTouched
         chunksTotal += o.chunksTotal
