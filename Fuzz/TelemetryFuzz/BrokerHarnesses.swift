@@ -1,6 +1,7 @@
 import Broker
 import Ingest
 import Logging
+import NIOCore
 import Primitives
 
 /// The broker's readers of outside bytes: segment files and group state files on start-up,
@@ -68,5 +69,29 @@ enum BrokerHarnesses {
             Base64.encode(payload, into: &encoded)
             require(Base64.decode(encoded) == payload, "base64 payload of \(payload.count) bytes does not round-trip")
         }
+    }
+
+    /// The consumer's binary record stream (`/consume?encoding=binary`): fed in two pieces it
+    /// yields the frames (or the error) it yields whole, and what it decodes re-encodes to a
+    /// stream that decodes the same.
+    @Sendable static func recordFrames(_ data: UnsafeRawBufferPointer) {
+        let (selector, rest) = split(data)
+        var whole = RecordFrameDecoder(maxPayload: 1 << 20)
+        let frames = try? whole.feed(rest)
+        let cut = rest.isEmpty ? 0 : Int(selector) % rest.count
+        var pieces = RecordFrameDecoder(maxPayload: 1 << 20)
+        let streamed: [RecordFrameDecoder.Frame]? = {
+            guard let a = try? pieces.feed(UnsafeRawBufferPointer(rebasing: rest[..<cut])),
+                  let b = try? pieces.feed(UnsafeRawBufferPointer(rebasing: rest[cut...])) else { return nil }
+            return a + b
+        }()
+        require(frames == streamed, "record stream cut at \(cut) gives other frames than whole")
+        // Ids decode leniently (invalid UTF-8 replaced, which can lengthen them); those that
+        // still fit a frame re-encode.
+        guard let frames, frames.allSatisfy({ $0.id.utf8.count <= Int(UInt16.max) }) else { return }
+        var buffer = ByteBuffer()
+        for f in frames { RecordFrames.append(id: f.id, deliveryCount: f.deliveryCount, payload: f.payload, to: &buffer) }
+        var again = RecordFrameDecoder(maxPayload: 1 << 20)
+        require((try? again.feed(buffer)) == frames, "\(frames.count) decoded record frames do not re-encode to the same frames")
     }
 }

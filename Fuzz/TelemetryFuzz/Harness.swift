@@ -33,6 +33,7 @@ enum FuzzTargets {
         FuzzTarget(name: "segment", run: BrokerHarnesses.segment),
         FuzzTarget(name: "groupstate", run: BrokerHarnesses.groupState),
         FuzzTarget(name: "recordid", run: BrokerHarnesses.recordID),
+        FuzzTarget(name: "recordframes", run: BrokerHarnesses.recordFrames),
     ]
 }
 

@@ -2,6 +2,7 @@ import Broker
 import Foundation
 import Ingest
 import Logging
+import NIOCore
 import Primitives
 import TSDB
 
@@ -26,6 +27,7 @@ enum SeedWriter {
         let (segment, groupState) = try brokerFiles()
         seeds["segment"] = [segment]
         seeds["groupstate"] = [groupState]
+        seeds["recordframes"] = recordFrameSeeds()
         var written = 0
         for (name, inputs) in seeds {
             let dir = "\(root)/\(name)"
@@ -182,6 +184,19 @@ enum SeedWriter {
         let chunks = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(dir)/blocks/\(id)/\(BlockFormat.chunksFile)")))
         guard index.count < 1 << 16 else { throw SeedError("seed block index of \(index.count) bytes is too large") }
         return (index, chunks)
+    }
+
+    /// Binary consume streams from the real encoder (a selector byte first): heartbeats and
+    /// records, one with an empty payload, one carrying a DCGM CSV document, one proxy-tagged id.
+    static func recordFrameSeeds() -> [[UInt8]] {
+        var a = RecordFrames.heartbeatBuffer
+        RecordFrames.append(id: "0-1", deliveryCount: 1, payload: Array("hello".utf8), to: &a)
+        a.writeInteger(RecordFrames.heartbeat)
+        RecordFrames.append(id: "0-2", deliveryCount: 3, payload: [UInt8](), to: &a)
+        var b = ByteBuffer()
+        let doc = Array("metric_name,timestamp,value,uuid\nDCGM_FI_DEV_GPU_UTIL,2025-07-18T20:42:34Z,7,GPU-1\n".utf8)
+        RecordFrames.append(id: "f00000000000000ab~2-18446744073709551615", deliveryCount: 2, payload: doc, to: &b)
+        return [[7] + Array(buffer: a), [40] + Array(buffer: b)]
     }
 
     /// A partition's segment and a group's state file after a real broker produced, delivered

@@ -52,6 +52,41 @@ struct CodecTests {
         #expect(String(decoding: SSEStream.encode([r], base64: false), as: UTF8.self) == "id: 0-1\ndata: a\ndata: b\n\n")
     }
 
+    @Test("binary record frames: decoded whole or cut anywhere, heartbeats skipped, bad streams are errors")
+    func recordFrames() throws {
+        var rng = SystemRandomNumberGenerator()
+        let records = (0..<12).map { n in
+            BrokerRecord(id: n == 5 ? "f00000000000000ab~3-\(n)" : "3-\(n * 1000)", offset: UInt64(n), timestamp: 0,
+                         payload: (0..<(n * 997 % 5000)).map { _ in UInt8.random(in: 0...255, using: &rng) }, deliveryCount: n)
+        }
+        var stream = RecordFrames.heartbeatBuffer
+        var body = RecordFrames.encode(records)
+        stream.writeBuffer(&body)
+        stream.writeInteger(RecordFrames.heartbeat)
+        let bytes = Array(buffer: stream)
+        let expected = records.map { RecordFrameDecoder.Frame(id: $0.id, deliveryCount: $0.deliveryCount, payload: $0.payload) }
+        var whole = RecordFrameDecoder()
+        #expect(try whole.feed(ByteBuffer(bytes: bytes)) == expected)
+        #expect(whole.isAtBoundary)
+        for size in [1, 2, 3, 7, 11, 100, 4096] {
+            var decoder = RecordFrameDecoder()
+            var got: [RecordFrameDecoder.Frame] = []
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                got += try decoder.feed(ByteBuffer(bytes: bytes[start..<min(bytes.count, start + size)]))
+            }
+            #expect(got == expected, "chunks of \(size) bytes")
+        }
+        var unknown = RecordFrameDecoder()
+        #expect(throws: RecordFrameError.unknownFrame(kind: 0x69, at: 1)) { try unknown.feed(ByteBuffer(bytes: [0] + Array("id: 0-1\n".utf8))) }
+        var empty = RecordFrameDecoder()
+        #expect(throws: RecordFrameError.emptyID(at: 0)) { try empty.feed(ByteBuffer(bytes: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])) }
+        var small = RecordFrameDecoder(maxPayload: 10)
+        var big = ByteBuffer()
+        RecordFrames.append(id: "0-1", deliveryCount: 1, payload: [UInt8](repeating: 7, count: 11), to: &big)
+        #expect(throws: RecordFrameError.payloadTooLarge(bytes: 11, limit: 10, at: 0)) { try small.feed(big) }
+        #expect(ConsumeEncoding(query: "binary") == .binary && ConsumeEncoding(query: "base64") == .base64 && ConsumeEncoding(query: nil) == .raw)
+    }
+
     @Test("proxy failover tags: ids of fallback events are rewritten, whole events only")
     func retag() {
         let events = Array("id: 0-1\ndata: x\n\n: hb\n\nid: 0-2\ndata: id: not an id\n\n".utf8)

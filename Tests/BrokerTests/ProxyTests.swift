@@ -46,8 +46,9 @@ final class RunningProxy: Sendable {
 
 @Suite("Proxy over real brokers")
 struct ProxyTests {
-    @Test("routes each partition to its balanced owner; consume and ack pass through byte-exact")
-    func routing() async throws { try await withCleanup { cleanup in
+    @Test("routes each partition to its balanced owner; consume (SSE and binary) and ack pass through byte-exact",
+          arguments: [false, true])
+    func routing(binary: Bool) async throws { try await withCleanup { cleanup in
         let a = try await RunningBroker.start(), b = try await RunningBroker.start()
         cleanup.add { await a.stop() }; cleanup.add { await b.stop() }
         let proxy = try await RunningProxy.start(brokers: [a.url, b.url])
@@ -74,15 +75,16 @@ struct ProxyTests {
         }
         #expect(owners.count == 2, "both brokers own partitions")
         for p in 0..<4 {
-            let sse = SSEConnection.open(proxy.url, topic: topic, partition: p, group: "collector")
+            let sse = SSEConnection.open(proxy.url, topic: topic, partition: p, group: "collector", binary: binary)
             let events = await sse.waitFor(10)
             await sse.close()
             #expect(events.map(\.data) == sent[p]!)
+            #expect(sse.contentType.withLock { $0 } == (binary ? RecordFrames.contentType : "text/event-stream"))
             let r = try await ack(proxy.url, topic: topic, partition: p, group: "collector", ids: events.map(\.id))
             #expect(r.status == 200)
         }
         // Unbuffered passthrough: a record produced while the stream is open arrives at once.
-        let live = SSEConnection.open(proxy.url, topic: topic, partition: 0, group: "live")
+        let live = SSEConnection.open(proxy.url, topic: topic, partition: 0, group: "live", binary: binary)
         try await Task.sleep(for: .milliseconds(100))
         let before = await live.waitFor(10, timeout: .seconds(5))
         _ = try await produceBatch(proxy.url, topic: topic, partition: 0, [Array("now".utf8)])
@@ -127,8 +129,9 @@ struct ProxyTests {
         #expect(c.status == 503)
     } }
 
-    @Test("failover: records written to the fallback are drained after the owner returns")
-    func failoverDrains() async throws { try await withCleanup { cleanup in
+    @Test("failover: records written to the fallback are drained after the owner returns (SSE and binary)",
+          arguments: [false, true])
+    func failoverDrains(binary: Bool) async throws { try await withCleanup { cleanup in
         let dirA = makeTempDir()
         let a = try await RunningBroker.start(dir: dirA)
         let b = try await RunningBroker.start()
@@ -147,10 +150,11 @@ struct ProxyTests {
         cleanup.add { await a2.stop() }
         await proxy.server.healthChecker.checkOnce()
         _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("after".utf8)])  // back to a
-        let sse = SSEConnection.open(proxy.url, topic: topic, partition: p, group: "g")
+        let sse = SSEConnection.open(proxy.url, topic: topic, partition: p, group: "g", binary: binary)
         let events = await sse.waitFor(3)
         await sse.close()
         #expect(Set(events.map { String(decoding: $0.data, as: UTF8.self) }) == ["before", "during", "after"])
+        #expect(events.filter { $0.id.contains("~") }.count == 1, "the fallback's record carries its broker's tag: \(events.map(\.id))")
         let r = try await ack(proxy.url, topic: topic, partition: p, group: "g", ids: events.map(\.id))
         #expect(r.status == 200, "\(r.text)")
         #expect(r.json()["acked"] as? Int == 3)

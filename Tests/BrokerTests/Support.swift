@@ -111,7 +111,7 @@ func ack(_ base: String, topic: String, partition: Int, group: String, ids: [Str
 
 struct SSEEvent: Sendable, Equatable {
     let id: String
-    let data: [UInt8]  // base64-decoded
+    let data: [UInt8]  // base64-decoded (or a binary frame's payload)
     let at: ContinuousClock.Instant
 }
 
@@ -121,13 +121,30 @@ final class SSEConnection: Sendable {
     let comments = Mutex<Int>(0)
     let task = Mutex<Task<Void, Never>?>(nil)
 
-    static func open(_ base: String, topic: String, partition: Int, group: String, headers: [(String, String)] = []) -> SSEConnection {
+    /// The Content-Type the stream answered with.
+    let contentType = Mutex<String?>(nil)
+
+    /// `binary`: asks for `encoding=binary` and reads record frames (heartbeat bytes count as
+    /// comments); otherwise base64 SSE.
+    static func open(_ base: String, topic: String, partition: Int, group: String, headers: [(String, String)] = [],
+                     binary: Bool = false) -> SSEConnection {
         let c = SSEConnection()
         let t = Task {
-            var request = HTTPClientRequest(url: "\(base)/consume?topic=\(topic)&partition=\(partition)&group=\(group)&encoding=base64")
+            var request = HTTPClientRequest(url: "\(base)/consume?topic=\(topic)&partition=\(partition)&group=\(group)&encoding=\(binary ? "binary" : "base64")")
             for (k, v) in headers { request.headers.add(name: k, value: v) }
             do {
                 let response = try await httpClient.execute(request, timeout: .seconds(600))
+                c.contentType.withLock { $0 = response.headers.first(name: "Content-Type") }
+                if binary {
+                    var decoder = RecordFrameDecoder()
+                    for try await chunk in response.body {
+                        if chunk.readableBytesView.first == RecordFrames.heartbeat, decoder.isAtBoundary { c.comments.withLock { $0 += 1 } }
+                        for f in try decoder.feed(chunk) {
+                            c.events.withLock { $0.append(SSEEvent(id: f.id, data: f.payload, at: .now)) }
+                        }
+                    }
+                    return
+                }
                 var pending: [UInt8] = []
                 for try await chunk in response.body {
                     pending.append(contentsOf: chunk.readableBytesView)

@@ -77,6 +77,35 @@ struct PipelineHTTPTests {
         await server.stop()
     }
 
+    /// The client asks for binary record frames; a broker that answers Server-Sent Events
+    /// instead (one that predates `encoding=binary` sends raw SSE; base64 when asked) is read
+    /// too, payload bytes intact (a raw SSE payload loses only carriage returns).
+    @Test(arguments: ["binary", "base64", "raw"])
+    func consumeStreamEncodings(encoding: String) async throws {
+        let server = try await LoopbackBroker.start(partitions: 1)
+        let client = HTTPBrokerClient(baseURL: server.url)
+        let payloads = [Array("header\nrow 1\nrow 2\n".utf8), Array("x".utf8), (0..<3000).map { UInt8(truncatingIfNeeded: $0 % 10 + 48) }]
+        let sub = SSESubscription(client: client, url: client.url("/consume", [("topic", "t"), ("partition", "0"), ("group", "g-\(encoding)"),
+                                                                               ("encoding", encoding), ("max", "8")]),
+                                  capacity: 8, logger: Logger(label: "test"))
+        do {
+            _ = try await client.produce(topic: "t", partition: 0, payloads: payloads)
+            var got: [ConsumedMessage] = []
+            let ok = await eventually(timeout: .seconds(10)) {
+                got += (try? await sub.take(max: 10, wait: .milliseconds(200))) ?? []
+                return got.count >= 3
+            }
+            #expect(ok)
+            #expect(got.map(\.payload) == payloads)
+            #expect(got.map(\.id) == ["0-0", "0-1", "0-2"])
+        } catch {
+            Issue.record("\(error)")
+        }
+        await sub.stop()
+        await client.close()
+        await server.stop()
+    }
+
     @Test func streamerAndCollectorOverHTTP() async throws {
         let server = try await LoopbackBroker.start(partitions: 4)
         let producer = HTTPBrokerClient(baseURL: server.url)

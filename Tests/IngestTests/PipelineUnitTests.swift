@@ -165,8 +165,10 @@ struct PipelineUnitTests {
         let merged = HTTPWriteSink.merge([a, b, foreign])
         #expect(merged.count == 2)
         #expect(merged[0].rows == 5)
-        #expect(try MessageCodec.decode(merged[0].bytes) == Array(rows[0..<5]))
-        #expect(merged[1].bytes == foreign)
+        #expect(try MessageCodec.decode(Array(buffer: merged[0].bytes)) == Array(rows[0..<5]))
+        #expect(Array(buffer: merged[1].bytes) == foreign)
+        #expect(merged[1].rows == 1)
+        #expect(HTTPWriteSink.lineCount([]) == 0 && HTTPWriteSink.lineCount(Array("a\n\nb".utf8)) == 2)
     }
 
     @Test func messageCodecRoundTripAndStrictness() throws {

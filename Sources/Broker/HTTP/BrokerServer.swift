@@ -181,16 +181,16 @@ public struct BrokerServer: Sendable {
         } catch let error as BrokerError {
             return HTTPErrors.response(for: error)
         }
-        let base64 = q.get("encoding") == "base64"
+        let encoding = ConsumeEncoding(query: q.get("encoding"))
         let maxRecords = max(1, min(q.get("max").flatMap { try? nonNegativeInteger($0, name: "max") } ?? config.consumeBatch, 10_000))
         let heartbeat = config.heartbeatInterval
         let broker = self.broker
         let logger = self.logger
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"]
+        let headers: HTTPFields = [.contentType: encoding.contentType, .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: ": connected\n\n"))
+            try await writer.write(encoding.connected)
             let stream = SSEStream(broker: broker, topic: t.topic, partition: t.partition, group: group,
-                                   base64: base64, maxRecords: maxRecords, heartbeat: heartbeat, logger: logger)
+                                   encoding: encoding, maxRecords: maxRecords, heartbeat: heartbeat, logger: logger)
             await stream.run(writer: &writer)
             try? await writer.finish(nil)
         })

@@ -5,8 +5,37 @@ import Primitives
 import ServiceLifecycle
 import Synchronization
 
+/// How `/consume` writes records: Server-Sent Events with raw (line-split) or base64 payloads,
+/// or binary ``RecordFrames`` (`encoding=binary`, what ``HTTPBrokerClient`` asks for).
+package enum ConsumeEncoding: Sendable, Equatable {
+    case raw, base64, binary
+
+    /// From the `encoding` query parameter; anything else is raw SSE, as before.
+    package init(query value: String?) {
+        switch value {
+        case "base64": self = .base64
+        case "binary": self = .binary
+        default: self = .raw
+        }
+    }
+
+    package var contentType: String { self == .binary ? RecordFrames.contentType : "text/event-stream" }
+    /// What the stream sends on connect and while idle.
+    var heartbeat: ByteBuffer { self == .binary ? RecordFrames.heartbeatBuffer : ByteBuffer(string: ": hb\n\n") }
+    var connected: ByteBuffer { self == .binary ? RecordFrames.heartbeatBuffer : ByteBuffer(string: ": connected\n\n") }
+
+    func encode(_ records: [BrokerRecord]) -> ByteBuffer {
+        switch self {
+        case .binary: return RecordFrames.encode(records)
+        case .base64: return SSEStream.encodeBuffer(records, base64: true)
+        case .raw: return SSEStream.encodeBuffer(records, base64: false)
+        }
+    }
+}
+
 /// One `/consume` connection: polls the broker and writes each batch of records as
-/// Server-Sent Events (`id:` record id, `data:` payload), with `: hb` comments while idle.
+/// Server-Sent Events (`id:` record id, `data:` payload), with `: hb` comments while idle, or
+/// as binary ``RecordFrames`` with heartbeat bytes.
 /// Ends on client disconnect, task cancellation or graceful shutdown; records that could not
 /// be written are released so the group gets them again at once.
 struct SSEStream {
@@ -14,7 +43,7 @@ struct SSEStream {
     let topic: String
     let partition: Int
     let group: String
-    let base64: Bool
+    let encoding: ConsumeEncoding
     let maxRecords: Int
     let heartbeat: Duration
     let logger: Logger
@@ -36,12 +65,12 @@ struct SSEStream {
                 do {
                     if records.isEmpty {
                         if ContinuousClock.now - lastWrite >= heartbeat {
-                            try await writer.write(ByteBuffer(string: ": hb\n\n"))
+                            try await writer.write(encoding.heartbeat)
                             lastWrite = .now
                         }
                         continue
                     }
-                    try await writer.write(Self.encodeBuffer(records, base64: base64))
+                    try await writer.write(encoding.encode(records))
                     lastWrite = .now
                 } catch {
                     if !records.isEmpty {

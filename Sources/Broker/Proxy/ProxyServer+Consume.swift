@@ -42,8 +42,11 @@ extension ProxyServer {
             if let ra = upstream.headers.first(name: "Retry-After") { h[.retryAfter] = ra }
             return Response(status: .init(code: Int(upstream.status.code)), headers: h, body: .init(byteBuffer: body))
         }
-        // Unbuffered passthrough: every chunk the broker flushes is written (and flushed) at once.
-        return Response(status: .ok, headers: Self.sseHeaders, body: ResponseBody { writer in
+        // Unbuffered passthrough: every chunk the broker flushes is written (and flushed) at once,
+        // SSE or binary record frames alike (the broker's Content-Type goes with it).
+        var headers = Self.sseHeaders
+        if let ct = upstream.headers.first(name: "Content-Type") { headers[.contentType] = ct }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             await Self.relay(to: &writer) { out in
                 do {
                     for try await chunk in upstream.body { out.yield(chunk) }
@@ -60,7 +63,10 @@ extension ProxyServer {
         guard preference.contains(where: { table.isUp($0) }) else { return unavailable(preference.first) }
         let owner = preference.first
         let interval = config.healthInterval
-        return Response(status: .ok, headers: Self.sseHeaders, body: ResponseBody { writer in
+        let binary = query.split(separator: "&").contains("encoding=binary")
+        var responseHeaders = Self.sseHeaders
+        if binary { responseHeaders[.contentType] = RecordFrames.contentType }
+        return Response(status: .ok, headers: responseHeaders, body: ResponseBody { writer in
             await Self.relay(to: &writer) { continuation in
                     await withTaskGroup(of: String.self) { pumps in
                         var attached = Set<String>()
@@ -68,7 +74,11 @@ extension ProxyServer {
                             for b in preference where table.isUp(b) && !attached.contains(b) {
                                 attached.insert(b)
                                 pumps.addTask {
-                                    await pump(b, tagged: b != owner, query: query, headers: headers, into: continuation)
+                                    if binary {
+                                        await pumpFrames(b, tagged: b != owner, query: query, headers: headers, into: continuation)
+                                    } else {
+                                        await pump(b, tagged: b != owner, query: query, headers: headers, into: continuation)
+                                    }
                                     return b
                                 }
                             }
@@ -129,6 +139,44 @@ extension ProxyServer {
                 out.yield(ByteBuffer(bytes: tagged ? Self.retag(events, tag: tag) : events))
             }
         } catch {}
+    }
+
+    /// Streams one broker's binary record frames into the merged stream, whole frames only,
+    /// ids tagged for a broker other than the owner. A broker that answers with another
+    /// encoding (an older version) is left out of the merge and logged.
+    private func pumpFrames(_ broker: String, tagged: Bool, query: String, headers: HTTPFields,
+                            into out: AsyncStream<ByteBuffer>.Continuation) async {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(upstreamRequest(broker, path: "/consume", query: query, method: .GET, headers: headers, body: nil),
+                                                timeout: Self.streamTimeout)
+        } catch {
+            table.markDown(broker)
+            return
+        }
+        guard response.status == .ok else { return }
+        guard response.headers.first(name: "Content-Type") == RecordFrames.contentType else {
+            logger.warning("broker does not stream binary records; leaving it out of the merged stream",
+                           metadata: ["broker": "\(broker)", "contentType": "\(response.headers.first(name: "Content-Type") ?? "-")"])
+            return
+        }
+        let prefix = tagged ? Self.tag(broker) + "~" : ""
+        var decoder = RecordFrameDecoder()
+        do {
+            for try await chunk in response.body {
+                let frames = try decoder.feed(chunk)
+                guard !frames.isEmpty else {
+                    if decoder.isAtBoundary { out.yield(RecordFrames.heartbeatBuffer) }
+                    continue
+                }
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(frames.reduce(0) { $0 + $1.payload.count + prefix.utf8.count + $1.id.utf8.count + 11 })
+                for f in frames { RecordFrames.append(id: prefix + f.id, deliveryCount: f.deliveryCount, payload: f.payload, to: &buffer) }
+                out.yield(buffer)
+            }
+        } catch {
+            logger.warning("broker's record stream ended", metadata: ["broker": "\(broker)", "error": "\(error)"])
+        }
     }
 
     /// Index just past the last `\n\n` in `bytes`.

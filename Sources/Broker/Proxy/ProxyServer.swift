@@ -170,6 +170,7 @@ public struct ProxyServer: Sendable {
     /// Produce: to the owner, or (failover) the first healthy broker after it.
     func forwardUnary(_ request: Request, path: String) async -> Response {
         guard let k = key(request) else { return badKey() }
+        if !config.failover, let streamed = await forwardStreaming(request, key: k, path: path) { return streamed }
         guard let body = await collectBody(request) else { return tooLarge() }
         for _ in 0..<max(1, table.ring.nodes.count) {
             switch table.route(topic: k.topic, partition: k.partition) {
@@ -184,6 +185,32 @@ public struct ProxyServer: Sendable {
             }
         }
         return unavailable(table.owner(topic: k.topic, partition: k.partition))
+    }
+
+    /// Without failover a request goes to one broker only, so a body of known length is streamed
+    /// through as it arrives instead of being gathered (and copied) first; nil when the length is
+    /// unknown (the caller gathers it, enforcing the limit).
+    func forwardStreaming(_ request: Request, key k: (topic: String, partition: Int), path: String) async -> Response? {
+        guard let length = request.headers[.contentLength].flatMap(Int.init) else { return nil }
+        guard length <= config.maxBodyBytes else { return tooLarge() }
+        guard case .broker(let b, _) = table.route(topic: k.topic, partition: k.partition) else {
+            return unavailable(table.owner(topic: k.topic, partition: k.partition))
+        }
+        var r = upstreamRequest(b, path: path, query: request.uri.query ?? "", method: .POST, headers: request.headers, body: nil)
+        r.body = .stream(request.body, length: .known(Int64(length)))
+        do {
+            let response = try await client.execute(r, timeout: timeAmount(config.requestTimeout))
+            let bytes = try await response.body.collect(upTo: 64 << 20)
+            count(broker: b, status: Int(response.status.code))
+            var out: HTTPFields = [:]
+            if let ct = response.headers.first(name: "Content-Type") { out[.contentType] = ct }
+            if let ra = response.headers.first(name: "Retry-After") { out[.retryAfter] = ra }
+            return Response(status: .init(code: Int(response.status.code)), headers: out, body: .init(byteBuffer: bytes))
+        } catch {
+            logger.warning("broker unreachable", metadata: ["broker": "\(b)", "error": "\(error)"])
+            table.markDown(b)
+            return unavailable(b)
+        }
     }
 
     func status(_ request: Request) -> Response {

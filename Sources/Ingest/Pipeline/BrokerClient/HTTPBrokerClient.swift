@@ -7,9 +7,10 @@ import Primitives
 import Synchronization
 
 /// A ``BrokerClient`` that talks to a broker or the proxy over HTTP: batch produce
-/// (`POST /produce?…&batch=1`, length-prefixed payloads), consume as a Server-Sent Events stream
-/// per partition (`GET /consume?…&encoding=base64`, buffered and back-pressured, reconnected after
-/// errors), and ack (`POST /ack`). Sends `Authorization: Bearer <token>` when given one.
+/// (`POST /produce?…&batch=1`, length-prefixed payloads), consume as one stream per partition
+/// (`GET /consume?…&encoding=binary`: binary record frames, no base64; an older broker's
+/// Server-Sent Events are read too), buffered and back-pressured, reconnected after errors, and
+/// ack (`POST /ack`). Sends `Authorization: Bearer <token>` when given one.
 ///
 /// ```swift
 /// let client = HTTPBrokerClient(baseURL: "http://127.0.0.1:8080", token: env["SERVICE_TOKEN"])
@@ -52,11 +53,15 @@ public final class HTTPBrokerClient: BrokerClient {
     }
 
     func request(_ url: String, method: HTTPMethod, body: [UInt8]? = nil, contentType: String? = nil) -> HTTPClientRequest {
+        request(url, method: method, buffer: body.map { ByteBuffer(bytes: $0) }, contentType: contentType)
+    }
+
+    func request(_ url: String, method: HTTPMethod, buffer: ByteBuffer?, contentType: String? = nil) -> HTTPClientRequest {
         var r = HTTPClientRequest(url: url)
         r.method = method
         if let token { r.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let contentType { r.headers.add(name: "Content-Type", value: contentType) }
-        if let body { r.body = .bytes(ByteBuffer(bytes: body)) }
+        if let buffer { r.body = .bytes(buffer) }
         return r
     }
 
@@ -143,15 +148,15 @@ public final class HTTPBrokerClient: BrokerClient {
 
     public func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
         guard !payloads.isEmpty else { return [] }
-        var body: [UInt8] = []
+        // The batch body written once, straight into the buffer the request sends.
+        var body = ByteBuffer()
         body.reserveCapacity(payloads.reduce(0) { $0 + $1.count + 4 })
         for p in payloads {
-            let n = UInt32(p.count).bigEndian
-            withUnsafeBytes(of: n) { body.append(contentsOf: $0) }
-            body.append(contentsOf: p)
+            body.writeInteger(UInt32(p.count), endianness: .big)
+            body.writeBytes(p)
         }
         let u = url("/produce", [("topic", topic), ("partition", String(partition)), ("batch", "1")])
-        let (_, response) = try await send(request(u, method: .POST, body: body, contentType: "application/x-telemetry-batch"))
+        let (_, response) = try await send(request(u, method: .POST, buffer: body, contentType: "application/x-telemetry-batch"))
         let obj = (try? JSONSerialization.jsonObject(with: Data(String(buffer: response).utf8))) as? [String: Any]
         if let ids = obj?["ids"] as? [String] { return ids }
         if let id = obj?["id"] as? String { return [id] }
@@ -177,7 +182,7 @@ public final class HTTPBrokerClient: BrokerClient {
         let key = "\(topic)\u{0}\(partition)\u{0}\(group)"
         let sub = subscriptions.withLock { subs -> SSESubscription in
             if let s = subs[key] { return s }
-            let u = url("/consume", [("topic", topic), ("partition", String(partition)), ("group", group), ("encoding", "base64"), ("max", String(consumeBuffer))])
+            let u = url("/consume", [("topic", topic), ("partition", String(partition)), ("group", group), ("encoding", "binary"), ("max", String(consumeBuffer))])
             let s = SSESubscription(client: self, url: u, capacity: consumeBuffer, logger: logger)
             subs[key] = s
             return s

@@ -1,11 +1,14 @@
 import AsyncHTTPClient
+import Broker
 import Foundation
 import Logging
 import NIOCore
 import Primitives
 
-/// One partition's consume stream for ``HTTPBrokerClient``: reads `GET /consume` as Server-Sent
-/// Events into a bounded buffer that ``take(max:wait:)`` drains. When the buffer is full the
+/// One partition's consume stream for ``HTTPBrokerClient``: reads `GET /consume` — binary record
+/// frames (`encoding=binary`), or Server-Sent Events from a broker that does not know that
+/// encoding (raw payloads then, or base64 when the URL asks for it) — into a bounded buffer that
+/// ``take(max:wait:)`` drains. When the buffer is full the
 /// reader stops reading, so TCP flow control holds the broker back; a broken stream is reopened
 /// with backoff (records it had delivered come back after the broker's visibility timeout).
 actor SSESubscription {
@@ -113,14 +116,24 @@ actor SSESubscription {
                         : BrokerClientError.retryable(status: status, retryAfter: parseRetryAfter(response.headers), message: HTTPBrokerClient.message(body))
                 }
                 failures = 0
-                var parser = SSEParser()
-                for try await chunk in response.body {
-                    for event in parser.feed(chunk) {
-                        guard let id = event.id, let payload = Base64.decode(event.data) else {
-                            if event.id != nil { logger.warning("consume event with undecodable data", metadata: ["url": "\(url)"]) }
-                            continue
+                if response.headers.first(name: "Content-Type") == RecordFrames.contentType {
+                    var decoder = RecordFrameDecoder()
+                    for try await chunk in response.body {
+                        for frame in try decoder.feed(chunk) {
+                            await push(ConsumedMessage(id: frame.id, payload: frame.payload, deliveryCount: frame.deliveryCount))
                         }
-                        await push(ConsumedMessage(id: id, payload: payload, deliveryCount: event.deliveryCount))
+                    }
+                } else {
+                    let base64 = url.contains("encoding=base64")
+                    var parser = SSEParser()
+                    for try await chunk in response.body {
+                        for event in parser.feed(chunk) {
+                            guard let id = event.id, let payload = base64 ? Base64.decode(event.data) : Optional(event.data) else {
+                                if event.id != nil { logger.warning("consume event with undecodable data", metadata: ["url": "\(url)"]) }
+                                continue
+                            }
+                            await push(ConsumedMessage(id: id, payload: payload, deliveryCount: event.deliveryCount))
+                        }
                     }
                 }
             } catch {

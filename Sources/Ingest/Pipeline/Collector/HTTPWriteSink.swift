@@ -30,7 +30,7 @@ public final class HTTPWriteSink: SampleSink {
     public func write(documents: [[UInt8]]) async throws -> Int {
         var written = 0
         let bodies = Self.merge(documents)
-        for body in bodies where !body.bytes.isEmpty {
+        for body in bodies where body.bytes.readableBytes > 0 {
             do {
                 written += try await post(body.bytes, rows: body.rows)
             } catch SinkError.rejected(413?, _) where documents.count > 1 {
@@ -44,31 +44,55 @@ public final class HTTPWriteSink: SampleSink {
         return written
     }
 
-    /// Concatenates documents that share one header line into one body (fewer requests).
-    static func merge(_ documents: [[UInt8]]) -> [(bytes: [UInt8], rows: Int)] {
-        var out: [(bytes: [UInt8], rows: Int)] = []
+    /// Concatenates documents that share one header line into one body (fewer requests),
+    /// written once into the buffer the request sends; rows are counted with memchr.
+    static func merge(_ documents: [[UInt8]]) -> [(bytes: ByteBuffer, rows: Int)] {
+        // Group consecutive documents by header: (first document, header end, [(doc, from)]).
+        var groups: [(size: Int, rows: Int, parts: [(doc: Int, from: Int)])] = []
         var header: ArraySlice<UInt8> = []
-        for doc in documents where !doc.isEmpty {
+        for (d, doc) in documents.enumerated() where !doc.isEmpty {
             let nl = doc.firstIndex(of: 0x0A) ?? (doc.count - 1)
             let head = doc[...nl]
-            let rows = doc.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } - 1
-            if let last = out.indices.last, head == header {
-                out[last].bytes.append(contentsOf: doc[(nl + 1)...])
-                out[last].rows += rows
+            let rows = Self.lineCount(doc) - 1
+            if let last = groups.indices.last, head == header {
+                groups[last].size += doc.count - (nl + 1)
+                groups[last].rows += rows
+                groups[last].parts.append((d, nl + 1))
             } else {
-                out.append((doc, rows))
+                groups.append((doc.count, rows, [(d, 0)]))
                 header = head
             }
         }
-        return out
+        return groups.map { g in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(g.size)
+            for part in g.parts {
+                _ = documents[part.doc].withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[part.from...])) }
+            }
+            return (buffer, g.rows)
+        }
     }
 
-    private func post(_ body: [UInt8], rows: Int) async throws -> Int {
+    /// Newlines in `bytes`.
+    static func lineCount(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { p -> Int in
+            guard var at = p.baseAddress else { return 0 }
+            let end = at + p.count
+            var n = 0
+            while at < end, let hit = memchr(at, 0x0A, at.distance(to: end)) {
+                n += 1
+                at = UnsafeRawPointer(hit) + 1
+            }
+            return n
+        }
+    }
+
+    private func post(_ body: ByteBuffer, rows: Int) async throws -> Int {
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "text/csv")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        request.body = .bytes(body)
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeout: .init(timeout))
