@@ -1,10 +1,11 @@
 """Our server as one more peer of ../shared/bench/bench_peers.py.
 
-    python3 bench_peers.py --data DIR --adapter /path/to/telemetry_adapter.py --peers telemetry,victoria-metrics
+    python3 bench_peers.py --data DIR --adapter /path/to/telemetry_adapter.py --peers telemetry,telemetry-http,victoria-metrics
 
 Ingest goes through `telemetry import` of the CSV (the offline bulk path, like promtool's
 backfill; set TELEMETRY_INGEST=http to post line protocol to /api/v1/write instead, like
-the InfluxDB and VictoriaMetrics rows), then
+the InfluxDB and VictoriaMetrics rows; the peer `telemetry-http` is the same adapter in that
+mode, so one run can hold both rows), then
 `telemetry api` serves the queries over HTTP on loopback. The binary is
 $TELEMETRY_BIN or the release build next to this file.
 """
@@ -149,4 +150,13 @@ class TelemetryAdapter(Adapter):
         self.stop_server()
 
 
-ADAPTERS = {"telemetry": TelemetryAdapter}
+class TelemetryHTTPAdapter(TelemetryAdapter):
+    """The same server fed over HTTP line protocol, the path Telegraf and our collectors use."""
+    name = "telemetry-http"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.mode = "http"
+
+
+ADAPTERS = {"telemetry": TelemetryAdapter, "telemetry-http": TelemetryHTTPAdapter}

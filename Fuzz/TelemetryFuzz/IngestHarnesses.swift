@@ -91,8 +91,9 @@ enum IngestHarnesses {
         }
         require(converted.records.count + converted.skipped == samples.count,
                 "\(samples.count) scraped samples became \(converted.records.count) records and \(converted.skipped) skipped")
-        // When every per-GPU sample made it, each record carries its sample's labels and time.
-        let kept = samples.filter { !($0["UUID"] ?? $0["uuid"] ?? "").isEmpty && $0.value.isFinite }
+        // When every finite sample made it (with a GPU UUID or without: NVSwitch, CPU, …), each
+        // record carries its sample's labels and time.
+        let kept = samples.filter { $0.value.isFinite }
         guard kept.count == converted.records.count else { return }
         for (sample, record) in zip(kept, converted.records) {
             let names = sample.labels.map(\.name)

@@ -43,6 +43,10 @@ struct StreamerCommand: AsyncParsableCommand {
     var scrape: [String] = (env["SCRAPE_URLS"] ?? "").split(separator: ",").map(String.init)
     @Option(name: .customLong("scrape-interval"), help: "Seconds between scrapes (env SCRAPE_INTERVAL).")
     var scrapeInterval: Double = Double(env["SCRAPE_INTERVAL"] ?? "") ?? 15
+    @Option(name: .customLong("scrape-bearer-token-file"), help: "File holding a Bearer token sent with each scrape (kube-rbac-proxy); re-read when it changes (env SCRAPE_BEARER_TOKEN_FILE).")
+    var scrapeBearerTokenFile: String = env["SCRAPE_BEARER_TOKEN_FILE"] ?? ""
+    @Option(name: .customLong("scrape-ca-file"), help: "PEM CA certificates trusted for https:// scrape targets instead of the system store (env SCRAPE_CA_FILE).")
+    var scrapeCAFile: String = env["SCRAPE_CA_FILE"] ?? ""
     @Option(help: "Metrics, /health and /events address, HOST:PORT; 'off' disables (env STREAMER_LISTEN).")
     var listen: String = env["STREAMER_LISTEN"] ?? "127.0.0.1:9101"
     @Option(name: .customLong("service-token"), help: "Bearer token for the broker (env SERVICE_TOKEN).")
@@ -66,6 +70,8 @@ struct StreamerCommand: AsyncParsableCommand {
         c.shard = try Shard(parsing: shard)
         c.scrapeURLs = scrape
         c.scrapeInterval = .milliseconds(Int64(scrapeInterval * 1000))
+        c.scrapeBearerTokenFile = scrapeBearerTokenFile.isEmpty ? nil : scrapeBearerTokenFile
+        c.scrapeCAFile = scrapeCAFile.isEmpty ? nil : scrapeCAFile
         try c.validate()
         return c
     }

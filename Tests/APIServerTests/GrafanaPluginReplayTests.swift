@@ -128,4 +128,53 @@ import TSDB
             #expect((events[1]["tags"] as? [String])?.contains("xid") == true)
         }
     }
+
+    /// node.c.example as three writers label it: newer dcgm-exporter (`hostname`, `UUID`),
+    /// Telegraf's nvidia_smi (`host`, `uuid`, `index`), and a script (`Hostname`, `uuid`).
+    static func seedMixedSpellings(_ db: TSDB) async throws {
+        var samples: [LabeledSample] = []
+        let writers: [(labels: [String: String], value: Double)] = [
+            (["hostname": "node.c.example", "UUID": "GPU-20", "gpu": "0"], 30),
+            (["host": "node.c.example", "uuid": "GPU-21", "index": "1"], 50),
+            (["Hostname": "node.c.example", "uuid": "GPU-22", "gpu_id": "2"], 70),
+        ]
+        for w in writers {
+            for i in 0..<10 {
+                var labels = w.labels
+                labels["__name__"] = "DCGM_FI_DEV_GPU_UTIL"
+                samples.append(LabeledSample(labels: Labels(labels), timestamp: t0 + Int64(i) * 1_000_000_000, value: w.value))
+            }
+        }
+        _ = try await db.append(samples)
+    }
+
+    @Test func filtersMatchEverySpellingOfTheAliasTable() async throws {
+        try await TestServer.with(ingestSample: false) { server in
+            try await Self.seed(server.db)
+            try await Self.seedMixedSpellings(server.db)
+            func values(_ target: String, filters: String = "[]") async throws -> [Double] {
+                let reply = try await server.post("/grafana/query", Self.body(targets: "[\(target)]", filters: filters))
+                #expect(reply.status == 200, "\(reply.text)")
+                return try (reply.array() as? [[String: Any]] ?? []).compactMap { ($0["datapoints"] as? [[Double]])?.first?.first }.sorted()
+            }
+            let util = #""target":"DCGM_FI_DEV_GPU_UTIL""#
+            // The payload's host filter finds the host under all three spellings, in one panel.
+            #expect(try await values(#"{"refId":"A",\#(util),"payload":{"hostname":"node\\.c\\.example"}}"#) == [30, 50, 70])
+            #expect(try await values(#"{"refId":"A",\#(util),"payload":{"host":"node\\.c\\.example"}}"#) == [30, 50, 70])
+            // UUID under `UUID` or `uuid`; the GPU index under `gpu`, `gpu_id` or `index`.
+            #expect(try await values(#"{"refId":"A",\#(util),"payload":{"uuid":"(GPU-20|GPU-21)"}}"#) == [30, 50])
+            #expect(try await values(#"{"refId":"A",\#(util),"payload":{"hostname":"node\\.c\\.example","gpu":"(1|2)"}}"#) == [50, 70])
+            // Ad-hoc filters by any spelling, and negative ones keep the other hosts.
+            #expect(try await values(#"{"refId":"A",\#(util)}"#, filters: #"[{"key":"Hostname","operator":"=","value":"node.c.example"}]"#) == [30, 50, 70])
+            #expect(try await values(#"{"refId":"A",\#(util)}"#, filters: #"[{"key":"uuid","operator":"=|","values":["GPU-20","GPU-22"]}]"#) == [30, 70])
+            #expect(try await values(#"{"refId":"A",\#(util)}"#, filters: #"[{"key":"host","operator":"!=","value":"node.c.example"}]"#) == [0, 1, 10, 11])
+            // A host's average over all its GPUs is one series, merged across spellings.
+            #expect(try await values(#"{"refId":"A",\#(util),"payload":{"hostname":"node\\.c\\.example","agg":"avg","group_by":[]}}"#) == [50])
+            #expect(try await values(#"{"refId":"A",\#(util),"payload":{"hostname":"node\\.c\\.example","agg":"sum","group_by":[]}}"#) == [150])
+            // Series keep the labels they were written with.
+            let reply = try await server.post("/grafana/query", Self.body(targets: #"[{"refId":"A",\#(util),"payload":{"uuid":"GPU-21"}}]"#))
+            let tags = try #require((try reply.array() as? [[String: Any]])?.first?["tags"] as? [String: String])
+            #expect(tags == ["host": "node.c.example", "uuid": "GPU-21", "index": "1"])
+        }
+    }
 }

@@ -69,6 +69,24 @@ import TSDB
         }
     }
 
+    @Test func influxdbClientPythonV2WriteIsStored() async throws {
+        try await TestServer.with(ingestSample: false) { server in
+            // influxdb-client (Python) 1.x: write_api(SYNCHRONOUS).write(bucket=, record=) posts
+            // /api/v2/write?org=&bucket=&precision=ns with Token auth; enable_gzip=True adds gzip.
+            func line(_ t: Int) -> String { "nvidia_smi,host=node-1,index=0,uuid=GPU-py2 utilization_gpu=42i 175287135\(t)000000000\n" }
+            for (encoding, body) in [(nil, Array(line(4).utf8)), ("gzip", try Self.gzip(line(5)))] as [(String?, [UInt8])] {
+                var headers = [("Authorization", "Token test-key"), ("Accept", "application/json"),
+                               ("User-Agent", "influxdb-client-python/1.44.0")]
+                if let encoding { headers.append(("Content-Encoding", encoding)) }
+                let reply = try await server.request("/api/v2/write?org=any&bucket=telemetry&precision=ns", method: .POST, headers: headers,
+                                                     body: body, contentType: "text/plain")
+                #expect(reply.status == 204, "\(reply.text)")
+            }
+            #expect(try await Self.stored(server.db, "nvidia_smi_utilization_gpu") == 2)
+            #expect(server.db.gpus().map(\.uuid) == ["GPU-py2"])
+        }
+    }
+
     @Test func gzipBombGets413AndStoresNothing() async throws {
         var config = TestServer.config()
         config.maxBodyBytes = 1 << 20

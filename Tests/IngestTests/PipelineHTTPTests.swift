@@ -133,8 +133,10 @@ struct PipelineHTTPTests {
         #expect(samples.count == 3)
         let conv = ScrapeConverter(instance: "mtv5-dgx1-hgpu-031:9400", job: "dgx_dcgm_exporter")
         let (records, skipped) = try conv.records(from: samples, scrapeTime: 1_752_871_400_000_000_000)
-        #expect(skipped == 1)
-        #expect(records.count == 2)
+        // go_goroutines has no GPU UUID: kept as a series of no GPU, as Prometheus keeps it.
+        #expect(skipped == 0)
+        #expect(records.count == 3)
+        #expect(records[2].metric == "go_goroutines" && records[2].uuid == "" && records[2].labels["UUID"] == nil)
         let r = records[0]
         #expect(r.metric == "DCGM_FI_DEV_GPU_UTIL")
         #expect(r.value == 42)

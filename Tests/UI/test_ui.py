@@ -185,3 +185,35 @@ def test_ui_is_self_contained(stack):
     for name in ["app.js", "chart.js", "fleet.js", "gpu.js", "query.js", "style.css"]:
         text = urllib.request.urlopen(stack.base + "/ui/" + name, timeout=10).read().decode()
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, name
+
+
+def test_mig_gpu_lists_its_instances_and_stays_one_gpu(browser, stack):
+    """A MIG-enabled GPU (dcgm-exporter's GPU_I_ID / GPU_I_PROFILE labels) is one cell on the
+    fleet grid, marked with its slice count, and its page lists the slices. Runs last: it adds a GPU."""
+    mig = "GPU-b8ea3855-276c-c9cb-b366-c6fa655957c5"
+    with open(stack.history) as f:
+        header, *rows = f.read().splitlines()
+    t = split_csv(rows[-1])[0]
+    body = [header]
+    for gi, profile, value in [("2", "3g.40gb", 41), ("9", "1g.10gb", 7)]:
+        raw = f'GPU_I_ID="{gi}",GPU_I_PROFILE="{profile}",pci_bus_id="00000000:07:00.0"'
+        fields = [t, "DCGM_FI_DEV_GPU_UTIL", "0", "nvidia0", mig, "NVIDIA A100-SXM4-80GB", "dgx-mig-1", "", "", "", str(value), raw]
+        body.append(",".join('"' + v.replace('"', '""') + '"' for v in fields))
+    assert stack.post_csv("\n".join(body) + "\n") == 204
+    gpus = stack.get("/api/v1/gpus?hostname=dgx-mig-1")
+    assert gpus["total"] == 1
+    assert gpus["gpus"][0]["mig_instances"] == [{"gpu_instance_id": "2", "profile": "3g.40gb"},
+                                               {"gpu_instance_id": "9", "profile": "1g.10gb"}]
+
+    open_page(browser, stack, "")
+    browser.wait_for(f"!!document.querySelector('a.cell[data-uuid=\"{mig}\"]')", what="the MIG GPU's cell")
+    assert browser.evaluate(f"document.querySelectorAll('a.cell[data-uuid=\"{mig}\"]').length") == 1
+    assert browser.evaluate(f"document.querySelector('a.cell[data-uuid=\"{mig}\"]').dataset.mig") == "2"
+    assert browser.evaluate("document.getElementById('gpu-count').textContent") == str(GPUS + 1)
+
+    open_page(browser, stack, f"gpu/{mig}?range=all")
+    browser.wait_for("document.querySelectorAll('#mig-instances li').length === 2", what="the MIG instance list")
+    items = browser.evaluate("[...document.querySelectorAll('#mig-instances li')].map(li => li.textContent)")
+    assert items == ["GI 2 · 3g.40gb", "GI 9 · 1g.10gb"], items
+    browser.screenshot(artifact("08-gpu-mig.png"))
+    no_page_errors(browser)

@@ -27,10 +27,10 @@ struct GrafanaEvents {
 
     func events(matchers: [LabelMatcher], from: Int64, to: Int64) -> [Event] {
         var out: [Event] = []
-        if let result = try? db.query(Query(metric: Self.xidMetric, matchers: matchers, start: from, end: to)) {
-            for s in result.series {
-                let uuid = s.labels[InventoryLabel.uuid] ?? s.labels["uuid"] ?? "?"
-                let host = s.labels[InventoryLabel.hostname] ?? s.labels["hostname"] ?? "?"
+        if let answer = try? db.queryThroughAliases(Query(metric: Self.xidMetric, matchers: matchers, start: from, end: to)) {
+            for s in answer.result.series {
+                let uuid = GPULabelAliases.first(GPULabelAliases.uuid, in: s.labels) ?? "?"
+                let host = GPULabelAliases.first(GPULabelAliases.hostname, in: s.labels) ?? "?"
                 var previous = 0.0
                 for (t, v) in zip(s.timestamps, s.values) {
                     if v != 0 && v != previous && v.isFinite {
@@ -55,16 +55,18 @@ struct GrafanaEvents {
         return out.count > Self.maxEvents ? Array(out.suffix(Self.maxEvents)) : out
     }
 
-    /// Whether a GPU satisfies the matchers that the inventory can check (UUID, host,
-    /// namespace); matchers on other labels do not filter GPU events.
+    /// Whether a GPU satisfies the matchers that the inventory can check (UUID, host, index,
+    /// namespace, pod, under any of their aliases); matchers on other labels do not filter GPU events.
     static func matches(_ gpu: GPUInfo, _ matchers: [LabelMatcher]) -> Bool {
         matchers.allSatisfy { m in
-            switch m.name {
-            case InventoryLabel.uuid: return m.matches(gpu.uuid)
-            case InventoryLabel.hostname: return m.matches(gpu.hostname ?? "")
-            case InventoryLabel.namespace: return gpu.namespaces.isEmpty ? m.matches("") : gpu.namespaces.contains { m.matches($0) }
-            default: return true
-            }
+            // Through the alias table: a filter on `hostname` or `host` is one on the GPU's host.
+            let group = GPULabelMatchers.group(of: m.name) ?? []
+            if group == GPULabelAliases.uuid { return m.matches(gpu.uuid) }
+            if group == GPULabelAliases.hostname { return m.matches(gpu.hostname ?? "") }
+            if group == GPULabelAliases.index { return m.matches(gpu.gpuIndex ?? "") }
+            if group == GPULabelAliases.namespace { return gpu.namespaces.isEmpty ? m.matches("") : gpu.namespaces.contains { m.matches($0) } }
+            if group == GPULabelAliases.pod { return gpu.pods.isEmpty ? m.matches("") : gpu.pods.contains { m.matches($0) } }
+            return true
         }
     }
 

@@ -35,7 +35,9 @@ struct GrafanaFilters {
                 warnings.append("filter \(key) \(op) needs a number, got \"\(value ?? "")\"; ignored")
                 return
             }
-            let kept = db.labelValues(key).filter { v in
+            // Values of every spelling of a GPU label (the matcher is read through the alias table).
+            let known = Set((GPULabelMatchers.group(of: key) ?? [key]).flatMap { db.labelValues($0) })
+            let kept = known.sorted().filter { v in
                 guard let x = Double(v) else { return false }
                 return op == "<" ? x < bound : x > bound
             }

@@ -37,7 +37,7 @@ extension APIHandlers {
             guard let items = list.array else { throw APIError.badRequest("\(key) must be an array of {key, operator, value}") }
             for item in items { try filters.add(item, db: db) }
         }
-        for warning in filters.warnings { logger.warning("grafana query", metadata: ["warning": .string(warning)]) }
+        var warnings = filters.warnings
         guard let targetsValue = body["targets"], !targetsValue.isNull else { return JSONWriter.emptyArray() }
         guard let targets = targetsValue.array else { throw APIError.badRequest("\"targets\" must be an array") }
         guard targets.count <= config.maxGrafanaTargets else {
@@ -54,7 +54,7 @@ extension APIHandlers {
             let refId = target["refId"]?.string
             var query = Query(start: from, end: to)
             query.matchers = filters.matchers
-            for (field, label) in [("hostname", InventoryLabel.hostname), ("uuid", InventoryLabel.uuid), ("namespace", InventoryLabel.namespace)] {
+            for (field, label) in Self.grafanaPayloadFields {
                 if let matcher = try Self.payloadMatcher(label, payload[field]) { query.matchers.append(matcher) }
             }
             if text == GrafanaEvents.target {
@@ -75,17 +75,27 @@ extension APIHandlers {
             if let groupBy = payload["group_by"]?.strings { query.groupBy = groupBy.filter { !$0.isEmpty } }
             query.limits = queryLimits
             try checkBuckets(start: from, end: to, step: step)
-            let result = try db.query(query)
+            let (result, aliasWarnings) = try db.queryThroughAliases(query)
+            warnings += aliasWarnings
             let asTable = target["type"]?.string == "table" || payload["format"]?.string == "table" || target["format"]?.string == "table"
             let alias = (target["alias"]?.string ?? payload["alias"]?.string).flatMap { $0.isEmpty ? nil : $0 }
             if asTable { writeTable(&w, result, refId: refId) } else { writeTimeSeries(&w, result, refId: refId, alias: alias) }
         }
         w.endArray()
-        guard !filters.warnings.isEmpty else { return w.response() }
+        for warning in warnings { logger.warning("grafana query", metadata: ["warning": .string(warning)]) }
+        guard !warnings.isEmpty else { return w.response() }
         // RFC 9111's Warning header, so the reason is visible in the browser's network tab.
-        let text = filters.warnings.joined(separator: "; ").replacingOccurrences(of: "\"", with: "'")
+        let text = warnings.joined(separator: "; ").replacingOccurrences(of: "\"", with: "'")
         return w.response(headers: [HTTPField.Name("Warning")!: "299 telemetry \"\(text.prefix(512))\""])
     }
+
+    /// Payload fields that filter, and the label each filters on. Matchers are read through the
+    /// GPU label alias table (``TSDB/queryThroughAliases(_:)``): `Hostname` also matches
+    /// `hostname`/`host`, `UUID` `uuid`, `gpu` `gpu_id`/`index`, and so on.
+    static let grafanaPayloadFields = [
+        ("hostname", InventoryLabel.hostname), ("host", InventoryLabel.hostname), ("uuid", InventoryLabel.uuid),
+        ("gpu", InventoryLabel.gpu), ("namespace", InventoryLabel.namespace), ("pod", InventoryLabel.pod),
+    ]
 
     /// The target's payload: an object, or (as dashboards in code mode store it) a string
     /// holding one. Anything else is a 400 rather than silently dropping its filters.

@@ -88,7 +88,7 @@ extension APIHandlers {
             let annotation = body["annotation"]
             let payload = try Self.grafanaPayload(annotation?["query"].flatMap { $0.string?.hasPrefix("{") == true ? $0 : nil })
             var matchers: [LabelMatcher] = []
-            for (field, label) in [("hostname", InventoryLabel.hostname), ("uuid", InventoryLabel.uuid), ("namespace", InventoryLabel.namespace)] {
+            for (field, label) in Self.grafanaPayloadFields {
                 if let matcher = try Self.payloadMatcher(label, payload[field]) { matchers.append(matcher) }
             }
             return try await offload { [matchers] in

@@ -108,14 +108,16 @@
           const isStale = newest - last > STALE_MS;
           if (isStale) stale++;
           if (v !== undefined) { withData++; sum += v; counts[band(v, view)]++; }
+          const mig = g.mig_instances || [];
           const title = `${h} · GPU ${g.gpu_id ?? "?"} · ${g.model_name || ""}\n${g.uuid}\n${view.label}: ${v === undefined ? "no data" : fmtNumber(v) + " " + view.unit}` +
+            (mig.length ? `\nMIG: ${mig.map((m) => m.gpu_instance_id + (m.profile ? " (" + m.profile + ")" : "")).join(", ")}` : "") +
             (isStale ? `\nlast seen ${new Date(last).toLocaleString()}` : "");
           return el("a", {
             class: "cell" + (v === undefined ? " nodata" : "") + (isStale ? " stale" : ""),
             href: "#/gpu/" + encodeURIComponent(g.uuid), title,
             style: v === undefined ? null : `background:${colour(v, view)}`,
-            "data-uuid": g.uuid, "data-value": v === undefined ? null : v,
-          }, el("span", { class: "idx" }, g.gpu_id ?? "?"), el("span", { class: "val" }, v === undefined ? "–" : fmtNumber(Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10)));
+            "data-uuid": g.uuid, "data-value": v === undefined ? null : v, "data-mig": mig.length ? mig.length : null,
+          }, el("span", { class: "idx" }, g.gpu_id ?? "?"), mig.length ? el("span", { class: "mig", title: "MIG instances" }, "×" + mig.length) : null, el("span", { class: "val" }, v === undefined ? "–" : fmtNumber(Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10)));
         });
         return el("div", { class: "host-row", "data-host": h },
           el("div", { class: "host", title: h }, el("span", {}, h), el("span", { class: "muted small" }, `${list.length} GPU${list.length === 1 ? "" : "s"}`)),

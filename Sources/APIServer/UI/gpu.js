@@ -31,6 +31,7 @@
       fact("host", el("a", { href: "#/?host=" + encodeURIComponent(gpu.hostname || "") }, gpu.hostname || "–")),
       fact("GPU", gpu.gpu_id ?? "–"), fact("device", gpu.device || "–"), fact("model", gpu.model_name || "–"),
       fact("namespaces", (gpu.namespaces || []).join(", ") || "–"),
+      fact("MIG instances", migList(gpu.mig_instances || [])),
       fact("first seen", fmtTime(first, true)), fact("last seen", el("span", { id: "last-seen" }, fmtTime(last, true))),
       fact("series", gpu.series_count),
       fact("raw samples", el("a", { href: "#/query?" + new URLSearchParams({ match: `UUID=${quote(uuid)}`, range: live ? "1h" : "all" }) }, "query this GPU")));
@@ -127,6 +128,14 @@
     setParams(new URLSearchParams({ range }));
     return () => { clearInterval(timer); window.removeEventListener("resize", onResize); };
   });
+
+  // A MIG-enabled GPU lists its slices (GPU instance id and profile) here; they are not GPUs.
+  function migList(instances) {
+    if (!instances.length) return "–";
+    return el("ul", { class: "mig-list", id: "mig-instances" },
+      instances.map((m) => el("li", { "data-gpu-instance": m.gpu_instance_id },
+        el("span", { class: "mono" }, "GI " + m.gpu_instance_id), m.profile ? " · " + m.profile : "")));
+  }
 
   function fact(label, value) {
     return App.el("div", {}, App.el("dt", {}, label), App.el("dd", {}, value));

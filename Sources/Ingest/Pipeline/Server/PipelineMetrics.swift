@@ -4,7 +4,8 @@ import Synchronization
 /// What a streamer has done so far (also exported at `/metrics` under the METRICS.md names).
 public struct StreamerStats: Sendable, Equatable, Codable {
     public var rowsRead = 0
-    /// Bad or blank rows of the input, and scraped samples without a GPU UUID.
+    /// Bad or blank rows of the input, and scraped samples that cannot be stored (non-finite
+    /// values, times past Int64 nanoseconds); samples without a GPU UUID are kept.
     public var rowsSkipped = 0
     /// Rows left to the other streamers of `--shard`.
     public var rowsOtherShards = 0

@@ -4,8 +4,10 @@ import Primitives
 /// replayed telemetry get identical series. Rows are written as DCGM CSV and read back through
 /// ``DCGMCSVParser``: one code path decides the labels of a row.
 ///
-/// Like Prometheus, it adds `instance` (the target's host:port) and `job` to each series; samples
-/// without a `UUID` label (not per-GPU) are skipped and counted.
+/// Like Prometheus, it adds `instance` (the target's host:port) and `job` to each series. Samples
+/// without a GPU UUID (NVSwitch and CPU metrics, NVLink metrics naming a peer by `gpu_uuid`,
+/// the exporter's own metrics) are kept as series that belong to no GPU, as Prometheus keeps
+/// them; only non-finite values and unrepresentable timestamps are skipped and counted.
 package struct ScrapeConverter {
     package var instance: String
     package var job: String
@@ -15,14 +17,16 @@ package struct ScrapeConverter {
         self.job = job
     }
 
-    /// The scrape as a DCGM CSV document (samples without a GPU UUID skipped and counted).
-    func document(from samples: [PrometheusSample], scrapeTime: Int64) -> (document: [UInt8], skipped: Int) {
+    /// The scrape as a DCGM CSV document (samples that cannot be stored skipped and counted).
+    package func document(from samples: [PrometheusSample], scrapeTime: Int64) -> (document: [UInt8], skipped: Int) {
         // The column order of dcgm CSV exports; the parser maps columns by header name.
         var doc = "timestamp,metric_name,gpu_id,device,uuid,modelName,Hostname,container,pod,namespace,value,labels_raw\n"
         var skipped = 0
         var rows = 0
         for s in samples {
-            guard let uuid = s["UUID"] ?? s["uuid"], !uuid.isEmpty, s.value.isFinite else {
+            // An empty uuid column leaves the row without a UUID label: no GPU is created for it.
+            let uuid = s["UUID"] ?? s["uuid"] ?? ""
+            guard s.value.isFinite else {
                 skipped += 1
                 continue
             }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Primitives
@@ -6,7 +5,7 @@ import Primitives
 extension Streamer {
     /// Polls one dcgm-exporter endpoint every `scrapeInterval` until stopped and publishes what it
     /// reads. A failed scrape is logged and counted; the next tick tries again.
-    func scrapeLoop(url: String, partitions: Int, publisher: PartitionPublisher) async throws {
+    func scrapeLoop(url: String, http: ScrapeClient, partitions: Int, publisher: PartitionPublisher) async throws {
         let converter = ScrapeConverter(instance: Self.instance(of: url), job: config.scrapeJob)
         var state = PublishState(mode: .original, rate: config.rate, partitions: partitions, batchRows: config.batchRows)
         let interval = config.scrapeInterval
@@ -14,7 +13,7 @@ extension Streamer {
         while !Task.isCancelled && !isStopped {
             let scrapeTime = wallClockNanos()
             do {
-                let body = try await fetch(url, timeout: min(interval, .seconds(30)))
+                let body = try await http.fetch(url, timeout: min(interval, .seconds(30)))
                 let (samples, problems) = PrometheusText.parse(body)
                 if let first = problems.first {
                     logger.warning("scrape had unparsable lines", metadata: ["url": "\(url)", "count": "\(problems.count)", "first": "\(first)"])
@@ -36,17 +35,6 @@ extension Streamer {
             if next < ContinuousClock.now { next = ContinuousClock.now }
             try await Task.sleep(until: next, clock: .continuous)
         }
-    }
-
-    private func fetch(_ url: String, timeout: Duration) async throws -> [UInt8] {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Accept", value: "text/plain;version=0.0.4")
-        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
-        let body = try await response.body.collect(upTo: 64 << 20)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw PipelineConfigError.invalid("scrape of \(url) answered HTTP \(response.status.code)")
-        }
-        return Array(buffer: body)
     }
 
     static func instance(of url: String) -> String {

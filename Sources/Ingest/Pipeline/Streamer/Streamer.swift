@@ -80,13 +80,21 @@ public final class Streamer: Sendable {
             client: client, topic: config.topic, partitions: partitions, retry: config.retry,
             messagesPerRequest: config.messagesPerRequest, maxQueuedBatches: config.maxQueuedBatches,
             metrics: metrics, events: events, logger: logger)
+        // Bad --scrape-ca-file / --scrape-bearer-token-file stop the start, not each scrape.
+        var http: ScrapeClient?
+        if !config.scrapeURLs.isEmpty {
+            http = try ScrapeClient(caFile: config.scrapeCAFile, bearerTokenFile: config.scrapeBearerTokenFile)
+        }
+        let scrapeClient = http
         let work = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if !files.isEmpty {
                     group.addTask { try await self.streamFiles(files, partitions: partitions, publisher: publisher) }
                 }
-                for url in self.config.scrapeURLs {
-                    group.addTask { try await self.scrapeLoop(url: url, partitions: partitions, publisher: publisher) }
+                if let http = scrapeClient {
+                    for url in self.config.scrapeURLs {
+                        group.addTask { try await self.scrapeLoop(url: url, http: http, partitions: partitions, publisher: publisher) }
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -103,6 +111,7 @@ public final class Streamer: Sendable {
             self.stop()
         }
         await publisher.waitIdle()
+        await scrapeClient?.shutdown()
         let final = metrics.snapshot
         logger.info("streamer finished", metadata: [
             "published": "\(final.rowsPublished)", "batches": "\(final.batchesPublished)",

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything a ``Streamer`` needs; every default lives here (and in README-ingest).
 public struct StreamerConfig: Sendable {
     /// CSV files or directories (their `*.csv` files, sorted by name). Empty with ``scrapeURLs``.
@@ -24,6 +26,12 @@ public struct StreamerConfig: Sendable {
     public var scrapeInterval: Duration = .seconds(15)
     /// `job` label added to scraped series (like Prometheus does).
     public var scrapeJob = "dcgm-exporter"
+    /// A file holding the Bearer token sent with every scrape (dcgm-exporter behind
+    /// kube-rbac-proxy); re-read whenever it changes, so a rotated token is picked up.
+    public var scrapeBearerTokenFile: String?
+    /// PEM file of the CA certificates that sign the scrape targets' TLS certificates; only
+    /// they are trusted (nil: the system's trust store).
+    public var scrapeCAFile: String?
     /// How long a stop waits for queued batches before dropping (and counting) them.
     public var shutdownGrace: Duration = .seconds(5)
     /// With a rate, partial batches go out at least this often.
@@ -43,6 +51,11 @@ public struct StreamerConfig: Sendable {
         if let rate, !(rate > 0) { throw .invalid("--rate must be a positive number of rows per second") }
         if let partitions, partitions < 1 { throw .invalid("--partitions must be at least 1") }
         if scrapeInterval <= .zero { throw .invalid("--scrape-interval must be positive") }
+        for (flag, path) in [("--scrape-bearer-token-file", scrapeBearerTokenFile), ("--scrape-ca-file", scrapeCAFile)] {
+            guard let path else { continue }
+            if scrapeURLs.isEmpty { throw .invalid("\(flag) applies to scrapes only; give --scrape URL too") }
+            if !FileManager.default.isReadableFile(atPath: path) { throw .invalid("\(flag) \(path) is not a readable file") }
+        }
     }
 }
 
