@@ -45,13 +45,33 @@ enum IngestHarnesses {
         }
     }
 
-    /// InfluxDB line protocol at the precision the first byte picks.
+    /// InfluxDB line protocol at the precision the first byte picks (and whether bad lines
+    /// are skipped): the in-place batch path the write routes use finds exactly the lines,
+    /// samples and errors of the parser that builds labels.
     @Sendable static func lineProtocol(_ data: UnsafeRawBufferPointer) {
         let (selector, rest) = split(data)
         let precisions = LineProtocolPrecision.allCases
         let precision = precisions[Int(selector) % precisions.count]
-        _ = try? LineProtocolParser.parse([UInt8](rest), precision: precision, now: 1_752_846_154_000_000_000)
+        let badLines: LineProtocolParser.BadLines = selector & 0x80 == 0 ? .refuse : .skip
+        let bytes = [UInt8](rest)
+        let now: Int64 = 1_752_846_154_000_000_000
+        let labelled = Result { () throws(LineProtocolError) in try LineProtocolParser.parse(bytes, precision: precision, now: now, badLines: badLines) }
+        let batched = Result { () throws(LineProtocolError) in try lineProtocolBuilder.parse(bytes, precision: precision, now: now, badLines: badLines) }
+        switch (labelled, batched) {
+        case (.success(let a), .success(let b)):
+            require(a.lines == b.lines && a.skippedStringFields == b.skippedStringFields && a.badLines == b.badLines,
+                    "batch path: \(b.lines) lines, \(b.skippedStringFields) string fields, \(b.badLines.count) bad; parser: \(a.lines), \(a.skippedStringFields), \(a.badLines.count)")
+            require(a.samples.map(\.timestamp) == b.batch.timestamps, "batch path timestamps differ from the parser's")
+            require(a.samples.map(\.value.bitPattern) == b.batch.values.map(\.bitPattern), "batch path values differ from the parser's")
+        case (.failure(let a), .failure(let b)):
+            require(a == b, "batch path error \(b) differs from the parser's \(a)")
+        default:
+            require(false, "batch path and parser disagree on failing")
+        }
     }
+
+    /// No database here: nothing is ever cached, so every series takes the labels path.
+    static let lineProtocolBuilder = LineProtocolBatchBuilder()
 
     /// JSON samples: one object or an array, and NDJSON.
     @Sendable static func json(_ data: UnsafeRawBufferPointer) {

@@ -44,7 +44,7 @@ extension APIHandlers {
             case "application/json", "text/json":
                 do { samples = try JSONSamples.decode(body, now: Self.nowNanos()) } catch { throw APIError.badRequest("\(error)") }
             case nil, "text/plain", "application/octet-stream", "text/x-influxdb-line-protocol":
-                samples = try decodeLineProtocol(body, q)
+                return try answer(try await storeLineProtocol(body, q, badLines: .refuse).stored)
             case let other?:
                 throw APIError.unsupportedMediaType("POST /api/v1/write takes text/csv (DCGM), application/x-ndjson, application/json, text/plain (line protocol) or application/x-protobuf (Prometheus remote_write), not \(other)")
             }
@@ -54,15 +54,13 @@ extension APIHandlers {
         // the bad ones (Telegraf then drops the batch, which is right: the good part is stored).
         router.post("write") { request, _ -> Response in
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
-            let parsed = try parseLineProtocol(body, try QueryParameters(request.uri), badLines: .skip)
-            guard !parsed.badLines.isEmpty else { return try await store(parsed.samples) }
+            let (parsed, stored) = try await storeLineProtocol(body, try QueryParameters(request.uri), badLines: .skip)
+            guard !parsed.badLines.isEmpty else { return try answer(stored) }
             let reasons = parsed.badLines.prefix(10).map(\.description).joined(separator: "; ")
             let more = parsed.badLines.count > 10 ? "; and \(parsed.badLines.count - 10) more bad lines" : ""
-            guard !parsed.samples.isEmpty else {
+            guard let result = stored else {
                 throw APIError.badRequest("unable to parse: \(reasons)\(more); nothing was stored")
             }
-            let result = try await db.append(parsed.samples)
-            metrics.samplesWritten.increment(by: Int64(result.appended))
             var message = "partial write: \(reasons)\(more); \(result.appended) points stored, dropped=\(parsed.badLines.count + result.refused)"
             if let why = result.futureRefusal(maxFuture: db.options.maxFuture) { message += "; \(why)" }
             var error = APIError.badRequest(message)
@@ -73,7 +71,7 @@ extension APIHandlers {
         // InfluxDB 2.x refuses the whole batch when a line is bad.
         router.post("api/v2/write") { request, _ -> Response in
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
-            return try await store(try decodeLineProtocol(body, try QueryParameters(request.uri)))
+            return try answer(try await storeLineProtocol(body, try QueryParameters(request.uri), badLines: .refuse).stored)
         }
         router.post("internal/v1/write") { request, _ -> Response in
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
@@ -107,20 +105,47 @@ extension APIHandlers {
         Int64((Date().timeIntervalSince1970 * 1e9).rounded())
     }
 
-    func decodeLineProtocol(_ body: [UInt8], _ q: QueryParameters) throws(APIError) -> [LabeledSample] {
-        try parseLineProtocol(body, q, badLines: .refuse).samples
-    }
-
-    func parseLineProtocol(_ body: [UInt8], _ q: QueryParameters, badLines: LineProtocolParser.BadLines) throws(APIError) -> LineProtocolResult {
+    func lineProtocolPrecision(_ q: QueryParameters) throws(APIError) -> LineProtocolPrecision {
         let precisionText = q.string("precision") ?? "ns"
         guard let precision = LineProtocolPrecision(influx: precisionText) else {
             throw .badRequest("precision \"\(precisionText)\" is not one of ns, us, ms, s, m, h (or n, u)")
         }
-        do {
-            return try LineProtocolParser.parse(body, precision: precision, now: Self.nowNanos(), badLines: badLines)
-        } catch {
-            throw .badRequest(error.description)
+        return precision
+    }
+
+    /// Line protocol parsed in place into one batch (``LineProtocolBatchBuilder``) and
+    /// appended once: one catalog call for the new series, one WAL record, durable on
+    /// return. `stored` is nil when no line held a point (nothing was appended).
+    func storeLineProtocol(_ body: [UInt8], _ q: QueryParameters, badLines: LineProtocolParser.BadLines) async throws
+        -> (parsed: LineProtocolBatchBuilder.Parsed, stored: AppendResult?) {
+        let precision = try lineProtocolPrecision(q)
+        let now = Self.nowNanos()
+        func parse() throws(APIError) -> LineProtocolBatchBuilder.Parsed {
+            do { return try lineProtocol.parse(body, precision: precision, now: now, badLines: badLines) } catch { throw .badRequest(error.description) }
         }
+        var parsed = try parse()
+        guard !parsed.batch.isEmpty else { return (parsed, nil) }
+        let result: AppendResult
+        do {
+            result = try await db.append(try lineProtocol.seal(&parsed, db: db))
+        } catch TSDBError.unknownSeries {
+            // A cached ref went stale (retention dropped its series): resolve afresh once.
+            lineProtocol.invalidate()
+            parsed = try parse()
+            result = try await db.append(try lineProtocol.seal(&parsed, db: db))
+        }
+        metrics.samplesWritten.increment(by: Int64(result.appended))
+        return (parsed, result)
+    }
+
+    /// The reply to a stored write, as ``store(_:)`` gives it; nil (nothing in the body) is 400.
+    func answer(_ stored: AppendResult?) throws -> Response {
+        guard let result = stored else { throw APIError.badRequest("the body holds no samples") }
+        let headers: HTTPFields = [.samplesWritten: String(result.appended), .samplesRejected: String(result.refused)]
+        if let why = result.futureRefusal(maxFuture: db.options.maxFuture) {
+            throw APIError(.badRequest, code: "timestamp_too_far_in_future", message: why, headers: headers)
+        }
+        return Response(status: .noContent, headers: headers)
     }
 
     /// DCGM CSV through the collector's write path (``TSDBSink``); answers like ``store(_:)``.

@@ -84,9 +84,64 @@ public enum LineProtocolParser {
     public static func parse(_ bytes: [UInt8], precision: LineProtocolPrecision = .ns, now: Int64,
                              badLines: BadLines = .refuse) throws(LineProtocolError) -> LineProtocolResult {
         var result = LineProtocolResult()
+        var skipped = 0
+        let scan = try scanLines(bytes, precision: precision, now: now, badLines: badLines,
+                                 skippedStringFields: &skipped) { buf, spans in
+            let labels = tagLabels(buf, spans)
+            let measurement = LineScanner.unescaped(buf, spans.seriesStart..<spans.measurementEnd)
+            for field in spans.fields {
+                let key = LineScanner.unescaped(buf, field.keyStart..<field.keyEnd)
+                var pairs = labels
+                pairs.append(Label(Labels.metricName, key == "value" ? measurement : measurement + "_" + key))
+                result.samples.append(LabeledSample(labels: Labels(pairs), timestamp: spans.timestamp, value: field.value))
+            }
+        }
+        result.lines = scan.lines
+        result.badLines = scan.badLines
+        result.skippedStringFields = skipped
+        return result
+    }
+
+    /// The series of one field of a scanned line: its tags (less any `__name__` tag) and
+    /// `__name__` = the measurement, or `measurement_field` for a field other than `value`.
+    static func labels(_ buf: UnsafeBufferPointer<UInt8>, _ spans: LineProtocolSpans, field: LineProtocolField) -> Labels {
+        var pairs = tagLabels(buf, spans)
+        let measurement = LineScanner.unescaped(buf, spans.seriesStart..<spans.measurementEnd)
+        let key = LineScanner.unescaped(buf, field.keyStart..<field.keyEnd)
+        pairs.append(Label(Labels.metricName, key == "value" ? measurement : measurement + "_" + key))
+        return Labels(pairs)
+    }
+
+    /// The tags of a line that ``LineScanner/scan`` accepted.
+    private static func tagLabels(_ buf: UnsafeBufferPointer<UInt8>, _ spans: LineProtocolSpans) -> [Label] {
+        var labels: [Label] = []
+        var s = LineScanner(buf: buf, pos: spans.measurementEnd, end: spans.seriesEnd, lineStart: 0, line: 0)
+        while s.pos < s.end && buf[s.pos] == 0x2C {
+            s.pos += 1
+            let keyAt = s.pos
+            s.skipToken { $0 == 0x3D || $0 == 0x2C || $0 == 0x20 }
+            let key = LineScanner.unescaped(buf, keyAt..<s.pos)
+            s.pos += 1  // '='
+            let valueAt = s.pos
+            s.skipToken { $0 == 0x2C || $0 == 0x20 }
+            if key != Labels.metricName { labels.append(Label(key, LineScanner.unescaped(buf, valueAt..<s.pos))) }
+        }
+        return labels
+    }
+
+    /// Scans every line of `bytes` and hands each good one to `onLine` (its spans point into
+    /// the buffer passed along, valid only during the call). Returns how many lines had
+    /// points and, with `.skip`, the bad lines; with `.refuse` the first bad line throws.
+    static func scanLines(_ bytes: [UInt8], precision: LineProtocolPrecision, now: Int64, badLines: BadLines,
+                          skippedStringFields: inout Int,
+                          _ onLine: (UnsafeBufferPointer<UInt8>, LineProtocolSpans) -> Void) throws(LineProtocolError) -> (lines: Int, badLines: [LineProtocolError]) {
+        var lines = 0
+        var bad: [LineProtocolError] = []
         var lineNumber = 0
         var start = 0
         let n = bytes.count
+        var spans = LineProtocolSpans()
+        spans.fields.reserveCapacity(16)
         try bytes.withUnsafeBufferPointer { (buf: UnsafeBufferPointer<UInt8>) throws(LineProtocolError) in
             while start < n {
                 lineNumber += 1
@@ -98,11 +153,12 @@ public enum LineProtocolParser {
                 if first < lineEnd && buf[first] != UInt8(ascii: "#") {
                     var line = LineScanner(buf: buf, pos: first, end: lineEnd, lineStart: start, line: lineNumber)
                     do throws(LineProtocolError) {
-                        try line.parse(precision: precision, now: now, into: &result)
-                        result.lines += 1
+                        try line.scan(precision: precision, now: now, into: &spans, skippedStringFields: &skippedStringFields)
+                        lines += 1
+                        onLine(buf, spans)
                     } catch {
                         guard badLines == .skip else { throw error }
-                        result.badLines.append(error)
+                        bad.append(error)
                     }
                 }
                 // Line numbers count physical lines, so a quoted newline still points the
@@ -112,7 +168,7 @@ public enum LineProtocolParser {
                 start = end + 1
             }
         }
-        return result
+        return (lines, bad)
     }
 
     /// The index of the newline that ends the line starting at `start` (or the end of the
@@ -142,178 +198,4 @@ public enum LineProtocolParser {
         }
         return buf.count
     }
-}
-
-/// Scans one line; positions index into the whole body.
-private struct LineScanner {
-    let buf: UnsafeBufferPointer<UInt8>
-    var pos: Int
-    let end: Int
-    let lineStart: Int
-    let line: Int
-
-    func fail(_ message: String, at position: Int? = nil) -> LineProtocolError {
-        .syntax(line: line, column: (position ?? pos) - lineStart + 1, message: message)
-    }
-
-    /// Reads up to an unescaped byte of `stops`, undoing backslash escapes of `escapable`.
-    mutating func token(stops: (UInt8) -> Bool) -> String {
-        var out: [UInt8] = []
-        while pos < end {
-            let b = buf[pos]
-            if b == 0x5C, pos + 1 < end {  // backslash
-                let next = buf[pos + 1]
-                if next == 0x2C || next == 0x3D || next == 0x20 || next == 0x5C {
-                    out.append(next); pos += 2; continue
-                }
-            }
-            if stops(b) { break }
-            out.append(b)
-            pos += 1
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    mutating func parse(precision: LineProtocolPrecision, now: Int64, into result: inout LineProtocolResult) throws(LineProtocolError) {
-        let measurementStart = pos
-        let measurement = token { $0 == 0x2C || $0 == 0x20 }
-        guard !measurement.isEmpty else { throw fail("missing measurement name", at: measurementStart) }
-        var labels: [Label] = []
-        while pos < end && buf[pos] == 0x2C {
-            pos += 1
-            let keyAt = pos
-            let key = token { $0 == 0x3D || $0 == 0x2C || $0 == 0x20 }
-            guard !key.isEmpty else { throw fail("empty tag key", at: keyAt) }
-            guard pos < end, buf[pos] == 0x3D else { throw fail("tag \"\(key)\" has no '=value'") }
-            pos += 1
-            let valueAt = pos
-            let value = token { $0 == 0x2C || $0 == 0x20 }
-            guard !value.isEmpty else { throw fail("tag \"\(key)\" has an empty value", at: valueAt) }
-            if key != Labels.metricName { labels.append(Label(key, value)) }
-        }
-        guard pos < end, buf[pos] == 0x20 else { throw fail("missing fields after the measurement and tags") }
-        while pos < end && buf[pos] == 0x20 { pos += 1 }
-        var fields: [(String, Double)] = []
-        var sawField = false
-        repeat {
-            if sawField { pos += 1 }  // the comma
-            let keyAt = pos
-            let key = token { $0 == 0x3D || $0 == 0x2C || $0 == 0x20 }
-            guard !key.isEmpty else { throw fail("empty field key", at: keyAt) }
-            guard pos < end, buf[pos] == 0x3D else { throw fail("field \"\(key)\" has no '=value'") }
-            pos += 1
-            if let value = try fieldValue(key) { fields.append((key, value)) } else { result.skippedStringFields += 1 }
-            sawField = true
-        } while pos < end && buf[pos] == 0x2C
-        var timestamp = now
-        if pos < end {
-            guard buf[pos] == 0x20 else { throw fail("unexpected byte after the fields; expected a space and a timestamp") }
-            while pos < end && buf[pos] == 0x20 { pos += 1 }
-            if pos < end { timestamp = try readTimestamp(precision) }
-            while pos < end && (buf[pos] == 0x20 || buf[pos] == 0x09) { pos += 1 }
-            guard pos == end else { throw fail("unexpected text after the timestamp") }
-        }
-        for (field, value) in fields {
-            let name = field == "value" ? measurement : measurement + "_" + field
-            var pairs = labels
-            pairs.append(Label(Labels.metricName, name))
-            result.samples.append(LabeledSample(labels: Labels(pairs), timestamp: timestamp, value: value))
-        }
-    }
-
-    /// nil for a string field.
-    mutating func fieldValue(_ key: String) throws(LineProtocolError) -> Double? {
-        guard pos < end else { throw fail("field \"\(key)\" has no value") }
-        let valueStart = pos
-        if buf[pos] == 0x22 {  // string: skip to the closing quote
-            pos += 1
-            while pos < end {
-                if buf[pos] == 0x5C { pos += 2; continue }
-                if buf[pos] == 0x22 { pos += 1; return nil }
-                pos += 1
-            }
-            throw fail("unterminated string value of field \"\(key)\"", at: valueStart)
-        }
-        while pos < end && buf[pos] != 0x2C && buf[pos] != 0x20 { pos += 1 }
-        let raw = UnsafeBufferPointer(rebasing: buf[valueStart..<pos])
-        guard let last = raw.last else { throw fail("field \"\(key)\" has no value", at: valueStart) }
-        switch String(decoding: raw, as: UTF8.self) {
-        case "t", "T", "true", "True", "TRUE": return 1
-        case "f", "F", "false", "False", "FALSE": return 0
-        default: break
-        }
-        if last == UInt8(ascii: "i") || last == UInt8(ascii: "u") {
-            let digits = UnsafeBufferPointer(rebasing: raw[0..<(raw.count - 1)])
-            guard let v = parseInteger(digits, allowSign: last == UInt8(ascii: "i")) else {
-                throw fail("field \"\(key)\" is not a valid \(last == UInt8(ascii: "i") ? "integer" : "unsigned integer")", at: valueStart)
-            }
-            return v
-        }
-        guard let v = parseFloat(raw) else {
-            throw fail("field \"\(key)\" has an invalid value \"\(String(decoding: raw, as: UTF8.self))\"", at: valueStart)
-        }
-        return v
-    }
-
-    mutating func readTimestamp(_ precision: LineProtocolPrecision) throws(LineProtocolError) -> Int64 {
-        let tsStart = pos
-        var negative = false
-        if buf[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
-        var value: Int64 = 0
-        var digits = 0
-        while pos < end, buf[pos] >= 0x30, buf[pos] <= 0x39 {
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(buf[pos] - 0x30))
-            if o1 || o2 { throw fail("timestamp out of range", at: tsStart) }
-            value = a
-            digits += 1
-            pos += 1
-        }
-        guard digits > 0 else { throw fail("invalid timestamp; expected an integer", at: tsStart) }
-        if negative { value = -value }
-        let (scaled, overflow) = value.multipliedReportingOverflow(by: precision.nanos)
-        if overflow { throw fail("timestamp \(value) at precision \(precision.rawValue) is out of range", at: tsStart) }
-        return scaled
-    }
-}
-
-private func parseInteger(_ raw: UnsafeBufferPointer<UInt8>, allowSign: Bool) -> Double? {
-    var i = 0
-    var negative = false
-    if allowSign, i < raw.count, raw[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-    guard i < raw.count else { return nil }
-    var value: UInt64 = 0
-    while i < raw.count {
-        let b = raw[i]
-        guard b >= 0x30, b <= 0x39 else { return nil }
-        let (m, o1) = value.multipliedReportingOverflow(by: 10)
-        let (a, o2) = m.addingReportingOverflow(UInt64(b - 0x30))
-        if o1 || o2 { return nil }
-        value = a
-        i += 1
-    }
-    if negative { return value > UInt64(Int64.max) + 1 ? nil : -Double(value) }
-    return Double(value)
-}
-
-/// Strict decimal float: optional sign, digits with optional fraction, optional exponent.
-private func parseFloat(_ raw: UnsafeBufferPointer<UInt8>) -> Double? {
-    var i = 0
-    if i < raw.count, raw[i] == UInt8(ascii: "-") || raw[i] == UInt8(ascii: "+") { i += 1 }
-    var sawDigit = false
-    while i < raw.count, raw[i] >= 0x30, raw[i] <= 0x39 { i += 1; sawDigit = true }
-    if i < raw.count, raw[i] == UInt8(ascii: ".") {
-        i += 1
-        while i < raw.count, raw[i] >= 0x30, raw[i] <= 0x39 { i += 1; sawDigit = true }
-    }
-    guard sawDigit else { return nil }
-    if i < raw.count, raw[i] == UInt8(ascii: "e") || raw[i] == UInt8(ascii: "E") {
-        i += 1
-        if i < raw.count, raw[i] == UInt8(ascii: "-") || raw[i] == UInt8(ascii: "+") { i += 1 }
-        var expDigit = false
-        while i < raw.count, raw[i] >= 0x30, raw[i] <= 0x39 { i += 1; expDigit = true }
-        guard expDigit else { return nil }
-    }
-    guard i == raw.count else { return nil }
-    return Double(String(decoding: raw, as: UTF8.self))
 }

@@ -17,13 +17,27 @@ struct SeriesIndex: Sendable {
         let i = Int(id)
         if labels.count <= i { labels.append(contentsOf: repeatElement(nil, count: i - labels.count + 1)) }
         guard labels[i] == nil else { return }
-        labels[i] = l
+        // Names and values already indexed share the postings' string storage, so a series
+        // costs its label array, not a heap string per long value (UUIDs, pods, models).
+        var pairs: [Label] = []
+        pairs.reserveCapacity(l.count)
+        for pair in l { pairs.append(interned(pair)) }
+        labels[i] = Labels(sortedPairs: pairs)
         count += 1
         byHash[hash, default: []].append(id)
-        for pair in l {
+        for pair in pairs {
             if postings[pair.name]?[pair.value] == nil { valueOrders[pair.name, default: []].append(pair.value) }
             postings[pair.name, default: [:]][pair.value, default: []].insertSorted(id)
         }
+    }
+
+    /// The pair with the name and value strings the postings already hold, where they do.
+    /// (A separate function, so no copy of a postings map outlives it into the mutation.)
+    private func interned(_ pair: Label) -> Label {
+        guard let n = postings.index(forKey: pair.name) else { return pair }
+        let values = postings.values[n]
+        guard let v = values.index(forKey: pair.value) else { return Label(postings.keys[n], pair.value) }
+        return Label(postings.keys[n], values.keys[v])
     }
 
     func lookup(_ l: Labels, hash: UInt64) -> UInt32? {
