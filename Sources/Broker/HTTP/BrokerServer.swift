@@ -20,17 +20,13 @@ public struct BrokerServer: Sendable {
     var config: BrokerConfig { broker.config }
 
     /// Every route with who may call it; `makeRouter` serves exactly these.
-    package static let routeTable: [RouteEntry] = [
-        RouteEntry(.get, "/health", .open),
-        RouteEntry(.get, "/ready", .open),
-        RouteEntry(.get, "/metrics", .open),
+    package static let routeTable: [RouteEntry] = ProbeRoutes.routeTable + [
         RouteEntry(.get, "/topics", .serviceToken),
         RouteEntry(.post, "/produce", .serviceToken),
         RouteEntry(.post, "/ack", .serviceToken),
         RouteEntry(.get, "/consume", .serviceToken),
     ]
-    static let routes = Set(routeTable.map(\.path))
-    public static let batchContentType = "application/x-telemetry-batch"
+    package static let batchContentType = "application/x-telemetry-batch"
 
     public init(broker: MessageBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.broker = broker
@@ -51,27 +47,19 @@ public struct BrokerServer: Sendable {
         )
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.middlewares.add(HTTPMetricsMiddleware(registry: registry, routes: Self.routes))
-        installRoutes(Self.routeTable, on: router, token: config.serviceToken) { entry in handler(for: entry.path) }
-        return router
+    package func makeRouter() -> Router<BasicRequestContext> {
+        makeServerRouter(Self.routeTable, token: config.serviceToken, registry: registry) { entry in handler(for: entry.path) }
+    }
+
+    var probes: ProbeRoutes {
+        ProbeRoutes(registry: registry) { [broker] in
+            await broker.isOpen ? nil : ProbeRoutes.NotReady(message: "broker is shutting down")
+        }
     }
 
     func handler(for path: String) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        if let probe = probes.handler(for: path) { return probe }
         switch path {
-        case "/health":
-            return { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
-        case "/ready":
-            return { _, _ in
-                await broker.isOpen ? HTTPErrors.json("{\"status\":\"ready\"}")
-                    : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "broker is shutting down", retryAfter: .seconds(1))
-            }
-        case "/metrics":
-            return { _, _ in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-            }
         case "/topics":
             return { _, _ in
                 let info = await broker.topicsInfo()
