@@ -13,10 +13,10 @@ import ServiceLifecycle
 /// let app = server.application(host: "127.0.0.1", port: 9092)
 /// try await app.runService()
 /// ```
-public struct BrokerServer: Sendable {
-    public let broker: MessageBroker
-    public let registry: PrometheusCollectorRegistry
-    public let logger: Logger
+package struct BrokerServer: Sendable {
+    package let broker: MessageBroker
+    package let registry: PrometheusCollectorRegistry
+    package let logger: Logger
     var config: BrokerConfig { broker.config }
 
     /// Every route with who may call it; `makeRouter` serves exactly these.
@@ -28,7 +28,7 @@ public struct BrokerServer: Sendable {
     ]
     package static let batchContentType = "application/x-telemetry-batch"
 
-    public init(broker: MessageBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
+    package init(broker: MessageBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.broker = broker
         self.registry = registry
         self.logger = logger
@@ -36,7 +36,7 @@ public struct BrokerServer: Sendable {
 
     /// The Hummingbird application listening on `host:port` (port 0 picks a free port and
     /// passes it to `onServerRunning`).
-    public func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    package func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>>
     {
         Application(
@@ -186,17 +186,17 @@ public struct BrokerServer: Sendable {
 
 extension MessageBroker {
     /// Whether the broker still accepts calls.
-    public var isOpen: Bool { !closed }
+    package var isOpen: Bool { !closed }
 
     /// Creates the topic when needed and checks the partition; returns the partition count.
-    public func ensurePartition(topic: String, partition: Int) throws -> Int {
+    package func ensurePartition(topic: String, partition: Int) throws -> Int {
         _ = try partitionState(topic, partition)
         return topics[topic]?.count ?? 0
     }
 
     /// Makes delivered records of `group` visible again at once (a consumer that could not
     /// take them, e.g. an SSE connection that broke before they were written).
-    public func release(topic: String, partition: Int, group: String, ids: [String]) {
+    package func release(topic: String, partition: Int, group: String, ids: [String]) {
         guard let p = topics[topic]?[safe: partition], let g = p.groups[group] else { return }
         for id in ids {
             if let o = Self.parseID(id, partition: partition) {

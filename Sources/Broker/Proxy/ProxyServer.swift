@@ -15,13 +15,13 @@ import Primitives
 /// let proxy = ProxyServer(config: ProxyConfig(brokers: urls), client: .shared, registry: registry, logger: logger)
 /// try await proxy.application(host: "0.0.0.0", port: 8080).runService()
 /// ```
-public struct ProxyServer: Sendable {
-    public let config: ProxyConfig
-    public let table: RoutingTable
-    public let client: HTTPClient
-    public let registry: PrometheusCollectorRegistry
-    public let logger: Logger
-    public let healthChecker: HealthChecker
+package struct ProxyServer: Sendable {
+    package let config: ProxyConfig
+    package let table: RoutingTable
+    package let client: HTTPClient
+    package let registry: PrometheusCollectorRegistry
+    package let logger: Logger
+    package let healthChecker: HealthChecker
 
     /// Every route with who may call it; `makeRouter` serves exactly these. `/status` and
     /// `/topics` name the brokers and their data, so they need the token too.
@@ -33,7 +33,7 @@ public struct ProxyServer: Sendable {
         RouteEntry(.get, "/consume", .serviceToken),
     ]
 
-    public init(config: ProxyConfig, client: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) {
+    package init(config: ProxyConfig, client: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.config = config
         // Sorted, so the order brokers are listed in cannot change anything.
         self.table = RoutingTable(ring: HashRing(nodes: config.brokers.sorted(), virtualNodes: config.virtualNodes), failover: config.failover,
@@ -46,7 +46,7 @@ public struct ProxyServer: Sendable {
     }
 
     /// The application, with the health checker running as one of its services.
-    public func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    package func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>>
     {
         Application(
