@@ -123,8 +123,28 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
-    .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
-    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives"]),
+    // What several test targets share (seeded generators, raw HTTP, child processes, loopback
+    // servers, the crash writer's data): test-only, never a product.
+    .target(
+        name: "TelemetryTestSupport",
+        dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        path: "Tests/TestSupport"
+    ),
+    // The crash tests' writer (`telemetry-debug-append`): test-only, not a product, not in
+    // the shipped binary or the image (which build `--product telemetry`).
+    .executableTarget(
+        name: "telemetry-debug-append",
+        dependencies: [
+            "TSDB", "Primitives", "TelemetryTestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Tests/Tools/DebugAppend"
+    ),
+    .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "TelemetryTestSupport"]),
+    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives", "TelemetryTestSupport"]),
     .testTarget(
         name: "PromQLTests",
         dependencies: ["PromQL", "TSDB"],
@@ -133,7 +153,7 @@ var targets: [Target] = [
     .testTarget(
         name: "IngestTests",
         dependencies: [
-            "Ingest", "TSDB", "Broker", "Primitives",
+            "Ingest", "TSDB", "Broker", "Primitives", "TelemetryTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]
@@ -141,7 +161,7 @@ var targets: [Target] = [
     .testTarget(
         name: "BrokerTests",
         dependencies: [
-            "Broker", "Primitives",
+            "Broker", "Primitives", "TelemetryTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -151,7 +171,7 @@ var targets: [Target] = [
     .testTarget(
         name: "APIServerTests",
         dependencies: [
-            "APIServer", "TSDB", "Ingest", "CZlib", "Primitives",
+            "APIServer", "TSDB", "Ingest", "CZlib", "Primitives", "TelemetryTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh", "dcgm_dashboard_12239.json"]
@@ -159,7 +179,7 @@ var targets: [Target] = [
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
-            "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
+            "Primitives", "TSDB", "Ingest", "Broker", "APIServer", "TelemetryTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -173,7 +193,7 @@ if withBenchmarks {
         .executableTarget(
             name: "TSDBBenchmarks",
             dependencies: [
-                "TSDB", "Ingest",
+                "Primitives", "TSDB", "Ingest", "TelemetryTestSupport",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/TSDBBenchmarks",

@@ -7,53 +7,53 @@ import Primitives
 /// config.visibilityTimeout = .milliseconds(200)
 /// let broker = try await MessageBroker(config: config, logger: logger)
 /// ```
-public struct BrokerConfig: Sendable {
+package struct BrokerConfig: Sendable {
     /// Root of the broker's data: `topics/<topic>/<partition>/` with segments and group state.
-    public var dataDirectory: String
+    package var dataDirectory: String
     /// Partitions of a topic created on first use (`PARTITIONS_PER_TOPIC`).
-    public var partitionsPerTopic: Int = 4
+    package var partitionsPerTopic: Int = 4
     /// Per-topic partition counts that override `partitionsPerTopic` for topics created later.
-    public var topicPartitions: [String: Int] = [:]
+    package var topicPartitions: [String: Int] = [:]
     /// Most recent records per partition also held in memory (`QUEUE_SIZE`).
-    public var queueSize: Int = 2000
+    package var queueSize: Int = 2000
     /// Bytes of payload per partition the memory tail may hold (`QUEUE_BYTES`); the older
     /// records beyond it are read from the segments.
-    public var queueBytes: Int = 64 << 20
+    package var queueBytes: Int = 64 << 20
     /// A delivered, unacked record becomes visible again after this (`VISIBILITY_TIMEOUT`).
-    public var visibilityTimeout: Duration = .seconds(30)
+    package var visibilityTimeout: Duration = .seconds(30)
     /// After this many deliveries without an ack a record moves to the dead-letter topic (`MAX_DELIVERIES`).
-    public var maxDeliveries: Int = 5
+    package var maxDeliveries: Int = 5
     /// When a produce or an ack is durable (`FSYNC`).
-    public var fsync: FsyncPolicy = .batch
+    package var fsync: FsyncPolicy = .batch
     /// A segment is rolled once it holds this many bytes (`SEGMENT_BYTES`).
-    public var segmentBytes: Int = 64 << 20
+    package var segmentBytes: Int = 64 << 20
     /// Fully acked segments are kept at least this long before deletion (`RETENTION`); zero deletes at once.
-    public var retention: Duration = .zero
+    package var retention: Duration = .zero
     /// Fully acked segments are also deleted, however young, while the partition holds more
     /// than this many bytes (`RETENTION_BYTES`; 0 = only `retention` decides).
-    public var retentionBytes: Int = 0
+    package var retentionBytes: Int = 0
     /// Largest request body accepted over HTTP (`MAX_BODY_BYTES`); larger bodies get 413.
-    public var maxBodyBytes: Int = 8 << 20
+    package var maxBodyBytes: Int = 8 << 20
     /// Largest single record (`MAX_RECORD_BYTES`).
-    public var maxRecordBytes: Int = 4 << 20
+    package var maxRecordBytes: Int = 4 << 20
     /// Produce gets 503 when the slowest group of a partition lags this many records behind (`MAX_UNACKED`; 0 = no limit).
-    public var maxUnackedRecords: Int = 0
+    package var maxUnackedRecords: Int = 0
     /// Produce gets 503 when the data directory's file system has less free space than this (`MIN_FREE_BYTES`).
-    public var minFreeBytes: Int64 = 64 << 20
+    package var minFreeBytes: Int64 = 64 << 20
     /// `Retry-After` sent with a 503.
-    public var retryAfter: Duration = .seconds(1)
+    package var retryAfter: Duration = .seconds(1)
     /// Bearer token required on every call except /health, /ready and /metrics (`SERVICE_TOKEN`).
-    public var serviceToken: String? = nil
+    package var serviceToken: String? = nil
     /// Interval of SSE heartbeat comments on /consume.
-    public var heartbeatInterval: Duration = .seconds(5)
+    package var heartbeatInterval: Duration = .seconds(5)
     /// Most records one SSE write carries (`CONSUME_BATCH`).
-    public var consumeBatch: Int = 500
+    package var consumeBatch: Int = 500
 
     /// How long a connection may keep the HTTP server waiting (`--idle-timeout`, `--read-timeout`,
     /// `--write-timeout`; see ``HTTPTimeouts``).
     package var httpTimeouts: HTTPTimeouts = .defaults
 
-    public init(dataDirectory: String) {
+    package init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
     }
 
@@ -68,10 +68,10 @@ public struct BrokerConfig: Sendable {
 }
 
 /// The dead-letter topic of `topic`: records that reached `maxDeliveries` go there.
-public func deadLetterTopic(for topic: String) -> String { "\(topic).dlq" }
+package func deadLetterTopic(for topic: String) -> String { "\(topic).dlq" }
 
 /// Why a broker call failed; `httpStatus` is what the HTTP layer answers.
-public enum BrokerError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum BrokerError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidName(kind: String, value: String)
     case invalidPartition(topic: String, partition: Int, count: Int)
     case invalidRequest(String)
@@ -81,7 +81,7 @@ public enum BrokerError: Error, CustomStringConvertible, Sendable, Equatable {
     case io(String)
     case shutDown
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidName(let kind, let value):
             return "invalid \(kind) name '\(value)': use 1-200 characters from A-Z a-z 0-9 . _ -"
@@ -101,7 +101,7 @@ public enum BrokerError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// The HTTP status this error maps to.
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch self {
         case .invalidName, .invalidPartition, .invalidRequest: return 400
         case .recordTooLarge: return 413

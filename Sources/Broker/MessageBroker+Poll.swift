@@ -5,7 +5,7 @@ extension MessageBroker {
     /// `maxRecords` of them, marked in flight: records whose visibility timeout expired first,
     /// then records never delivered to this group. Unacked records come back after the
     /// visibility timeout; after `maxDeliveries` they move to the dead-letter topic instead.
-    public func poll(topic: String, partition: Int, group: String, maxRecords: Int, wait: Duration) async throws -> [BrokerRecord] {
+    package func poll(topic: String, partition: Int, group: String, maxRecords: Int, wait: Duration) async throws -> [BrokerRecord] {
         try validateName(group, kind: "group")
         let p = try partitionState(topic, partition)
         let g = try groupState(p, group)
@@ -129,7 +129,7 @@ extension MessageBroker {
     // MARK: Introspection
 
     /// Topics with their partitions' offsets and groups (for GET /topics).
-    public func topicsInfo() -> [TopicInfo] {
+    package func topicsInfo() -> [TopicInfo] {
         topics.keys.sorted().map { name in
             TopicInfo(name: name, partitions: topics[name]!.map { p in
                 PartitionInfo(
@@ -145,26 +145,26 @@ extension MessageBroker {
 }
 
 /// A topic as listed by GET /topics.
-public struct TopicInfo: Sendable, Codable, Equatable {
-    public let name: String
-    public let partitions: [PartitionInfo]
+package struct TopicInfo: Sendable, Codable, Equatable {
+    package let name: String
+    package let partitions: [PartitionInfo]
 }
 
-public struct PartitionInfo: Sendable, Codable, Equatable {
-    public let partition: Int
-    public let startOffset: UInt64
-    public let endOffset: UInt64
-    public let segments: Int
-    public let bytes: Int
-    public let groups: [GroupInfo]
+package struct PartitionInfo: Sendable, Codable, Equatable {
+    package let partition: Int
+    package let startOffset: UInt64
+    package let endOffset: UInt64
+    package let segments: Int
+    package let bytes: Int
+    package let groups: [GroupInfo]
 }
 
-public struct GroupInfo: Sendable, Codable, Equatable {
-    public let name: String
+package struct GroupInfo: Sendable, Codable, Equatable {
+    package let name: String
     /// Every offset below this is acked.
-    public let committed: UInt64
+    package let committed: UInt64
     /// Delivered, not yet acked.
-    public let pending: Int
+    package let pending: Int
     /// Not yet acked.
-    public let lag: Int
+    package let lag: Int
 }

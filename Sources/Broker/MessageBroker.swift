@@ -4,14 +4,14 @@ import Prometheus
 import Primitives
 
 /// A record handed to a consumer: `id` is what the consumer acks (opaque to clients).
-public struct BrokerRecord: Sendable, Equatable {
-    public let id: String
-    public let offset: UInt64
+package struct BrokerRecord: Sendable, Equatable {
+    package let id: String
+    package let offset: UInt64
     /// Produce time, ns since the epoch.
-    public let timestamp: Int64
-    public let payload: [UInt8]
+    package let timestamp: Int64
+    package let payload: [UInt8]
     /// 1 on the first delivery to this group since the broker started.
-    public let deliveryCount: Int
+    package let deliveryCount: Int
 }
 
 /// State of one partition: its log, its consumer groups, and the pollers waiting for records.
@@ -54,8 +54,8 @@ final class PartitionState {
 /// let records = try await broker.poll(topic: "dcgm", partition: 0, group: "collector", maxRecords: 100, wait: .seconds(1))
 /// _ = try await broker.ack(topic: "dcgm", partition: 0, group: "collector", ids: records.map(\.id))
 /// ```
-public actor MessageBroker {
-    public nonisolated let config: BrokerConfig
+package actor MessageBroker {
+    package nonisolated let config: BrokerConfig
     let logger: Logger
     let flusher: Flusher
     let metrics: BrokerMetrics
@@ -67,7 +67,7 @@ public actor MessageBroker {
 
     /// Opens (recovering) or creates the broker's data directory. `registry` receives the
     /// broker metrics; pass the server's registry so /metrics shows them.
-    public init(config: BrokerConfig, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) async throws {
+    package init(config: BrokerConfig, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) async throws {
         self.config = config
         self.logger = logger
         let metrics = BrokerMetrics(registry: registry)
@@ -119,12 +119,12 @@ public actor MessageBroker {
     }
 
     /// Partitions of `topic`: its real count when it exists, else what it will be created with.
-    public func partitionCount(topic: String) -> Int {
+    package func partitionCount(topic: String) -> Int {
         topics[topic]?.count ?? config.partitions(for: topic)
     }
 
     /// Creates `topic` (all partitions) if it does not exist yet.
-    public func createTopic(_ topic: String, partitions: Int? = nil) throws {
+    package func createTopic(_ topic: String, partitions: Int? = nil) throws {
         try validateName(topic, kind: "topic")
         guard topics[topic] == nil else { return }
         let count = max(1, partitions ?? config.partitions(for: topic))
@@ -150,7 +150,7 @@ public actor MessageBroker {
 
     /// Appends `payloads` to one partition; returns their record ids once they are durable.
     /// Throws `.unavailable` (retryable, nothing stored) when the disk or the backlog is full.
-    public func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
+    package func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
         let p = try partitionState(topic, partition)
         guard !payloads.isEmpty else { return [] }
         var bytes = 0
@@ -203,7 +203,7 @@ public actor MessageBroker {
 
     /// Settles delivered records for `group`; idempotent. Ids never delivered to this group
     /// (unknown, or another group's) come back in `unknown`. Returns once the acks are durable.
-    public func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> (acked: Int, unknown: [String]) {
+    package func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> (acked: Int, unknown: [String]) {
         try validateName(group, kind: "group")
         try validateName(topic, kind: "topic")
         // Malformed ids are a 400 before anything else is looked at or settled.
@@ -307,7 +307,7 @@ public actor MessageBroker {
     // MARK: Shutdown
 
     /// Stops accepting calls, wakes pollers, and waits for queued fsyncs.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         guard !closed else { return }
         closed = true
         for parts in topics.values { for p in parts { p.wakeAll() } }

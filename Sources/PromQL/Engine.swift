@@ -9,35 +9,35 @@ import TSDB
 /// let engine = PromQLEngine(db: db)
 /// let v = try engine.instantQuery("sum by (Hostname) (DCGM_FI_DEV_POWER_USAGE)", time: nowMillis)
 /// ```
-public struct PromQLEngine: Sendable {
-    public let db: TSDB
+package struct PromQLEngine: Sendable {
+    package let db: TSDB
     /// How far back an instant selector looks for a sample (Prometheus' `--query.lookback-delta`).
-    public var lookbackDelta: Int64 = 5 * 60 * 1000
+    package var lookbackDelta: Int64 = 5 * 60 * 1000
     /// Prometheus refuses range queries of more than 11,000 steps.
-    public var maxPoints = 11_000
+    package var maxPoints = 11_000
     /// Storage limits for the fetches a query makes (nil: the database's own).
-    public var limits: QueryLimits?
-    public var logger: Logger
+    package var limits: QueryLimits?
+    package var logger: Logger
     /// Range queries of the common shapes run series by series (``StepMatrix``); off, every
     /// query runs step by step (tests compare the two).
     var seriesAtATime = true
     /// Instant `max/min/sum/avg_over_time` are asked of the TSDB as aggregates (Pushdown.swift).
     var pushdownOverTime = true
 
-    public init(db: TSDB, limits: QueryLimits? = nil, logger: Logger = Logger(label: "promql")) {
+    package init(db: TSDB, limits: QueryLimits? = nil, logger: Logger = Logger(label: "promql")) {
         self.db = db
         self.limits = limits
         self.logger = logger
     }
 
     /// Statistics of one query (samples the selectors fetched, steps evaluated).
-    public struct Stats: Sendable {
-        public var samplesFetched = 0
-        public var steps = 0
+    package struct Stats: Sendable {
+        package var samplesFetched = 0
+        package var steps = 0
     }
 
     /// Evaluates `query` at `time` (milliseconds).
-    public func instantQuery(_ query: String, time: Int64, timeout: Duration? = nil) throws(PromQLError) -> (QueryValue, Stats) {
+    package func instantQuery(_ query: String, time: Int64, timeout: Duration? = nil) throws(PromQLError) -> (QueryValue, Stats) {
         let expr = try PromQLParser.parse(query)
         let ev = Evaluator(start: time, end: time, step: 1, lookback: lookbackDelta, deadline: timeout.map { ContinuousClock.now + $0 })
         ev.allowPushdown = pushdownOverTime
@@ -54,7 +54,7 @@ public struct PromQLEngine: Sendable {
 
     /// Evaluates `query` at `start`, `start + step`, … up to `end` (milliseconds) and gives a
     /// matrix, series sorted by labels as Prometheus sorts them.
-    public func rangeQuery(_ query: String, start: Int64, end: Int64, step: Int64, timeout: Duration? = nil) throws(PromQLError) -> (QueryValue, Stats) {
+    package func rangeQuery(_ query: String, start: Int64, end: Int64, step: Int64, timeout: Duration? = nil) throws(PromQLError) -> (QueryValue, Stats) {
         guard end >= start else { throw .badData("end timestamp must not be before start time") }
         guard step > 0 else { throw .badData("zero or negative query resolution step widths are not accepted. Try a positive integer") }
         guard (end - start) / step < Int64(maxPoints) else {
@@ -116,7 +116,7 @@ public struct PromQLEngine: Sendable {
     }
 
     /// Parses `match[]` selectors into TSDB matchers (for /series, /labels, /label/…/values).
-    public static func matchers(_ selector: String) throws(PromQLError) -> [LabelMatcher] {
+    package static func matchers(_ selector: String) throws(PromQLError) -> [LabelMatcher] {
         try PromQLParser.parseSelector(selector).matchers
     }
 }

@@ -1,5 +1,5 @@
 /// What went wrong with a PromQL request, mapped to Prometheus' `errorType` and status code.
-public enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The expression or a parameter is malformed (400 `bad_data`).
     case badData(String)
     /// A construct Prometheus has that this engine does not evaluate (422 `execution`); the
@@ -11,7 +11,7 @@ public enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The query ran past its deadline (503 `timeout`).
     case timeout(String)
 
-    public var errorType: String {
+    package var errorType: String {
         switch self {
         case .badData: return "bad_data"
         case .unsupported, .execution: return "execution"
@@ -19,7 +19,7 @@ public enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch self {
         case .badData: return 400
         case .unsupported, .execution: return 422
@@ -27,7 +27,7 @@ public enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .badData(let m), .execution(let m), .timeout(let m): return m
         case .unsupported(let m): return "unsupported by this server: \(m)"

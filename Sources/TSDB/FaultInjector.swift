@@ -22,8 +22,8 @@ package enum FaultAction: Sendable, Equatable {
     case crash
 }
 
-/// Test-only fault hooks, off by default: nothing is armed unless a test (or the hidden
-/// `debug-append --crash-at`) arms it.
+/// Test-only fault hooks, off by default: nothing is armed unless a test (or the
+/// crash tests' writer, `telemetry-debug-append --crash-at`) arms it.
 package final class FaultInjector: Sendable {
     private let armed = Mutex<[FaultPoint: FaultAction]>([:])
 

@@ -1,11 +1,8 @@
 import APIServer
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
-import Metrics
 import Primitives
-import Prometheus
 import TSDB
 
 /// `telemetry api`: the REST API, the InfluxDB-compatible writes and the Grafana JSON
@@ -22,10 +19,8 @@ struct APICommand: AsyncParsableCommand {
     var apiKey: String?
     @Option(help: "File with API keys, one per line or comma-separated (env API_KEY_FILE).")
     var apiKeyFile: String?
-    @Option(help: "Token the collector presents on POST /internal/v1/write (env SERVICE_TOKEN).")
-    var serviceToken: String?
-    @Flag(help: "Serve without authentication when no key is set (env INSECURE_NO_AUTH=1). Never in production.")
-    var insecureNoAuth = false
+    @OptionGroup var serviceToken: ServiceTokenOption
+    @OptionGroup var insecureNoAuth: InsecureNoAuthOption
     @Option(help: "Requests per second per key, token bucket; 0 disables (env RATE_LIMIT; default 200).")
     var rateLimit: Double?
     @Option(help: "Token bucket burst per key (env RATE_LIMIT_BURST; default 400).")
@@ -40,8 +35,7 @@ struct APICommand: AsyncParsableCommand {
     var maxSamples: Int?
     @Option(help: "Most bytes one query's answer may take in memory (env QUERY_MAX_RESULT_BYTES; default 1073741824).")
     var maxResultBytes: Int?
-    @Option(help: "WAL fsync policy: always, batch or none (env FSYNC; default batch).")
-    var fsync: String?
+    @OptionGroup var fsync: FsyncOption
     @Option(help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
     var queryTimeout: String?
     @Option(help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
@@ -49,18 +43,14 @@ struct APICommand: AsyncParsableCommand {
     @OptionGroup var seriesLimitOptions: SeriesLimitOptions
     @OptionGroup var apiLimitOptions: APILimitOptions
     @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
-    @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL; default info).")
-    var logLevel: String?
+    @OptionGroup var logging: LogLevelOption
     @Flag(help: "Do not write a log line per request (env ACCESS_LOG=0).")
     var noAccessLog = false
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
 
-        var logger = Logger(label: "telemetry.api")
-        let levelText = logLevel ?? env["LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level \(levelText) is not one of trace, debug, info, notice, warning, error, critical") }
-        logger.logLevel = level
+        let logger = try logging.logger(label: "telemetry.api")
 
         var config = APIServerConfig()
         let address = listen ?? env["LISTEN"] ?? "127.0.0.1:8080"
@@ -72,8 +62,8 @@ struct APICommand: AsyncParsableCommand {
             do { keys += try APIKeyFile.read(file) } catch { throw ValidationError(error.description) }
         }
         config.apiKeys = keys
-        config.serviceToken = (serviceToken ?? env["SERVICE_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
-        config.insecureNoAuth = ListenAuth.insecureNoAuth(flag: insecureNoAuth)
+        config.serviceToken = serviceToken.token
+        config.insecureNoAuth = insecureNoAuth.enabled
         if let v = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit") { config.rateLimitPerSecond = v }
         if let v = try number(rateLimitBurst, env["RATE_LIMIT_BURST"], "--rate-limit-burst") { config.rateLimitBurst = v }
         config.corsOrigins = APIKeyFile.parseList(corsOrigins ?? env["CORS_ORIGINS"] ?? "")
@@ -93,18 +83,14 @@ struct APICommand: AsyncParsableCommand {
                              credentialHint: "API_KEY or API_KEY_FILE", insecureNoAuth: config.insecureNoAuth)
 
         var options = TSDBOptions(directory: dataDir ?? env["DATA_DIR"] ?? "./data")
-        let fsyncText = fsync ?? env["FSYNC"] ?? "batch"
-        guard let policy = FsyncPolicy(rawValue: fsyncText) else { throw ValidationError("--fsync \(fsyncText) is not always, batch or none") }
-        options.fsync = policy
+        options.fsync = try fsync.policy()
         options.limits = limits
         options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
         options.maxFuture = try EngineLimits.maxFuture(maxFuture)
         options.seriesLimits = try seriesLimitOptions.seriesLimits()
 
-        let registry = PrometheusCollectorRegistry()
-        // The executable, not a library, owns the process-wide metrics backend: the TSDB's
-        // swift-metrics land in the same registry the API serves at /metrics.
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        // The TSDB's swift-metrics land in the same registry the API serves at /metrics.
+        let registry = RoleMetrics.processWide().registry
 
         let db = try await TSDB.open(options, logger: logger)
         let announce = logger
@@ -113,13 +99,7 @@ struct APICommand: AsyncParsableCommand {
         let app = try buildAPIApplication(db: db, config: config, registry: registry, logger: logger) { port in
             announce.info("API listening", metadata: ["address": .string("\(host):\(port)"), "data_dir": .string(directory)])
         }
-        do {
-            try await app.runService()
-        } catch {
-            try? await db.close()
-            throw error
-        }
-        try await db.close()
+        try await RoleLifecycle.run([.init(service: app)], logger: logger) { try await db.close() }
         logger.info("API stopped; data flushed and closed")
     }
 

@@ -3,7 +3,6 @@ import Broker
 import Foundation
 import Logging
 import Primitives
-import Prometheus
 
 /// `telemetry broker`: one broker process. Every flag also reads an environment variable
 /// (flag wins); defaults are those of `BrokerConfig`.
@@ -27,8 +26,7 @@ struct BrokerCommand: AsyncParsableCommand {
     var visibilityTimeout: String = env["VISIBILITY_TIMEOUT"] ?? "30s"
     @Option(name: .customLong("max-deliveries"), help: "Deliveries before a record is dead-lettered (env MAX_DELIVERIES).")
     var maxDeliveries: Int = Int(env["MAX_DELIVERIES"] ?? "") ?? 5
-    @Option(help: "fsync policy: always, batch (group commit) or none (env FSYNC).")
-    var fsync: String = env["FSYNC"] ?? "batch"
+    @OptionGroup var fsync: FsyncOption
     @Option(name: .customLong("segment-bytes"), help: "Roll a segment at this size (env SEGMENT_BYTES).")
     var segmentBytes: Int = Int(env["SEGMENT_BYTES"] ?? "") ?? (64 << 20)
     @Option(help: "Keep fully acked segments at least this long: 0, 1h, ... (env RETENTION).")
@@ -43,15 +41,12 @@ struct BrokerCommand: AsyncParsableCommand {
     var maxUnacked: Int = Int(env["MAX_UNACKED"] ?? "") ?? 0
     @Option(name: .customLong("min-free-bytes"), help: "503 on produce below this much free disk (env MIN_FREE_BYTES).")
     var minFreeBytes: Int64 = Int64(env["MIN_FREE_BYTES"] ?? "") ?? (64 << 20)
-    @Option(name: .customLong("service-token"), help: "Bearer token required on internal calls (env SERVICE_TOKEN; empty = open).")
-    var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
-    @Flag(name: .customLong("insecure-no-auth"), help: "Listen beyond loopback without a service token (env INSECURE_NO_AUTH=1). Never on a shared network.")
-    var insecureNoAuth: Bool = false
+    @OptionGroup var serviceToken: ServiceTokenOption
+    @OptionGroup var insecureNoAuth: InsecureNoAuthOption
     @Option(help: "SSE heartbeat interval (env HEARTBEAT_INTERVAL).")
     var heartbeat: String = env["HEARTBEAT_INTERVAL"] ?? "5s"
     @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
-    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+    @OptionGroup var logging: LogLevelOption
 
     func makeConfig() throws -> BrokerConfig {
         var c = BrokerConfig(dataDirectory: dataDir)
@@ -67,8 +62,7 @@ struct BrokerCommand: AsyncParsableCommand {
         c.visibilityTimeout = try FlagValues.duration(visibilityTimeout, flag: "--visibility-timeout", positive: true)
         guard maxDeliveries > 0 else { throw ValidationError("--max-deliveries must be at least 1") }
         c.maxDeliveries = maxDeliveries
-        guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
-        c.fsync = policy
+        c.fsync = try fsync.policy()
         c.segmentBytes = segmentBytes
         c.retention = try FlagValues.duration(retention, flag: "--retention")
         c.retentionBytes = retentionBytes
@@ -76,7 +70,7 @@ struct BrokerCommand: AsyncParsableCommand {
         c.maxRecordBytes = maxRecordBytes
         c.maxUnackedRecords = maxUnacked
         c.minFreeBytes = minFreeBytes
-        c.serviceToken = serviceToken.isEmpty ? nil : serviceToken
+        c.serviceToken = serviceToken.token
         c.heartbeatInterval = try FlagValues.duration(heartbeat, flag: "--heartbeat", positive: true)
         return c
     }
@@ -84,26 +78,15 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try makeConfig()
         let address = try FlagValues.listenAddress(listen)
-        var logger = Logger(label: "telemetry.broker")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        if let warning = try ListenAuth.check(role: "broker", host: address.host, credential: config.serviceToken,
-                                              credentialHint: "--service-token or SERVICE_TOKEN",
-                                              insecureNoAuth: ListenAuth.insecureNoAuth(flag: insecureNoAuth)) {
-            logger.warning("\(warning)")
-        }
-        let registry = PrometheusCollectorRegistry()
-        let broker = try await MessageBroker(config: config, logger: logger, registry: registry)
-        let server = BrokerServer(broker: broker, registry: registry, logger: logger)
+        let logger = try logging.logger(label: "telemetry.broker")
+        try insecureNoAuth.check(role: "broker", host: address.host, credential: config.serviceToken,
+                                 credentialHint: "--service-token or SERVICE_TOKEN", logger: logger)
+        let metrics = RoleMetrics()
+        let broker = try await MessageBroker(config: config, logger: logger, registry: metrics.registry)
+        let server = BrokerServer(broker: broker, registry: metrics.registry, logger: logger)
         let app = server.application(host: address.host, port: address.port) { port in
-            print("broker listening on \(address.host):\(port)")
-            fflush(nil)
+            announce("broker listening on \(address.host):\(port)")
         }
-        do {
-            try await app.runService()
-        } catch {
-            try? await broker.shutdown()
-            throw error
-        }
-        try await broker.shutdown()
+        try await RoleLifecycle.run([.init(service: app)], logger: logger) { try await broker.shutdown() }
     }
 }

@@ -3,8 +3,6 @@ import Foundation
 import Ingest
 import Logging
 import Primitives
-import Prometheus
-import ServiceLifecycle
 import TSDB
 
 /// `telemetry collector`: consumes the broker's partitions as a consumer-group member and writes
@@ -35,18 +33,16 @@ struct CollectorCommand: AsyncParsableCommand {
     var api: String = env["API_URL"] ?? ""
     @Option(name: .customLong("data-dir"), help: "Write into this TSDB directory instead of the API (env TSDB_DATA_DIR).")
     var dataDir: String = env["TSDB_DATA_DIR"] ?? ""
-    @Option(help: "fsync policy of --data-dir: always, batch or none (env FSYNC).")
-    var fsync: String = env["FSYNC"] ?? "batch"
+    /// The fsync policy of --data-dir.
+    @OptionGroup var fsync: FsyncOption
     @Option(name: .customLong("max-messages"), help: "Messages taken per poll of a partition (env COLLECTOR_MAX_MESSAGES).")
     var maxMessages: Int = Int(env["COLLECTOR_MAX_MESSAGES"] ?? "") ?? 32
     @Option(name: .customLong("dead-letter-topic"), help: "Topic for malformed messages; default <topic>.dlq (env DEAD_LETTER_TOPIC).")
     var deadLetterTopic: String = env["DEAD_LETTER_TOPIC"] ?? ""
     @Option(help: "Metrics and /health address, HOST:PORT; 'off' disables (env COLLECTOR_LISTEN).")
     var listen: String = env["COLLECTOR_LISTEN"] ?? "127.0.0.1:9102"
-    @Option(name: .customLong("service-token"), help: "Bearer token for the broker and the API's internal endpoint (env SERVICE_TOKEN).")
-    var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
-    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+    @OptionGroup var serviceToken: ServiceTokenOption
+    @OptionGroup var logging: LogLevelOption
     /// Bounds on new series, used with --data-dir (with --api the API server applies its own).
     @OptionGroup var seriesLimitOptions: SeriesLimitOptions
 
@@ -71,16 +67,14 @@ struct CollectorCommand: AsyncParsableCommand {
         guard api.isEmpty != dataDir.isEmpty else {
             throw ValidationError("give exactly one of --api URL (the API server's internal write endpoint) or --data-dir DIR")
         }
-        var logger = Logger(label: "telemetry.collector")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let token = serviceToken.isEmpty ? nil : serviceToken
-        let registry = PrometheusCollectorRegistry()
+        let logger = try logging.logger(label: "telemetry.collector")
+        let token = serviceToken.token
+        let metrics = RoleMetrics()
         let sink: any SampleSink
         var db: TSDB?
         if !dataDir.isEmpty {
-            guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
             var options = TSDBOptions(directory: dataDir)
-            options.fsync = policy
+            options.fsync = try fsync.policy()
             options.seriesLimits = try seriesLimitOptions.seriesLimits()
             let opened = try await TSDB.open(options, logger: logger)
             db = opened
@@ -89,19 +83,12 @@ struct CollectorCommand: AsyncParsableCommand {
             sink = HTTPWriteSink(baseURL: api, token: token)
         }
         let client = HTTPBrokerClient(baseURL: broker, token: token, logger: logger)
-        let collector = Collector(config: config, client: client, sink: sink, registry: registry, logger: logger)
-        var server: RoleHTTPServer?
-        if listen != "off" {
-            server = try await RoleHTTPServer.start(listen: listen, registry: registry,
-                                                    status: { statusJSON(collector.stats) }, logger: logger)
-            if let server { announce("collector listening on \(server.host):\(server.port)") }
-        }
-        let service = RoleService { try await collector.run() } onShutdown: { collector.stop() }
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let collector = Collector(config: config, client: client, sink: sink, registry: metrics.registry, logger: logger)
+        let server = try await metrics.serve(listen: listen, role: "collector", status: { statusJSON(collector.stats) }, logger: logger)
         var failure: (any Error)?
-        do { try await group.run() } catch { failure = error }
+        do {
+            try await RoleLifecycle.run([RoleLifecycle.main({ try await collector.run() }, onShutdown: { collector.stop() })], logger: logger)
+        } catch { failure = error }
         await server?.stop()
         await client.close()
         try await db?.close()

@@ -4,7 +4,6 @@ import Broker
 import Foundation
 import Logging
 import Primitives
-import Prometheus
 
 /// `telemetry proxy`: the consistent-hash proxy in front of the brokers. Every flag also reads
 /// an environment variable (flag wins).
@@ -36,15 +35,12 @@ struct ProxyCommand: AsyncParsableCommand {
     var failover: Bool = ["1", "true", "yes"].contains((env["FAILOVER"] ?? "false").lowercased())
     @Option(name: .customLong("health-interval"), help: "Broker health check interval (env HEALTH_INTERVAL).")
     var healthInterval: String = env["HEALTH_INTERVAL"] ?? "2s"
-    @Option(name: .customLong("service-token"), help: "Bearer token required from callers and sent to brokers (env SERVICE_TOKEN).")
-    var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
-    @Flag(name: .customLong("insecure-no-auth"), help: "Listen beyond loopback without a service token (env INSECURE_NO_AUTH=1). Never on a shared network.")
-    var insecureNoAuth: Bool = false
+    @OptionGroup var serviceToken: ServiceTokenOption
+    @OptionGroup var insecureNoAuth: InsecureNoAuthOption
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body; larger gets 413 (env MAX_BODY_BYTES).")
     var maxBodyBytes: Int = Int(env["MAX_BODY_BYTES"] ?? "") ?? (8 << 20)
     @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
-    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+    @OptionGroup var logging: LogLevelOption
 
     func run() async throws {
         var urls = brokers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -65,30 +61,19 @@ struct ProxyCommand: AsyncParsableCommand {
         config.topicPartitions = tp
         config.failover = failover
         config.healthInterval = interval
-        config.serviceToken = serviceToken.isEmpty ? nil : serviceToken
+        config.serviceToken = serviceToken.token
         config.maxBodyBytes = maxBodyBytes
-        var logger = Logger(label: "telemetry.proxy")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        if let warning = try ListenAuth.check(role: "proxy", host: address.host, credential: config.serviceToken,
-                                              credentialHint: "--service-token or SERVICE_TOKEN",
-                                              insecureNoAuth: ListenAuth.insecureNoAuth(flag: insecureNoAuth)) {
-            logger.warning("\(warning)")
-        }
+        let logger = try logging.logger(label: "telemetry.proxy")
+        try insecureNoAuth.check(role: "proxy", host: address.host, credential: config.serviceToken,
+                                 credentialHint: "--service-token or SERVICE_TOKEN", logger: logger)
         var clientConfig = HTTPClient.Configuration()
         clientConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfig)
-        let registry = PrometheusCollectorRegistry()
-        let proxy = ProxyServer(config: config, client: client, registry: registry, logger: logger)
+        let metrics = RoleMetrics()
+        let proxy = ProxyServer(config: config, client: client, registry: metrics.registry, logger: logger)
         let app = proxy.application(host: address.host, port: address.port) { port in
-            print("proxy listening on \(address.host):\(port), \(brokerURLs.count) broker(s)")
-            fflush(nil)
+            announce("proxy listening on \(address.host):\(port), \(brokerURLs.count) broker(s)")
         }
-        do {
-            try await app.runService()
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
+        try await RoleLifecycle.run([.init(service: app)], logger: logger) { try await client.shutdown() }
     }
 }

@@ -2,12 +2,9 @@ import APIServer
 import ArgumentParser
 import Broker
 import Foundation
-import Hummingbird
 import Ingest
 import Logging
-import Metrics
 import Primitives
-import Prometheus
 import ServiceLifecycle
 import TSDB
 
@@ -54,8 +51,7 @@ struct RunCommand: AsyncParsableCommand {
     var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 4
     @Option(name: .customLong("api-key"), help: "API keys, comma-separated; default: generated once and kept in <data-dir>/api-key (env API_KEY).")
     var apiKey: String = env["API_KEY"] ?? ""
-    @Flag(name: .customLong("insecure-no-auth"), help: "Serve the API without a key (env INSECURE_NO_AUTH=1). Never on a shared network.")
-    var insecureNoAuth: Bool = truthy("INSECURE_NO_AUTH")
+    @OptionGroup var insecureNoAuth: InsecureNoAuthOption
     @Option(help: "Delete TSDB blocks whose newest sample is this far behind the wall clock, e.g. 7d; default keeps everything (env RETENTION).")
     var retention: String = env["RETENTION"] ?? ""
     @Option(name: .customLong("query-timeout"), help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
@@ -65,12 +61,11 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var seriesLimitOptions: SeriesLimitOptions
     @OptionGroup var apiLimitOptions: APILimitOptions
     @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
-    @Option(help: "fsync policy of the WAL and the broker: always, batch or none (env FSYNC).")
-    var fsync: String = env["FSYNC"] ?? "batch"
+    /// The fsync policy of the WAL and the broker.
+    @OptionGroup var fsync: FsyncOption
     @Flag(name: .customLong("access-log"), help: "Log every API request (env ACCESS_LOG=1).")
     var accessLog: Bool = truthy("ACCESS_LOG")
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
-    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+    @OptionGroup var logging: LogLevelOption
 
     /// Where the streamer reads from, decided once from the flags.
     enum Source {
@@ -120,11 +115,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "telemetry.run")
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical") }
-        logger.logLevel = level
+        let logger = try logging.logger(label: "telemetry.run")
         let address = try FlagValues.listenAddress(listen)
-        guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("--fsync must be always, batch or none") }
+        let policy = try fsync.policy()
         guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
         var retentionNanos: Int64?
         if !retention.isEmpty {
@@ -140,7 +133,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let lock = try DataDirLock.acquire(directory: dataDir)
         defer { withExtendedLifetime(lock) {} }
-        let key: RunAPIKey.Resolved? = insecureNoAuth && apiKey.isEmpty
+        let key: RunAPIKey.Resolved? = insecureNoAuth.enabled && apiKey.isEmpty
             ? nil : try RunAPIKey.resolve(given: APIKeyFile.parseList(apiKey), dataDir: dataDir)
 
         var api = APIServerConfig()
@@ -153,10 +146,9 @@ struct RunCommand: AsyncParsableCommand {
         api.httpTimeouts = try httpTimeoutOptions.timeouts()
         do { try api.validate() } catch { throw ValidationError(error.description) }
 
-        let registry = PrometheusCollectorRegistry()
         // One metrics backend for the process: the TSDB's swift-metrics, the broker's, the
         // pipeline's and the API's series all appear on the API's /metrics.
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = RoleMetrics.processWide().registry
 
         var options = TSDBOptions(directory: (dataDir as NSString).appendingPathComponent("tsdb"))
         options.fsync = policy
@@ -203,20 +195,17 @@ struct RunCommand: AsyncParsableCommand {
         // it queued, then the collector writes and acks the batch in hand, then the API closes.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app, serviceName: "api"),
-            .init(service: RoleService { try await collector.run() } onShutdown: { collector.stop() }, serviceName: "collector"),
+            .init(service: RoleService({ try await collector.run() }, onShutdown: { collector.stop() }), serviceName: "collector"),
         ]
         if let streamer {
             // A streamer that finished its input (--once) leaves the rest running.
-            services.append(.init(service: RoleService { try await streamer.run() } onShutdown: { streamer.stop() },
+            services.append(.init(service: RoleService({ try await streamer.run() }, onShutdown: { streamer.stop() }),
                                   successTerminationBehavior: .ignore, serviceName: "streamer"))
         }
-        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        // Open live streams (the UI's SSE) would hold the API's graceful shutdown forever.
-        groupConfig.maximumGracefulShutdownDuration = .seconds(10)
-        let group = ServiceGroup(configuration: groupConfig)
         var failure: (any Error)?
         do {
-            try await group.run()
+            // Open live streams (the UI's SSE) would hold the API's graceful shutdown forever.
+            try await RoleLifecycle.run(services, logger: logger, maximumGracefulShutdownDuration: .seconds(10))
         } catch is CancellationError {
         } catch where "\(error)".contains("Address already in use") {
             failure = RunError("cannot listen on \(listen): the address is already in use; stop what uses it or give --listen HOST:PORT")

@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Ingest
 import Logging
-import Prometheus
-import ServiceLifecycle
 
 /// `telemetry streamer`: publishes DCGM CSV rows (files, directories) or scraped dcgm-exporter
 /// metrics to a broker or the proxy. Every flag also reads an environment variable (flag wins).
@@ -49,10 +47,8 @@ struct StreamerCommand: AsyncParsableCommand {
     var scrapeCAFile: String = env["SCRAPE_CA_FILE"] ?? ""
     @Option(help: "Metrics, /health and /events address, HOST:PORT; 'off' disables (env STREAMER_LISTEN).")
     var listen: String = env["STREAMER_LISTEN"] ?? "127.0.0.1:9101"
-    @Option(name: .customLong("service-token"), help: "Bearer token for the broker (env SERVICE_TOKEN).")
-    var serviceToken: String = env["SERVICE_TOKEN"] ?? ""
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
-    var logLevel: String = env["LOG_LEVEL"] ?? "info"
+    @OptionGroup var serviceToken: ServiceTokenOption
+    @OptionGroup var logging: LogLevelOption
 
     func makeConfig() throws -> StreamerConfig {
         var c = StreamerConfig(inputs: inputs)
@@ -79,23 +75,16 @@ struct StreamerCommand: AsyncParsableCommand {
     func run() async throws {
         let config: StreamerConfig
         do { config = try makeConfig() } catch let e as PipelineConfigError { throw ValidationError(e.description) }
-        var logger = Logger(label: "telemetry.streamer")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let registry = PrometheusCollectorRegistry()
-        let client = HTTPBrokerClient(baseURL: broker, token: serviceToken.isEmpty ? nil : serviceToken, logger: logger)
-        let streamer = Streamer(config: config, client: client, registry: registry, logger: logger)
-        var server: RoleHTTPServer?
-        if listen != "off" {
-            server = try await RoleHTTPServer.start(listen: listen, registry: registry, events: streamer.events,
-                                                    status: { statusJSON(streamer.stats) }, logger: logger)
-            if let server { announce("streamer listening on \(server.host):\(server.port)") }
-        }
-        let service = RoleService { try await streamer.run() } onShutdown: { streamer.stop() }
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let logger = try logging.logger(label: "telemetry.streamer")
+        let metrics = RoleMetrics()
+        let client = HTTPBrokerClient(baseURL: broker, token: serviceToken.token, logger: logger)
+        let streamer = Streamer(config: config, client: client, registry: metrics.registry, logger: logger)
+        let server = try await metrics.serve(listen: listen, role: "streamer", events: streamer.events,
+                                             status: { statusJSON(streamer.stats) }, logger: logger)
         var failure: (any Error)?
-        do { try await group.run() } catch { failure = error }
+        do {
+            try await RoleLifecycle.run([RoleLifecycle.main({ try await streamer.run() }, onShutdown: { streamer.stop() })], logger: logger)
+        } catch { failure = error }
         await server?.stop()
         await client.close()
         let s = streamer.stats
@@ -103,35 +92,4 @@ struct StreamerCommand: AsyncParsableCommand {
         if let failure { throw failure }
         if s.rowsDropped > 0 { throw ExitCode(3) }
     }
-}
-
-/// Runs a role's main loop as a ServiceLifecycle service; a graceful shutdown (SIGTERM, SIGINT)
-/// calls `onShutdown`, which makes `body` return.
-struct RoleService: Service {
-    let body: @Sendable () async throws -> Void
-    let onShutdown: @Sendable () -> Void
-
-    init(_ body: @escaping @Sendable () async throws -> Void, onShutdown: @escaping @Sendable () -> Void) {
-        self.body = body
-        self.onShutdown = onShutdown
-    }
-
-    func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await body()
-        } onGracefulShutdown: {
-            onShutdown()
-        }
-    }
-}
-
-func statusJSON<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
-}
-
-/// A line on stdout, unbuffered (tests and scripts wait for "… listening on host:port").
-func announce(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

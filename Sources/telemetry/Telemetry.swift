@@ -9,7 +9,6 @@ struct Telemetry: AsyncParsableCommand {
             RunCommand.self,
             ImportCommand.self, QueryCommand.self, StatsCommand.self, FlushCommand.self, CheckCommand.self,
             APICommand.self, BrokerCommand.self, ProxyCommand.self, StreamerCommand.self, CollectorCommand.self,
-            DebugAppendCommand.self,
         ]
     )
 }

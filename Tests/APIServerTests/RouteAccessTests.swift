@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Prometheus
 import Testing
+import TelemetryTestSupport
 import TSDB
 
 #if canImport(Glibc)
@@ -163,54 +164,4 @@ import Glibc
             #expect(try await rawStatus(port: server.port, method: "POST", target: "/health", headers: [("X-API-Key", "test-key")]) == 405)
         }
     }
-}
-
-/// Sends one HTTP/1.1 request with the target exactly as given (no client-side normalisation,
-/// like `curl --path-as-is`) and returns the status code of the reply. The blocking socket
-/// work runs on a Dispatch thread: blocking a thread of Swift's small cooperative pool would
-/// starve the server under test, which runs in this process.
-func rawStatus(port: Int, method: String, target: String, headers: [(String, String)] = [], body: String = "") async throws -> Int {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try blockingRawStatus(port: port, method: method, target: target, headers: headers, body: body) })
-        }
-    }
-}
-
-private func blockingRawStatus(port: Int, method: String, target: String, headers: [(String, String)], body: String) throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestError("socket: \(errno)") }
-    defer { close(fd) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw TestError("connect: \(errno)") }
-    var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
-    for (name, value) in headers { head += "\(name): \(value)\r\n" }
-    head += "Content-Length: \(body.utf8.count)\r\n\r\n"
-    let bytes = Array((head + body).utf8)
-    var sent = 0
-    while sent < bytes.count {
-        let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard n > 0 else { throw TestError("send: \(errno)") }
-        sent += n
-    }
-    // Only the status line is needed ("HTTP/1.1 401 ..."); a stream route never ends its body.
-    var reply: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1024)
-    while !reply.contains(UInt8(ascii: "\n")) {
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { break }
-        reply.append(contentsOf: buffer[..<n])
-    }
-    let line = String(decoding: reply.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
-    let fields = line.split(separator: " ")
-    guard fields.count >= 2, let status = Int(fields[1]) else { throw TestError("no status line for \(method) \(target): \(line)") }
-    return status
 }

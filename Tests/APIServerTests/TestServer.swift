@@ -6,7 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
-import ServiceLifecycle
+import TelemetryTestSupport
 import TSDB
 
 /// A real API server on 127.0.0.1 with an ephemeral port over a temporary database, stopped
@@ -16,11 +16,7 @@ struct TestServer {
     let db: TSDB
     var base: String { "http://127.0.0.1:\(port)" }
 
-    static let samplePath: String = {
-        // Tests/APIServerTests/TestServer.swift → repo root → samples/ (a copy of shared/data's)
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repo.appendingPathComponent("samples/dcgm_metrics_20250718_134233.csv").path
-    }()
+    static let samplePath = TestPaths.sampleCSV
 
     static func config(keys: [String] = ["test-key"]) -> APIServerConfig {
         var c = APIServerConfig()
@@ -48,24 +44,16 @@ struct TestServer {
             if ingestSample { try await ingest(db) }
             var logger = Logger(label: "api-test")
             logger.logLevel = .warning
-            let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let app = try buildAPIApplication(db: db, config: config, registry: PrometheusCollectorRegistry(), logger: logger) { port in
-                continuation.yield(port)
+            let server = try await LoopbackServer.start(logger: logger) { onPort in
+                try buildAPIApplication(db: db, config: config, registry: PrometheusCollectorRegistry(), logger: logger, onServerRunning: onPort)
             }
-            let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await services.run() }
-                var iterator = ports.makeAsyncIterator()
-                guard let port = await iterator.next() else { throw TestError("server did not start") }
-                do {
-                    try await body(TestServer(port: port, db: db))
-                } catch {
-                    await services.triggerGracefulShutdown()
-                    throw error
-                }
-                await services.triggerGracefulShutdown()
-                try await group.waitForAll()
+            do {
+                try await body(TestServer(port: server.port, db: db))
+            } catch {
+                await server.stop()
+                throw error
             }
+            await server.stop()
         } catch {
             try? await db.close()
             throw error

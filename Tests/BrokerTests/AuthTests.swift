@@ -7,44 +7,7 @@ import Glibc
 #endif
 
 @testable import Broker
-
-/// Sends one request exactly as written (no URL normalisation by a client library) and
-/// returns the status code; 0 when nothing came back. The blocking socket calls run on a
-/// thread of their own, never on the cooperative pool the servers under test need.
-func rawStatus(port: Int, method: String, target: String, headers: [(String, String)] = [], body: [UInt8] = []) async -> Int {
-    await withCheckedContinuation { (c: CheckedContinuation<Int, Never>) in
-        DispatchQueue(label: "raw-http").async {
-            c.resume(returning: blockingStatus(port: port, method: method, target: target, headers: headers, body: body))
-        }
-    }
-}
-
-private func blockingStatus(port: Int, method: String, target: String, headers: [(String, String)], body: [UInt8]) -> Int {
-    do {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return 0 }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard ok == 0 else { return 0 }
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
-        for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        let request = Array((head + "\r\n").utf8) + body
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 12 else { return 0 }
-        // "HTTP/1.1 401 ..."
-        return Int(String(decoding: buffer[9..<12], as: UTF8.self)) ?? 0
-    }
-}
+import TelemetryTestSupport
 
 /// Spellings of `path` a router or a proxy in front of it might resolve to the same route.
 func spellings(of path: String) -> [String] {
@@ -68,8 +31,8 @@ struct AuthTests {
         for entry in table {
             for target in spellings(of: entry.path) {
                 for auth in [[], [("Authorization", "Bearer wrong")], [("Authorization", "Basic \(Self.token)")], [("X-API-Key", Self.token)]] {
-                    let status = await rawStatus(port: port, method: entry.method.rawValue, target: target + Self.query, headers: auth,
-                                                 body: entry.method == .post ? Array("{\"ids\":[\"0-0\"]}".utf8) : [])
+                    let status = (try? await rawStatus(port: port, method: entry.method.rawValue, target: target + Self.query, headers: auth,
+                                                 body: entry.method == .post ? Array("{\"ids\":[\"0-0\"]}".utf8) : [])) ?? 0
                     switch entry.access {
                     case .serviceToken:
                         // 400 only from the HTTP parser, for a target that does not start with "/".
@@ -126,8 +89,8 @@ struct AuthTests {
             let r = try await b.broker.poll(topic: "t", partition: 0, group: "g", maxRecords: 1, wait: .seconds(1))
             let body = Array(try JSONSerialization.data(withJSONObject: ["ids": r.map(\.id)]))
             for target in spellings(of: "/ack") {
-                let status = await rawStatus(port: b.port, method: "POST", target: target + "?topic=t&partition=0&group=g",
-                                             headers: [("Content-Type", "application/json")], body: body)
+                let status = (try? await rawStatus(port: b.port, method: "POST", target: target + "?topic=t&partition=0&group=g",
+                                             headers: [("Content-Type", "application/json")], body: body)) ?? 0
                 // 400: the HTTP parser refuses a target that does not start with "/".
                 #expect(status == 401 || status == 404 || (status == 400 && !target.hasPrefix("/")), "\(target): \(status)")
             }

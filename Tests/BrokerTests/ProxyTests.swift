@@ -2,21 +2,20 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Prometheus
-import ServiceLifecycle
 import Testing
 
 @testable import Broker
+import TelemetryTestSupport
 
 /// A real proxy on 127.0.0.1:<ephemeral> in front of real brokers.
 final class RunningProxy: Sendable {
     let server: ProxyServer
-    let port: Int
-    let group: ServiceGroup
-    let task: Task<Void, any Error>
-    var url: String { "http://127.0.0.1:\(port)" }
+    let running: LoopbackServer
+    var port: Int { running.port }
+    var url: String { running.url }
 
-    init(server: ProxyServer, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.server = server; self.port = port; self.group = group; self.task = task
+    init(server: ProxyServer, running: LoopbackServer) {
+        self.server = server; self.running = running
     }
 
     static func start(brokers: [String], failover: Bool = false, token: String? = nil, partitions: Int = 4,
@@ -29,19 +28,13 @@ final class RunningProxy: Sendable {
         config.healthInterval = .milliseconds(100)
         config.healthTimeout = .milliseconds(500)
         let server = ProxyServer(config: config, client: httpClient, registry: PrometheusCollectorRegistry(), logger: testLogger)
-        let (stream, cont) = AsyncStream<Int>.makeStream()
-        let app = server.application(host: "127.0.0.1", port: 0) { cont.yield($0) }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: testLogger))
-        let task = Task { try await group.run() }
-        var it = stream.makeAsyncIterator()
-        guard let port = await it.next() else { throw BrokerError.io("proxy did not start") }
-        return RunningProxy(server: server, port: port, group: group, task: task)
+        let running = try await LoopbackServer.start(logger: testLogger) { onPort in
+            server.application(host: "127.0.0.1", port: 0, onServerRunning: onPort)
+        }
+        return RunningProxy(server: server, running: running)
     }
 
-    func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
-    }
+    func stop() async { await running.stop() }
 }
 
 @Suite("Proxy over real brokers")

@@ -4,6 +4,7 @@ import Primitives
 import Testing
 
 @testable import Broker
+import TelemetryTestSupport
 
 /// Polls until `wait` passes with nothing new; returns every record received.
 func drain(_ broker: MessageBroker, topic: String, partition: Int, group: String, wait: Duration = .milliseconds(200)) async throws -> [BrokerRecord] {
@@ -97,61 +98,39 @@ struct RestartTests {
 
 // MARK: Real process: kill -9
 
-let telemetryBinary: String = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return root.appendingPathComponent(".build/debug/telemetry").path
-}()
-
 /// A `telemetry broker` child process.
 final class BrokerProcess: Sendable {
-    let process: Process
+    let child: ChildProcess
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init(process: Process, port: Int) { self.process = process; self.port = port }
+    init(child: ChildProcess, port: Int) { self.child = child; self.port = port }
 
     static func start(dir: String, extra: [String] = []) async throws -> BrokerProcess {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: telemetryBinary)
-        p.arguments = ["broker", "--listen", "127.0.0.1:0", "--data-dir", dir, "--fsync", "always", "--min-free-bytes", "0", "--log-level", "warning"] + extra
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        let output = Mutex<String>("")
-        pipe.fileHandleForReading.readabilityHandler = { h in
-            let d = h.availableData
-            if !d.isEmpty { output.withLock { $0 += String(decoding: d, as: UTF8.self) } }
+        let child = try ChildProcess.start("broker", TestPaths.telemetry,
+                                           ["broker", "--listen", "127.0.0.1:0", "--data-dir", dir, "--fsync", "always", "--min-free-bytes", "0", "--log-level", "warning"] + extra)
+        do {
+            return BrokerProcess(child: child, port: try await child.port(timeout: .seconds(20)))
+        } catch {
+            child.kill9()
+            await child.wait()
+            throw error
         }
-        try p.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            let text = output.withLock { $0 }
-            if let r = text.range(of: "listening on 127.0.0.1:") {
-                let digits = text[r.upperBound...].prefix { $0.isNumber }
-                if let port = Int(digits) {
-                    pipe.fileHandleForReading.readabilityHandler = nil
-                    return BrokerProcess(process: p, port: port)
-                }
-            }
-            if !p.isRunning { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        p.terminate()
-        throw BrokerError.io("broker process did not start: \(output.withLock { $0 })")
     }
 
-    func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    func kill9() async {
+        child.kill9()
+        await child.wait()
     }
 
-    func terminate() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+    /// SIGTERM, then the exit status.
+    func terminate() async -> Int32 {
+        child.terminate()
+        return await child.wait()
     }
 }
 
-@Suite("Broker process restart", .enabled(if: FileManager.default.isExecutableFile(atPath: telemetryBinary)), .serialized)
+@Suite("Broker process restart", .enabled(if: TestPaths.exists(TestPaths.telemetry)), .serialized)
 struct ProcessRestartTests {
     @Test("kill -9 with fsync=always, then SIGTERM: every acknowledged unacked record comes back exactly once, no acked one")
     func killAndTerminate() async throws {
@@ -174,7 +153,7 @@ struct ProcessRestartTests {
             #expect(r.status == 200)
             acked.formUnion(toAck)
         }
-        broker.kill9()
+        await broker.kill9()
 
         broker = try await BrokerProcess.start(dir: dir)
         var again: [String] = []
@@ -197,7 +176,7 @@ struct ProcessRestartTests {
             if !mine.isEmpty { #expect(try await ack(broker.url, topic: "k", partition: p, group: "g", ids: mine).status == 200) }
         }
         acked.formUnion(half)
-        #expect(broker.terminate() == 0)
+        #expect(await broker.terminate() == 0)
         broker = try await BrokerProcess.start(dir: dir)
         var third: [String] = []
         for p in 0..<2 {
@@ -208,6 +187,6 @@ struct ProcessRestartTests {
             await sse.close()
         }
         #expect(third.sorted() == ids.filter { !acked.contains($0) }.sorted())
-        #expect(broker.terminate() == 0)
+        #expect(await broker.terminate() == 0)
     }
 }

@@ -10,6 +10,7 @@ import Synchronization
 import Testing
 
 @testable import Broker
+import TelemetryTestSupport
 
 let testLogger: Logger = {
     var l = Logger(label: "broker-tests")
@@ -28,14 +29,13 @@ func makeTempDir(_ name: String = "broker") -> String {
 /// A real broker behind a real HTTP server on 127.0.0.1:<ephemeral>.
 final class RunningBroker: Sendable {
     let broker: MessageBroker
-    let port: Int
-    let group: ServiceGroup
-    let task: Task<Void, any Error>
+    let server: LoopbackServer
     let dir: String
-    var url: String { "http://127.0.0.1:\(port)" }
+    var port: Int { server.port }
+    var url: String { server.url }
 
-    init(broker: MessageBroker, port: Int, group: ServiceGroup, task: Task<Void, any Error>, dir: String) {
-        self.broker = broker; self.port = port; self.group = group; self.task = task; self.dir = dir
+    init(broker: MessageBroker, server: LoopbackServer, dir: String) {
+        self.broker = broker; self.server = server; self.dir = dir
     }
 
     static func start(dir: String? = nil, port: Int = 0, _ configure: (inout BrokerConfig) -> Void = { _ in }) async throws -> RunningBroker {
@@ -46,19 +46,20 @@ final class RunningBroker: Sendable {
         let registry = PrometheusCollectorRegistry()
         let broker = try await MessageBroker(config: config, logger: testLogger, registry: registry)
         let server = BrokerServer(broker: broker, registry: registry, logger: testLogger)
-        let (stream, cont) = AsyncStream<Int>.makeStream()
-        let app = server.application(host: "127.0.0.1", port: port) { port in cont.yield(port) }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: testLogger))
-        let task = Task { try await group.run() }
-        var it = stream.makeAsyncIterator()
-        guard let port = await it.next() else { throw BrokerError.io("server did not start") }
-        return RunningBroker(broker: broker, port: port, group: group, task: task, dir: dir)
+        do {
+            let running = try await LoopbackServer.start(logger: testLogger) { onPort in
+                server.application(host: "127.0.0.1", port: port, onServerRunning: onPort)
+            }
+            return RunningBroker(broker: broker, server: running, dir: dir)
+        } catch {
+            try? await broker.shutdown()
+            throw error
+        }
     }
 
     /// Graceful stop: open SSE streams end, then the broker closes.
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await server.stop()
         try? await broker.shutdown()
     }
 }

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Prometheus
+import TelemetryTestSupport
 import Testing
 import TSDB
 
@@ -10,8 +11,8 @@ import TSDB
 /// every other role is a real `telemetry` child process.
 final class InProcessAPI: @unchecked Sendable {
     let db: TSDB
-    let port: Int
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
+    var port: Int { server.port }
 
     static func start(directory: String, serviceToken: String) async throws -> InProcessAPI {
         var options = TSDBOptions(directory: directory)
@@ -26,28 +27,26 @@ final class InProcessAPI: @unchecked Sendable {
         config.accessLog = false
         var logger = Logger(label: "e2e.api")
         logger.logLevel = .warning
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = try buildAPIApplication(db: db, config: config, registry: PrometheusCollectorRegistry(), logger: logger) { port in
-            continuation.yield(port)
-            continuation.finish()
+        do {
+            let server = try await LoopbackServer.start(logger: logger) { onPort in
+                try buildAPIApplication(db: db, config: config, registry: PrometheusCollectorRegistry(), logger: logger, onServerRunning: onPort)
+            }
+            return InProcessAPI(db: db, server: server)
+        } catch {
+            try? await db.close()
+            throw error
         }
-        let task = Task { try await app.run() }
-        var port = 0
-        for await p in stream { port = p }
-        return InProcessAPI(db: db, port: port, task: task)
     }
 
-    private init(db: TSDB, port: Int, task: Task<Void, any Error>) {
+    private init(db: TSDB, server: LoopbackServer) {
         self.db = db
-        self.port = port
-        self.task = task
+        self.server = server
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     func stop() async {
-        task.cancel()
-        _ = await task.result
+        await server.stop(grace: .seconds(2))
         try? await db.close()
     }
 

@@ -7,6 +7,7 @@ import NIOCore
 import Prometheus
 import Testing
 import TSDB
+import TelemetryTestSupport
 
 /// A sink that takes its time: a slow TSDB.
 struct SlowSink: SampleSink {

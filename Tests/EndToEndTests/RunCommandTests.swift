@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Testing
+import TelemetryTestSupport
 
 /// The embedded default, as a user starts it: the real `telemetry run` process replaying the
 /// bundled sample, stopped with SIGTERM and started again on the same data directory.

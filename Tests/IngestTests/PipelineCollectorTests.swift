@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Ingest
+import TelemetryTestSupport
 
 @Suite("Collector")
 struct PipelineCollectorTests {

@@ -5,15 +5,16 @@ import Prometheus
 import Synchronization
 import Testing
 @testable import Ingest
+import TelemetryTestSupport
 
 /// A real broker (MessageBroker + its HTTP server) on 127.0.0.1:0, stopped by `stop()`.
 final class LoopbackBroker: Sendable {
     let broker: MessageBroker
-    let port: Int
     let directory: String
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var port: Int { server.port }
+    var url: String { server.url }
 
     static func start(partitions: Int = 4, visibility: Duration = .seconds(30), directory: String? = nil) async throws -> LoopbackBroker {
         let dir = directory ?? temporaryDirectory("broker")
@@ -25,26 +26,26 @@ final class LoopbackBroker: Sendable {
         var logger = Logger(label: "test.broker")
         logger.logLevel = .warning
         let broker = try await MessageBroker(config: config, logger: logger)
-        let server = BrokerServer(broker: broker, registry: PrometheusCollectorRegistry(), logger: logger)
-        let bound = PortPromise()
-        let app = server.application(host: "127.0.0.1", port: 0) { port in bound.fulfill(.success(port)) }
-        let task = Task {
-            do { try await app.run() } catch { bound.fulfill(.failure(error)); throw error }
+        let brokerServer = BrokerServer(broker: broker, registry: PrometheusCollectorRegistry(), logger: logger)
+        do {
+            let server = try await LoopbackServer.start(logger: logger) { onPort in
+                brokerServer.application(host: "127.0.0.1", port: 0, onServerRunning: onPort)
+            }
+            return LoopbackBroker(broker: broker, directory: dir, server: server)
+        } catch {
+            try? await broker.shutdown()
+            throw error
         }
-        let port = try await bound.value
-        return LoopbackBroker(broker: broker, port: port, directory: dir, task: task)
     }
 
-    private init(broker: MessageBroker, port: Int, directory: String, task: Task<Void, any Error>) {
+    private init(broker: MessageBroker, directory: String, server: LoopbackServer) {
         self.broker = broker
-        self.port = port
         self.directory = directory
-        self.task = task
+        self.server = server
     }
 
     func stop() async {
-        task.cancel()
-        _ = await task.result
+        await server.stop(grace: .seconds(2))
         try? await broker.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }

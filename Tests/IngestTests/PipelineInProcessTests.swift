@@ -4,6 +4,7 @@ import Logging
 import Testing
 import TSDB
 @testable import Ingest
+import TelemetryTestSupport
 
 /// Counts what a database holds from the sample file.
 func sampleTotals(_ db: TSDB) throws -> (samples: Int, series: Int, gpus: Int, hosts: Int, exampleGPU: Int) {

@@ -2,13 +2,10 @@ import Foundation
 import Synchronization
 import TSDB
 @testable import Ingest
+import TelemetryTestSupport
 
 /// The sample DCGM export shared by the project (2,470 rows, 247 GPUs, 31 hosts).
-let sampleCSVPath: String = {
-    // Tests/IngestTests/<file> → repository root → samples/ (a copy of shared/data's)
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return root.appendingPathComponent("samples/dcgm_metrics_20250718_134233.csv").path
-}()
+let sampleCSVPath = TestPaths.sampleCSV
 
 func temporaryDirectory(_ name: String) -> String {
     let path = NSTemporaryDirectory() + "ingest-\(name)-\(UUID().uuidString.prefix(8))"
@@ -141,16 +138,6 @@ final class MemorySink: SampleSink, @unchecked Sendable {
     }
 
     var records: [DCGMRecord] { lock.withLock { stored } }
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
 
 func sampleRecords() throws -> [DCGMRecord] {

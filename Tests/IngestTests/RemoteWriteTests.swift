@@ -1,6 +1,7 @@
 import Testing
 import TSDB
 @testable import Ingest
+import TelemetryTestSupport
 
 /// Hand-built protobuf bytes for the remote_write decoder, valid and not.
 @Suite("remote_write decoder")
@@ -176,7 +177,7 @@ struct RemoteWriteTests {
     @Test("seeded random corruption of valid bodies never crashes the decoder")
     func randomCorruption() {
         let seed: UInt64 = 0x5EED_0010
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let base = Self.twoSeries()
         var decoded = 0, refused = 0
         for _ in 0..<5_000 {
@@ -194,18 +195,5 @@ struct RemoteWriteTests {
         }
         #expect(decoded + refused == 5_000, "seed \(seed)")
         #expect(refused > 0, "seed \(seed): corruption was never detected")
-    }
-}
-
-/// SplitMix64, seeded so a failure is reproducible.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,13 +1,14 @@
 import Foundation
 import Primitives
 import Testing
+import TelemetryTestSupport
 
 @Suite("Base64")
 struct Base64Tests {
     @Test("encode and decode round trip and match Foundation (seeded)", arguments: [0, 1, 2, 3, 4, 5, 31, 32, 33, 1000])
     func roundTrip(length: Int) {
         let seed = UInt64(length) &* 7919
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var encoded: [UInt8] = []
         Base64.encode(bytes, into: &encoded)

@@ -1,5 +1,6 @@
 import Primitives
 import Testing
+import TelemetryTestSupport
 
 @Suite("RFC 3339")
 struct RFC3339Tests {
@@ -36,7 +37,7 @@ struct RFC3339Tests {
 
     @Test("round trips across the whole Int64 range (seeded)")
     func roundTrip() {
-        var rng = SeededRNG(seed: 20250718)
+        var rng = SeededGenerator(seed: 20250718)
         var f = RFC3339Formatter()
         var cases: [Int64] = [.min, .max, 0, -1, 1, -1_000_000_001]
         for _ in 0..<2000 { cases.append(Int64(bitPattern: rng.next())) }
@@ -63,18 +64,5 @@ struct RFC3339Tests {
         #expect(try RFC3339.parseChecked("2262-04-11T23:47:16.854775807Z") == .max)
         #expect(try RFC3339.parseChecked("1677-09-21T00:12:43.145224192Z") == .min)
         #expect(throws: TimeParseError.malformed("9999-13-31T23:59:59Z")) { try RFC3339.parseChecked("9999-13-31T23:59:59Z") }
-    }
-}
-
-/// SplitMix64: a seeded generator, so a failing case can be replayed from the seed it prints.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

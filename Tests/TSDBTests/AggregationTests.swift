@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 /// Aggregates checked against values computed here, independently of the engine, both
 /// from the head and from blocks (where whole-chunk buckets come from summaries).

@@ -1,5 +1,6 @@
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 @Suite("Codecs")
 struct CodecTests {

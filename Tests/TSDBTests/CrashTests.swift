@@ -2,16 +2,14 @@ import Foundation
 import Primitives
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
-/// Kills a real writer process (`telemetry debug-append`) at random moments, and exactly
+/// Kills a real writer process (`telemetry-debug-append`, a test-only executable) at random moments, and exactly
 /// inside a seal or a compaction (`--crash-at`, the child SIGKILLs itself there), and proves
 /// that every batch it acknowledged is there afterwards and `check` is clean.
 @Suite("Crash", .serialized)
 struct CrashTests {
-    static var binary: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/telemetry").path
-    }
+    static var binary: String { TestPaths.debugAppend }
 
     /// Runs one writer until it printed `target` acks (or died by itself at its crash point),
     /// waits up to `extraMicros`, kills it with SIGKILL and returns the highest batch acked
@@ -20,7 +18,7 @@ struct CrashTests {
                            within seconds: TimeInterval = 60, pauseMs: Int = 0, extraMicros: UInt32) throws -> (acked: Int, selfKilled: Bool) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["debug-append", "--data-dir", dir.path, "--fsync", fsync, "--series", String(series), "--samples", "50", "--pause-ms", String(pauseMs),
+        p.arguments = ["--data-dir", dir.path, "--fsync", fsync, "--series", String(series), "--samples", "50", "--pause-ms", String(pauseMs),
                        "--compaction-window", pauseMs > 0 ? "50000" : "2000"]
             + (crashAt.map { ["--crash-at", $0] } ?? [])
         let out = Pipe()
@@ -57,13 +55,14 @@ struct CrashTests {
     /// Every series holds at least the acknowledged batches, in order, with their values.
     static func expectAcknowledged(_ dir: TempDir, acked: Int, series: Int = 16, _ what: String) async throws {
         let db = try await TSDB.open(options(dir, fsync: .batch))
-        let r = try db.query(Query(metric: "crash_test"))
+        let r = try db.query(Query(metric: CrashWriterFixture.metric))
         #expect(r.series.count == series, "\(what): \(r.series.count) series")
         for s in r.series {
             let k = Int64(s.labels["series"] ?? "") ?? -1
             let need = (acked + 1) * 50
             #expect(s.timestamps.count >= need, "\(what): series \(k) has \(s.timestamps.count) samples, \(need) were acknowledged")
-            for i in 0..<min(need, s.timestamps.count) where s.timestamps[i] != Int64(i) * sec || s.values[i] != Double(Int64(i) * 1000 + k) {
+            for i in 0..<min(need, s.timestamps.count)
+                where s.timestamps[i] != CrashWriterFixture.timestamp(Int64(i)) || s.values[i] != CrashWriterFixture.value(second: Int64(i), series: Int(k)) {
                 Issue.record("\(what): series \(k) sample \(i) is \(s.timestamps[i]) = \(s.values[i])")
                 break
             }

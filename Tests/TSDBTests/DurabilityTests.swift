@@ -2,6 +2,7 @@ import Foundation
 import Primitives
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 /// Failed seals and interrupted deletions, with faults injected where they cannot be
 /// produced for real (a full disk, a catalog error, a crash between catalog and unlink).

@@ -1,5 +1,6 @@
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 /// The inventory reads every writer's spelling of the GPU labels through one alias table,
 /// while series keep exactly the labels they were written with.

@@ -2,6 +2,7 @@ import Foundation
 import Primitives
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 /// Out-of-order and descending writes: exact stored data, in one append, in many small ones
 /// and after WAL replay, and a bound on the merge work (counted, not timed).

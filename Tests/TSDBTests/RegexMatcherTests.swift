@@ -2,6 +2,7 @@ import Foundation
 import Primitives
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 /// RE2 matchers (Prometheus' semantics), the per-(label, pattern) cache and the query deadline.
 @Suite("Regex matchers and query deadline")

@@ -2,6 +2,7 @@ import Foundation
 import Primitives
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 /// The new-series bounds of ``SeriesLimits``: a refusal names the limit and its flag, and
 /// creates none of the call's series, so nothing of the request is stored.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 @Suite("Storage: blocks, compaction, retention, damage")
 struct StorageTests {

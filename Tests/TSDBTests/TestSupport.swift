@@ -1,16 +1,7 @@
 import Foundation
 @testable import TSDB
 import Primitives
-
-/// A fresh directory under the system temp dir, removed when the test ends.
-final class TempDir {
-    let path: String
-    init(_ name: String = "tsdb") {
-        path = NSTemporaryDirectory() + "/\(name)-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TelemetryTestSupport
 
 func options(_ dir: TempDir, fsync: FsyncPolicy = .batch) -> TSDBOptions {
     var o = TSDBOptions(directory: dir.path)

@@ -3,6 +3,7 @@ import Primitives
 import Synchronization
 import Testing
 @testable import TSDB
+import TelemetryTestSupport
 
 /// A settable wall clock for the engine.
 final class TestClock: Sendable {

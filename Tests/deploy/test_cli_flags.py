@@ -1,7 +1,8 @@
 """The chart starts each role as `telemetry <role> ARGS`: every `--flag` it passes must be one
-that role's command declares (Sources/telemetry/<Role>Command.swift, swift-argument-parser),
-and it passes positional arguments only to commands that take them. Read statically, so it
-needs no build; a command that is still a stub is skipped."""
+that role's command declares (Sources/telemetry/<Role>Command.swift, swift-argument-parser,
+with the option groups it includes from Sources/telemetry/Support/), and it passes positional
+arguments only to commands that take them. Read statically, so it needs no build; a command
+that is still a stub is skipped."""
 
 from __future__ import annotations
 
@@ -13,10 +14,39 @@ import pytest
 from conftest import REPO, documents, find, profile_values, render
 
 COMMANDS = REPO / "Sources" / "telemetry"
+SUPPORT = COMMANDS / "Support"
 ROLE_FILES = {"api": "APICommand.swift", "broker": "BrokerCommand.swift", "proxy": "ProxyCommand.swift",
               "streamer": "StreamerCommand.swift", "collector": "CollectorCommand.swift"}
 
 _PROPERTY = re.compile(r"@(Option|Flag|Argument)\s*(\((?:[^()]|\([^()]*\))*\))?\s*(?:public\s+)?var\s+(\w+)", re.S)
+_GROUP = re.compile(r"@OptionGroup\s+var\s+\w+\s*:\s*(\w+)")
+
+
+def option_group(name: str) -> str:
+    """The source of `struct <name>: ParsableArguments` in Sources/telemetry/Support/."""
+    for path in sorted(SUPPORT.glob("*.swift")):
+        text = path.read_text()
+        m = re.search(rf"struct\s+{name}\s*:\s*ParsableArguments\s*\{{", text)
+        if m:
+            # to the next top-level declaration (or the end of the file)
+            end = re.search(r"\n(?:struct|enum|extension|func|final class|class)\s", text[m.end():])
+            return text[m.start(): m.end() + end.start() if end else len(text)]
+    raise AssertionError(f"@OptionGroup type {name} is not declared in {SUPPORT}")
+
+
+def command_source(path: Path) -> str:
+    """The command's file with the option groups it includes (recursively) appended."""
+    text, seen = path.read_text(), set()
+    pending = _GROUP.findall(text)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        group = option_group(name)
+        text += "\n" + group
+        pending += _GROUP.findall(group)
+    return text
 
 
 def kebab(name: str) -> str:
@@ -26,7 +56,7 @@ def kebab(name: str) -> str:
 def declared(path: Path) -> tuple[set[str], set[str], bool] | None:
     """(long option names, long flag names (no value), takes positional arguments), or None
     for a stub command."""
-    text = path.read_text()
+    text = command_source(path)
     if "is being built" in text or not _PROPERTY.search(text):
         return None
     options, flags, positional = set(), set(), False
@@ -105,7 +135,7 @@ def test_chart_sets_only_environment_variables_the_command_reads(role):
     path = COMMANDS / ROLE_FILES[role]
     if declared(path) is None:
         pytest.skip(f"{ROLE_FILES[role]} is not implemented yet")
-    read = set(re.findall(r'"([A-Z][A-Z0-9_]{2,})"', path.read_text()))
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]{2,})"', command_source(path)))
     objs = documents(render({}))
     w = next(o for o in find(objs, "Deployment") + find(objs, "StatefulSet")
              if o["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == role)

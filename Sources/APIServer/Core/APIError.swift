@@ -7,45 +7,45 @@ import TSDB
 /// ```swift
 /// throw APIError.badRequest("start_time is after end_time")
 /// ```
-public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
-    public var status: HTTPResponse.Status
+package struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
+    package var status: HTTPResponse.Status
     /// A stable machine-readable code (`bad_request`, `not_found`, `unauthorized`, …).
-    public var code: String
-    public var message: String
-    public var headers: HTTPFields = [:]
+    package var code: String
+    package var message: String
+    package var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+    package init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
     }
 
-    public var description: String { "\(status.code) \(code): \(message)" }
+    package var description: String { "\(status.code) \(code): \(message)" }
 
-    public static func badRequest(_ m: String) -> APIError { APIError(.badRequest, code: "bad_request", message: m) }
-    public static func notFound(_ m: String) -> APIError { APIError(.notFound, code: "not_found", message: m) }
-    public static func unauthorized(_ m: String) -> APIError {
+    package static func badRequest(_ m: String) -> APIError { APIError(.badRequest, code: "bad_request", message: m) }
+    package static func notFound(_ m: String) -> APIError { APIError(.notFound, code: "not_found", message: m) }
+    package static func unauthorized(_ m: String) -> APIError {
         APIError(.unauthorized, code: "unauthorized", message: m, headers: [.wwwAuthenticate: "Bearer realm=\"telemetry\""])
     }
-    public static func tooLarge(_ limit: Int, decompressed: Bool = false) -> APIError {
+    package static func tooLarge(_ limit: Int, decompressed: Bool = false) -> APIError {
         APIError(.contentTooLarge, code: "payload_too_large",
                  message: "request body is larger than the limit of \(limit) bytes\(decompressed ? " once decompressed" : "") (--max-body-bytes)")
     }
-    public static func unsupportedMediaType(_ m: String) -> APIError { APIError(.unsupportedMediaType, code: "unsupported_media_type", message: m) }
-    public static func queryLimit(_ m: String) -> APIError { APIError(.unprocessableContent, code: "query_limit_exceeded", message: m) }
-    public static func unavailable(_ m: String) -> APIError { APIError(.serviceUnavailable, code: "unavailable", message: m) }
-    public static func methodNotAllowed(_ m: String) -> APIError { APIError(.methodNotAllowed, code: "method_not_allowed", message: m) }
-    public static func rateLimited(retryAfter: Int) -> APIError {
+    package static func unsupportedMediaType(_ m: String) -> APIError { APIError(.unsupportedMediaType, code: "unsupported_media_type", message: m) }
+    package static func queryLimit(_ m: String) -> APIError { APIError(.unprocessableContent, code: "query_limit_exceeded", message: m) }
+    package static func unavailable(_ m: String) -> APIError { APIError(.serviceUnavailable, code: "unavailable", message: m) }
+    package static func methodNotAllowed(_ m: String) -> APIError { APIError(.methodNotAllowed, code: "method_not_allowed", message: m) }
+    package static func rateLimited(retryAfter: Int) -> APIError {
         APIError(.tooManyRequests, code: "rate_limited", message: "too many requests for this key; retry after \(retryAfter) s",
                  headers: [.retryAfter: String(retryAfter)])
     }
-    public static func `internal`(_ m: String) -> APIError { APIError(.internalServerError, code: "internal", message: m) }
+    package static func `internal`(_ m: String) -> APIError { APIError(.internalServerError, code: "internal", message: m) }
 
     /// Maps storage errors to HTTP: bad queries 400, limits 422, a query past its deadline
     /// 503 (`query_timeout`), a new series over a limit 400 (`series_limit_exceeded`) or, for
     /// the per-hour budget, 429 with `Retry-After`; the rest 500/503.
-    public static func from(_ error: TSDBError) -> APIError {
+    package static func from(_ error: TSDBError) -> APIError {
         switch error {
         case .invalidQuery: return .badRequest(error.description)
         case .seriesLimitExceeded, .sampleLimitExceeded, .resultBytesLimitExceeded, .resultLimitExceeded: return .queryLimit(error.description)
@@ -62,7 +62,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     }
 
     /// Any error as an APIError (unknown errors become 500 with their description).
-    public static func wrap(_ error: any Error) -> APIError {
+    package static func wrap(_ error: any Error) -> APIError {
         if let e = error as? APIError { return e }
         if let e = error as? TSDBError { return .from(e) }
         if let e = error as? HTTPError {
@@ -80,7 +80,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         return .internal("\(error)")
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var w = JSONWriter(capacity: 64 + message.utf8.count)
         w.beginObject()
         w.key("error")

@@ -10,11 +10,11 @@ import TSDB
 
 /// Whether the server may take traffic: `/ready` answers 503 until it is marked ready (for
 /// example while the embedded stack is still replaying its WAL).
-public final class APIReadiness: Sendable {
+package final class APIReadiness: Sendable {
     private let state: Atomic<Bool>
-    public init(ready: Bool = true) { state = Atomic(ready) }
-    public var isReady: Bool { state.load(ordering: .acquiring) }
-    public func set(_ ready: Bool) { state.store(ready, ordering: .releasing) }
+    package init(ready: Bool = true) { state = Atomic(ready) }
+    package var isReady: Bool { state.load(ordering: .acquiring) }
+    package func set(_ ready: Bool) { state.store(ready, ordering: .releasing) }
 }
 
 /// What every handler shares: the database, the configuration, metrics and the logger.
@@ -56,7 +56,7 @@ enum QueryWorkers {
 
 /// Builds the API router: middleware (observability → CORS → 405 → auth → rate limit) and every
 /// route group. `telemetry api` and the embedded `telemetry run` both serve this.
-public func buildAPIRouter(
+package func buildAPIRouter(
     db: TSDB,
     config: APIServerConfig,
     registry: PrometheusCollectorRegistry,
@@ -101,7 +101,7 @@ public func buildAPIRouter(
 /// ```
 /// - Throws: ``APIConfigError`` when the configuration is unsafe (no key and no
 ///   `insecureNoAuth`) or invalid.
-public func buildAPIApplication(
+package func buildAPIApplication(
     db: TSDB,
     config: APIServerConfig,
     registry: PrometheusCollectorRegistry,

@@ -10,53 +10,53 @@ import TSDB
 /// config.port = 8080
 /// config.apiKeys = ["s3cret"]
 /// ```
-public struct APIServerConfig: Sendable {
+package struct APIServerConfig: Sendable {
     /// Address to bind (default 127.0.0.1).
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
     /// Port to bind; 0 picks a free one (see `onServerRunning`).
-    public var port: Int = 8080
+    package var port: Int = 8080
     /// Accepted API keys (several at once allow rotation).
-    public var apiKeys: [String] = []
+    package var apiKeys: [String] = []
     /// The token the collector presents on `POST /internal/v1/write`.
-    public var serviceToken: String?
+    package var serviceToken: String?
     /// Serve without any key. The server refuses to start with no key unless this is set.
-    public var insecureNoAuth: Bool = false
+    package var insecureNoAuth: Bool = false
     /// Token bucket per key: sustained requests per second (0 disables rate limiting).
-    public var rateLimitPerSecond: Double = 200
+    package var rateLimitPerSecond: Double = 200
     /// Token bucket per key: burst size.
-    public var rateLimitBurst: Double = 400
+    package var rateLimitBurst: Double = 400
     /// Origins allowed by CORS; `*` allows any; empty disables CORS headers.
-    public var corsOrigins: [String] = []
+    package var corsOrigins: [String] = []
     /// Largest request body accepted (413 above).
-    public var maxBodyBytes: Int = 64 * 1024 * 1024
+    package var maxBodyBytes: Int = 64 * 1024 * 1024
     /// Default and largest `limit` of list endpoints (GPUs, hosts, namespaces, metrics).
-    public var defaultListLimit: Int = 100
-    public var maxListLimit: Int = 10_000
+    package var defaultListLimit: Int = 100
+    package var maxListLimit: Int = 10_000
     /// Default and largest `limit` of sample endpoints (telemetry).
-    public var defaultSampleLimit: Int = 1_000
-    public var maxSampleLimit: Int = 100_000
+    package var defaultSampleLimit: Int = 1_000
+    package var maxSampleLimit: Int = 100_000
     /// Bounds on what one query may touch (422 above); nil uses the database's own limits.
-    public var queryLimits: QueryLimits?
+    package var queryLimits: QueryLimits?
     /// Most points a single Grafana series may return (maxDataPoints is capped to this).
-    public var maxGrafanaPoints: Int = 11_000
+    package var maxGrafanaPoints: Int = 11_000
     /// Most targets one `POST /grafana/query` may carry (400 `grafana_targets_limit_exceeded`
     /// above; `--max-grafana-targets`, default 100).
-    public var maxGrafanaTargets: Int = 100
+    package var maxGrafanaTargets: Int = 100
     /// Most live streams (SSE subscribers) open at once (429 `stream_limit_exceeded` above;
     /// `--max-stream-subscribers`, default 256).
-    public var maxStreamSubscribers: Int = 256
+    package var maxStreamSubscribers: Int = 256
     /// Interval of SSE heartbeats on live streams.
-    public var streamHeartbeatSeconds: Double = 15
+    package var streamHeartbeatSeconds: Double = 15
     /// How long a connection may keep the server waiting (`--idle-timeout`, `--read-timeout`,
     /// `--write-timeout`): slow clients are closed, never holding a worker or unbounded memory.
     package var httpTimeouts: HTTPTimeouts = .defaults
     /// Write structured access logs at info level.
-    public var accessLog: Bool = true
+    package var accessLog: Bool = true
 
-    public init() {}
+    package init() {}
 
     /// Fails when the configuration cannot serve safely.
-    public func validate() throws(APIConfigError) {
+    package func validate() throws(APIConfigError) {
         if apiKeys.isEmpty && !insecureNoAuth { throw .noKeys }
         if !(0...65535).contains(port) { throw .badValue("port \(port) is outside 0...65535") }
         if rateLimitPerSecond < 0 || rateLimitBurst < 1 && rateLimitPerSecond > 0 {
@@ -72,11 +72,11 @@ public struct APIServerConfig: Sendable {
 }
 
 /// Why a configuration was refused.
-public enum APIConfigError: Error, Sendable, CustomStringConvertible {
+package enum APIConfigError: Error, Sendable, CustomStringConvertible {
     case noKeys
     case badValue(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noKeys:
             return "no API key configured: set API_KEY (comma-separated for rotation) or API_KEY_FILE, or pass --insecure-no-auth to serve without authentication"

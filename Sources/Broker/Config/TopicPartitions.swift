@@ -1,7 +1,7 @@
 import Primitives
 
 /// Parses `topic=count,topic=count` (per-topic partition counts).
-public func parseTopicPartitions(_ text: String) -> [String: Int]? {
+package func parseTopicPartitions(_ text: String) -> [String: Int]? {
     var out: [String: Int] = [:]
     for item in text.split(separator: ",") where !item.isEmpty {
         let kv = item.split(separator: "=", maxSplits: 1)

@@ -13,26 +13,22 @@ import ServiceLifecycle
 /// let app = server.application(host: "127.0.0.1", port: 9092)
 /// try await app.runService()
 /// ```
-public struct BrokerServer: Sendable {
-    public let broker: MessageBroker
-    public let registry: PrometheusCollectorRegistry
-    public let logger: Logger
+package struct BrokerServer: Sendable {
+    package let broker: MessageBroker
+    package let registry: PrometheusCollectorRegistry
+    package let logger: Logger
     var config: BrokerConfig { broker.config }
 
     /// Every route with who may call it; `makeRouter` serves exactly these.
-    package static let routeTable: [RouteEntry] = [
-        RouteEntry(.get, "/health", .open),
-        RouteEntry(.get, "/ready", .open),
-        RouteEntry(.get, "/metrics", .open),
+    package static let routeTable: [RouteEntry] = ProbeRoutes.routeTable + [
         RouteEntry(.get, "/topics", .serviceToken),
         RouteEntry(.post, "/produce", .serviceToken),
         RouteEntry(.post, "/ack", .serviceToken),
         RouteEntry(.get, "/consume", .serviceToken),
     ]
-    static let routes = Set(routeTable.map(\.path))
-    public static let batchContentType = "application/x-telemetry-batch"
+    package static let batchContentType = "application/x-telemetry-batch"
 
-    public init(broker: MessageBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
+    package init(broker: MessageBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.broker = broker
         self.registry = registry
         self.logger = logger
@@ -40,7 +36,7 @@ public struct BrokerServer: Sendable {
 
     /// The Hummingbird application listening on `host:port` (port 0 picks a free port and
     /// passes it to `onServerRunning`).
-    public func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    package func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>>
     {
         Application(
@@ -52,27 +48,19 @@ public struct BrokerServer: Sendable {
         )
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.middlewares.add(HTTPMetricsMiddleware(registry: registry, routes: Self.routes))
-        installRoutes(Self.routeTable, on: router, token: config.serviceToken) { entry in handler(for: entry.path) }
-        return router
+    package func makeRouter() -> Router<BasicRequestContext> {
+        makeServerRouter(Self.routeTable, token: config.serviceToken, registry: registry) { entry in handler(for: entry.path) }
+    }
+
+    var probes: ProbeRoutes {
+        ProbeRoutes(registry: registry) { [broker] in
+            await broker.isOpen ? nil : ProbeRoutes.NotReady(message: "broker is shutting down")
+        }
     }
 
     func handler(for path: String) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        if let probe = probes.handler(for: path) { return probe }
         switch path {
-        case "/health":
-            return { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
-        case "/ready":
-            return { _, _ in
-                await broker.isOpen ? HTTPErrors.json("{\"status\":\"ready\"}")
-                    : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "broker is shutting down", retryAfter: .seconds(1))
-            }
-        case "/metrics":
-            return { _, _ in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-            }
         case "/topics":
             return { _, _ in
                 let info = await broker.topicsInfo()
@@ -199,17 +187,17 @@ public struct BrokerServer: Sendable {
 
 extension MessageBroker {
     /// Whether the broker still accepts calls.
-    public var isOpen: Bool { !closed }
+    package var isOpen: Bool { !closed }
 
     /// Creates the topic when needed and checks the partition; returns the partition count.
-    public func ensurePartition(topic: String, partition: Int) throws -> Int {
+    package func ensurePartition(topic: String, partition: Int) throws -> Int {
         _ = try partitionState(topic, partition)
         return topics[topic]?.count ?? 0
     }
 
     /// Makes delivered records of `group` visible again at once (a consumer that could not
     /// take them, e.g. an SSE connection that broke before they were written).
-    public func release(topic: String, partition: Int, group: String, ids: [String]) {
+    package func release(topic: String, partition: Int, group: String, ids: [String]) {
         guard let p = topics[topic]?[safe: partition], let g = p.groups[group] else { return }
         for id in ids {
             if let o = Self.parseID(id, partition: partition) {

@@ -1,4 +1,5 @@
 import Hummingbird
+import Prometheus
 
 /// Who may call a route of the broker or the proxy.
 package enum RouteAccess: Sendable, Equatable {
@@ -46,6 +47,20 @@ package func installRoutes<Context: RequestContext>(
         let group = entry.access == .open ? open : guarded
         group.on(RouterPath(entry.path), method: entry.method, use: handler(entry))
     }
+}
+
+/// The router of the broker and the proxy: request metrics by matched route, then the routes of
+/// `table` installed by ``installRoutes(_:on:token:handler:)``.
+func makeServerRouter(
+    _ table: [RouteEntry],
+    token: String?,
+    registry: PrometheusCollectorRegistry,
+    handler: (RouteEntry) -> @Sendable (Request, BasicRequestContext) async throws -> Response
+) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.middlewares.add(HTTPMetricsMiddleware(registry: registry, routes: Set(table.map(\.path))))
+    installRoutes(table, on: router, token: token, handler: handler)
+    return router
 }
 
 /// Requires `Authorization: Bearer <token>`; compares in constant time. Installed only on

@@ -141,8 +141,8 @@ struct SSEStream {
 }
 
 /// The batch produce body: repeated `[u32 big-endian length][payload]`.
-public enum BatchFraming {
-    public static func encode(_ payloads: [[UInt8]]) -> [UInt8] {
+package enum BatchFraming {
+    package static func encode(_ payloads: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(payloads.reduce(0) { $0 + $1.count + 4 })
         for p in payloads {

@@ -9,7 +9,7 @@ import Synchronization
 /// routing lock; then publishes the results in one short critical section. A refused
 /// connection or an error status marks a broker down at once; a check that merely times out
 /// (a busy broker) does so only the second time in a row, so load does not flap the ring.
-public struct HealthChecker: Service {
+package struct HealthChecker: Service {
     let table: RoutingTable
     private let timeouts = TimeoutCounts()
     let client: HTTPClient
@@ -18,14 +18,14 @@ public struct HealthChecker: Service {
     let registry: PrometheusCollectorRegistry
     let logger: Logger
 
-    public init(table: RoutingTable, client: HTTPClient, interval: Duration, timeout: Duration, registry: PrometheusCollectorRegistry, logger: Logger) {
+    package init(table: RoutingTable, client: HTTPClient, interval: Duration, timeout: Duration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.table = table; self.client = client; self.interval = interval; self.timeout = timeout
         self.registry = registry; self.logger = logger
     }
 
     /// Runs until graceful shutdown or cancellation, then returns normally (so the service
     /// group, and the process, end cleanly).
-    public func run() async throws {
+    package func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
@@ -39,7 +39,7 @@ public struct HealthChecker: Service {
     }
 
     /// One round of checks (also used by tests to avoid waiting for the timer).
-    public func checkOnce() async {
+    package func checkOnce() async {
         let results = await withTaskGroup(of: (String, Bool).self) { group in
             for broker in table.ring.nodes {
                 group.addTask {

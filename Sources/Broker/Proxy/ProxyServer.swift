@@ -15,29 +15,25 @@ import Primitives
 /// let proxy = ProxyServer(config: ProxyConfig(brokers: urls), client: .shared, registry: registry, logger: logger)
 /// try await proxy.application(host: "0.0.0.0", port: 8080).runService()
 /// ```
-public struct ProxyServer: Sendable {
-    public let config: ProxyConfig
-    public let table: RoutingTable
-    public let client: HTTPClient
-    public let registry: PrometheusCollectorRegistry
-    public let logger: Logger
-    public let healthChecker: HealthChecker
+package struct ProxyServer: Sendable {
+    package let config: ProxyConfig
+    package let table: RoutingTable
+    package let client: HTTPClient
+    package let registry: PrometheusCollectorRegistry
+    package let logger: Logger
+    package let healthChecker: HealthChecker
 
     /// Every route with who may call it; `makeRouter` serves exactly these. `/status` and
     /// `/topics` name the brokers and their data, so they need the token too.
-    package static let routeTable: [RouteEntry] = [
-        RouteEntry(.get, "/health", .open),
-        RouteEntry(.get, "/ready", .open),
-        RouteEntry(.get, "/metrics", .open),
+    package static let routeTable: [RouteEntry] = ProbeRoutes.routeTable + [
         RouteEntry(.get, "/status", .serviceToken),
         RouteEntry(.get, "/topics", .serviceToken),
         RouteEntry(.post, "/produce", .serviceToken),
         RouteEntry(.post, "/ack", .serviceToken),
         RouteEntry(.get, "/consume", .serviceToken),
     ]
-    static let routes = Set(routeTable.map(\.path))
 
-    public init(config: ProxyConfig, client: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) {
+    package init(config: ProxyConfig, client: HTTPClient, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.config = config
         // Sorted, so the order brokers are listed in cannot change anything.
         self.table = RoutingTable(ring: HashRing(nodes: config.brokers.sorted(), virtualNodes: config.virtualNodes), failover: config.failover,
@@ -50,7 +46,7 @@ public struct ProxyServer: Sendable {
     }
 
     /// The application, with the health checker running as one of its services.
-    public func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    package func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>>
     {
         Application(
@@ -63,26 +59,19 @@ public struct ProxyServer: Sendable {
         )
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.middlewares.add(HTTPMetricsMiddleware(registry: registry, routes: Self.routes))
-        installRoutes(Self.routeTable, on: router, token: config.serviceToken) { entry in handler(for: entry.path) }
-        return router
+    package func makeRouter() -> Router<BasicRequestContext> {
+        makeServerRouter(Self.routeTable, token: config.serviceToken, registry: registry) { entry in handler(for: entry.path) }
+    }
+
+    var probes: ProbeRoutes {
+        ProbeRoutes(registry: registry) { [table, retryAfter = config.retryAfter] in
+            table.health().values.contains(true) ? nil : ProbeRoutes.NotReady(message: "no broker is up", retryAfter: retryAfter)
+        }
     }
 
     func handler(for path: String) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        if let probe = probes.handler(for: path) { return probe }
         switch path {
-        case "/health":
-            return { _, _ in HTTPErrors.json("{\"status\":\"ok\"}") }
-        case "/ready":
-            return { _, _ in
-                table.health().values.contains(true) ? HTTPErrors.json("{\"status\":\"ready\"}")
-                    : HTTPErrors.response(status: .serviceUnavailable, code: "not_ready", message: "no broker is up", retryAfter: config.retryAfter)
-            }
-        case "/metrics":
-            return { _, _ in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-            }
         case "/status": return { request, _ in status(request) }
         case "/topics": return { _, _ in await topics() }
         case "/produce": return { request, _ in await forwardUnary(request, path: "/produce") }

@@ -7,16 +7,16 @@ import Synchronization
 /// Partitions below the topic's configured count route by the balanced
 /// ``PartitionAssignment``; a partition beyond it (a topic created with more partitions
 /// than the proxy was told) routes by its plain ring owner, which every replica agrees on too.
-public final class RoutingTable: Sendable {
-    public let ring: HashRing
-    public let failover: Bool
+package final class RoutingTable: Sendable {
+    package let ring: HashRing
+    package let failover: Bool
     /// Partitions of topics not in `topicPartitions` (`PARTITIONS_PER_TOPIC`).
-    public let partitionsPerTopic: Int
-    public let topicPartitions: [String: Int]
+    package let partitionsPerTopic: Int
+    package let topicPartitions: [String: Int]
     private let up: Mutex<[String: Bool]>
     private let assignments = Mutex<[String: PartitionAssignment]>([:])
 
-    public init(ring: HashRing, failover: Bool, partitionsPerTopic: Int = 4, topicPartitions: [String: Int] = [:]) {
+    package init(ring: HashRing, failover: Bool, partitionsPerTopic: Int = 4, topicPartitions: [String: Int] = [:]) {
         self.ring = ring
         self.failover = failover
         self.partitionsPerTopic = max(1, partitionsPerTopic)
@@ -24,13 +24,13 @@ public final class RoutingTable: Sendable {
         self.up = Mutex(Dictionary(uniqueKeysWithValues: ring.nodes.map { ($0, true) }))
     }
 
-    public func isUp(_ broker: String) -> Bool { up.withLock { $0[broker] ?? false } }
+    package func isUp(_ broker: String) -> Bool { up.withLock { $0[broker] ?? false } }
 
-    public func health() -> [String: Bool] { up.withLock { $0 } }
+    package func health() -> [String: Bool] { up.withLock { $0 } }
 
     /// Records health results; returns the brokers whose state changed.
     @discardableResult
-    public func update(_ results: [String: Bool]) -> [String] {
+    package func update(_ results: [String: Bool]) -> [String] {
         up.withLock { state in
             var changed: [String] = []
             for (b, ok) in results where state[b] != nil && state[b] != ok {
@@ -41,17 +41,17 @@ public final class RoutingTable: Sendable {
         }
     }
 
-    public func markDown(_ broker: String) { update([broker: false]) }
+    package func markDown(_ broker: String) { update([broker: false]) }
 
     /// The configured partition count of `topic` (dead-letter topics follow their base topic).
-    public func partitionCount(topic: String) -> Int {
+    package func partitionCount(topic: String) -> Int {
         if let n = topicPartitions[topic] { return max(1, n) }
         if topic.hasSuffix(".dlq"), let n = topicPartitions[String(topic.dropLast(4))] { return max(1, n) }
         return partitionsPerTopic
     }
 
     /// The balanced assignment of `topic` (computed on first use; the cache is bounded).
-    public func assignment(topic: String) -> PartitionAssignment {
+    package func assignment(topic: String) -> PartitionAssignment {
         if let a = assignments.withLock({ $0[topic] }) { return a }
         let a = PartitionAssignment(ring: ring, topic: topic, partitions: partitionCount(topic: topic))
         assignments.withLock { cache in
@@ -62,27 +62,27 @@ public final class RoutingTable: Sendable {
     }
 
     /// The broker that owns the partition when every broker is up.
-    public func owner(topic: String, partition: Int) -> String? {
+    package func owner(topic: String, partition: Int) -> String? {
         let a = assignment(topic: topic)
         if partition < a.partitionCount { return a.owner(of: partition) }
         return ring.owner(topic: topic, partition: partition)
     }
 
     /// The owner first, then every other broker in the order failover considers them.
-    public func preference(topic: String, partition: Int) -> [String] {
+    package func preference(topic: String, partition: Int) -> [String] {
         let a = assignment(topic: topic)
         if partition < a.partitionCount { return a.preference(of: partition) }
         return ring.preference(for: HashRing.key(topic: topic, partition: partition))
     }
 
-    public enum Route: Equatable, Sendable {
+    package enum Route: Equatable, Sendable {
         /// The owner, or (failover) the broker with room that stands in for it; `failedOver` says which.
         case broker(String, failedOver: Bool)
         /// The owner is down and failover is off (or nobody is up).
         case unavailable(owner: String?)
     }
 
-    public func route(topic: String, partition: Int) -> Route {
+    package func route(topic: String, partition: Int) -> Route {
         guard let owner = owner(topic: topic, partition: partition) else { return .unavailable(owner: nil) }
         let health = self.health()
         if health[owner] == true { return .broker(owner, failedOver: false) }

@@ -9,18 +9,18 @@ import Primitives
 /// let ring = HashRing(nodes: ["http://broker-0:9092", "http://broker-1:9092"])
 /// let owner = ring.owner(topic: "dcgm", partition: 3)
 /// ```
-public struct HashRing: Sendable, Equatable {
-    public struct Point: Sendable, Equatable {
-        public let hash: UInt64
-        public let node: Int
+package struct HashRing: Sendable, Equatable {
+    package struct Point: Sendable, Equatable {
+        package let hash: UInt64
+        package let node: Int
     }
 
-    public let nodes: [String]
-    public let virtualNodes: Int
+    package let nodes: [String]
+    package let virtualNodes: Int
     /// Sorted by hash (ties broken by node index, so the order is total).
-    public let points: [Point]
+    package let points: [Point]
 
-    public init(nodes: [String], virtualNodes: Int = 150) {
+    package init(nodes: [String], virtualNodes: Int = 150) {
         self.nodes = nodes
         self.virtualNodes = max(1, virtualNodes)
         var points: [Point] = []
@@ -34,7 +34,7 @@ public struct HashRing: Sendable, Equatable {
         self.points = points
     }
 
-    public static func key(topic: String, partition: Int) -> String { "\(topic):\(partition)" }
+    package static func key(topic: String, partition: Int) -> String { "\(topic):\(partition)" }
 
     /// Index of the first point at or after `hash` (wrapping).
     func pointIndex(for hash: UInt64) -> Int {
@@ -47,16 +47,16 @@ public struct HashRing: Sendable, Equatable {
     }
 
     /// The node owning `key`, or nil for an empty ring.
-    public func owner(of key: String) -> String? {
+    package func owner(of key: String) -> String? {
         guard !points.isEmpty else { return nil }
         return nodes[points[pointIndex(for: XXHash64.hash(key))].node]
     }
 
-    public func owner(topic: String, partition: Int) -> String? { owner(of: Self.key(topic: topic, partition: partition)) }
+    package func owner(topic: String, partition: Int) -> String? { owner(of: Self.key(topic: topic, partition: partition)) }
 
     /// Every node in ring order starting at `key`'s owner: the owner, then the deterministic
     /// failover candidates.
-    public func preference(for key: String) -> [String] {
+    package func preference(for key: String) -> [String] {
         guard !points.isEmpty else { return [] }
         var seen = Set<Int>()
         var out: [String] = []
@@ -73,7 +73,7 @@ public struct HashRing: Sendable, Equatable {
     }
 
     /// Fraction of the 64-bit hash space each node owns (sums to 1).
-    public func shares() -> [String: Double] {
+    package func shares() -> [String: Double] {
         guard !points.isEmpty else { return [:] }
         var owned = [Double](repeating: 0, count: nodes.count)
         for (i, p) in points.enumerated() {

@@ -14,17 +14,17 @@
 /// a.owner(of: 3)          // "http://b1:9092"
 /// a.loads                 // [2, 2]
 /// ```
-public struct PartitionAssignment: Sendable, Equatable {
-    public let topic: String
+package struct PartitionAssignment: Sendable, Equatable {
+    package let topic: String
     /// Broker URLs, as in the ring (`owners` indexes into it).
-    public let nodes: [String]
+    package let nodes: [String]
     /// Index into `nodes` of each partition's owner.
-    public let owners: [Int]
+    package let owners: [Int]
     /// Per partition, every node index in ring order from the partition's key: the walk that
     /// placement and failover follow.
     let walks: [[Int]]
 
-    public init(ring: HashRing, topic: String, partitions: Int) {
+    package init(ring: HashRing, topic: String, partitions: Int) {
         self.topic = topic
         self.nodes = ring.nodes
         let index = Dictionary(ring.nodes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -35,15 +35,15 @@ public struct PartitionAssignment: Sendable, Equatable {
         self.owners = Self.place(walks: walks, nodeCount: ring.nodes.count, eligible: Array(0..<ring.nodes.count))
     }
 
-    public var partitionCount: Int { owners.count }
+    package var partitionCount: Int { owners.count }
 
-    public func owner(of partition: Int) -> String? {
+    package func owner(of partition: Int) -> String? {
         guard partition >= 0, partition < owners.count, owners[partition] >= 0 else { return nil }
         return nodes[owners[partition]]
     }
 
     /// Partitions per node, in `nodes` order.
-    public var loads: [Int] {
+    package var loads: [Int] {
         var out = [Int](repeating: 0, count: nodes.count)
         for o in owners where o >= 0 { out[o] += 1 }
         return out
@@ -51,7 +51,7 @@ public struct PartitionAssignment: Sendable, Equatable {
 
     /// The owner of `partition` first, then every other node in ring order: where records
     /// of this partition may live after failovers.
-    public func preference(of partition: Int) -> [String] {
+    package func preference(of partition: Int) -> [String] {
         guard partition >= 0, partition < walks.count else { return [] }
         let owner = owners[partition]
         return (owner >= 0 ? [nodes[owner]] : []) + walks[partition].filter { $0 != owner }.map { nodes[$0] }
@@ -61,7 +61,7 @@ public struct PartitionAssignment: Sendable, Equatable {
     /// that is up stay; each partition of a node that is down walks the ring from its key to
     /// the first node that is up and has room (at most ⌈P/|up|⌉ partitions). When the owner
     /// comes back this returns to `owners`, so partitions move home. nil where nobody is up.
-    public func failover(up: Set<String>) -> [String?] {
+    package func failover(up: Set<String>) -> [String?] {
         let upIndices = Set(nodes.indices.filter { up.contains(nodes[$0]) })
         guard !upIndices.isEmpty else { return owners.map { _ in nil } }
         let cap = (owners.count + upIndices.count - 1) / upIndices.count

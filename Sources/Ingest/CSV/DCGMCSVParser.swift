@@ -16,15 +16,15 @@ import TSDB
 /// try parser.finish { record in … }
 /// print(parser.stats.rows, parser.stats.badRows)
 /// ```
-public struct DCGMCSVParser {
-    public static let columns = ["timestamp", "metric_name", "gpu_id", "device", "uuid", "modelName", "Hostname",
+package struct DCGMCSVParser {
+    package static let columns = ["timestamp", "metric_name", "gpu_id", "device", "uuid", "modelName", "Hostname",
                                  "container", "pod", "namespace", "value", "labels_raw"]
     static let required = ["timestamp", "metric_name", "value"]
     /// Values at or above this are DCGM's "blank" (no data) sentinels.
-    public static let blankThreshold = 140_737_488_355_328.0  // 2^47
+    package static let blankThreshold = 140_737_488_355_328.0  // 2^47
 
-    public let strict: Bool
-    public private(set) var stats = DCGMParseStats()
+    package let strict: Bool
+    package private(set) var stats = DCGMParseStats()
 
     /// Column index in the file of each of ``columns`` (-1 when absent).
     var map: [Int] = []
@@ -43,32 +43,32 @@ public struct DCGMCSVParser {
         var escaped: Bool
     }
 
-    public init(strict: Bool = false) {
+    package init(strict: Bool = false) {
         self.strict = strict
         fields.reserveCapacity(16)
     }
 
     /// Feeds bytes in any chunking; every complete row is passed to `onRow`.
-    public mutating func feedRows(_ bytes: UnsafeRawBufferPointer, _ onRow: (borrowing DCGMRow) throws -> Void) throws {
+    package mutating func feedRows(_ bytes: UnsafeRawBufferPointer, _ onRow: (borrowing DCGMRow) throws -> Void) throws {
         pending.append(contentsOf: bytes)
         try drain(final: false, onRow)
     }
 
     /// Parses what is left at the end of the input.
-    public mutating func finishRows(_ onRow: (borrowing DCGMRow) throws -> Void) throws {
+    package mutating func finishRows(_ onRow: (borrowing DCGMRow) throws -> Void) throws {
         try drain(final: true, onRow)
     }
 
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onRecord: (DCGMRecord) throws -> Void) throws {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onRecord: (DCGMRecord) throws -> Void) throws {
         try feedRows(bytes) { try onRecord($0.record()) }
     }
 
-    public mutating func finish(_ onRecord: (DCGMRecord) throws -> Void) throws {
+    package mutating func finish(_ onRecord: (DCGMRecord) throws -> Void) throws {
         try finishRows { try onRecord($0.record()) }
     }
 
     /// Parses an in-memory document (an HTTP body, a broker message).
-    public static func parse(_ bytes: [UInt8], strict: Bool = false) throws -> ([DCGMRecord], DCGMParseStats) {
+    package static func parse(_ bytes: [UInt8], strict: Bool = false) throws -> ([DCGMRecord], DCGMParseStats) {
         var parser = DCGMCSVParser(strict: strict)
         var out: [DCGMRecord] = []
         try bytes.withUnsafeBytes { try parser.feed($0) { out.append($0) } }
@@ -77,7 +77,7 @@ public struct DCGMCSVParser {
     }
 
     /// Streams a file in 1 MiB reads.
-    public static func parseFile(path: String, strict: Bool = false, _ onRecord: (DCGMRecord) throws -> Void) throws -> DCGMParseStats {
+    package static func parseFile(path: String, strict: Bool = false, _ onRecord: (DCGMRecord) throws -> Void) throws -> DCGMParseStats {
         var parser = DCGMCSVParser(strict: strict)
         try Self.readFile(path) { chunk in try parser.feed(chunk, onRecord) }
         try parser.finish(onRecord)
@@ -85,7 +85,7 @@ public struct DCGMCSVParser {
     }
 
     /// Reads a file in 1 MiB chunks (see ``ChunkedFileReader``).
-    public static func readFile(_ path: String, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package static func readFile(_ path: String, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var reader = try ChunkedFileReader(path: path, chunkSize: chunkSize)
         while try reader.next(body) != nil {}
     }

@@ -5,37 +5,37 @@ import TSDB
 /// the hash of their raw bytes (no strings, no SQLite), new series are created once per
 /// batch in one catalog transaction (all through ``DCGMBatchBuilder``), and appends overlap
 /// with parsing the next chunk.
-public final class DCGMImporter {
-    public struct Progress: Sendable {
-        public var path: String
-        public var bytesRead: Int64
-        public var totalBytes: Int64
-        public var rows: Int
-        public var samples: Int
+package final class DCGMImporter {
+    package struct Progress: Sendable {
+        package var path: String
+        package var bytesRead: Int64
+        package var totalBytes: Int64
+        package var rows: Int
+        package var samples: Int
     }
 
-    public struct Summary: Sendable {
-        public var stats = DCGMParseStats()
-        public var appended = 0
-        public var outOfWindow = 0
+    package struct Summary: Sendable {
+        package var stats = DCGMParseStats()
+        package var appended = 0
+        package var outOfWindow = 0
         /// Samples refused as too far ahead of the clock (the database's `maxFuture`).
-        public var tooFarInFuture = 0
-        public var newSeries = 0
-        public init() {}
+        package var tooFarInFuture = 0
+        package var newSeries = 0
+        package init() {}
     }
 
     let db: TSDB
     let batchSize: Int
     private let builder = DCGMBatchBuilder()
 
-    public init(db: TSDB, batchSize: Int = 100_000) {
+    package init(db: TSDB, batchSize: Int = 100_000) {
         self.db = db
         self.batchSize = batchSize
     }
 
     /// Imports one file. With `strict`, the first bad row stops the import with an error
     /// (rows before it stay imported). `progress` is called after every chunk.
-    public func importFile(path: String, strict: Bool = false, progress: (Progress) -> Void = { _ in }) async throws -> Summary {
+    package func importFile(path: String, strict: Bool = false, progress: (Progress) -> Void = { _ in }) async throws -> Summary {
         let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         var reader = try ChunkedFileReader(path: path)
         var parser = DCGMCSVParser(strict: strict)

@@ -3,22 +3,22 @@ import TSDB
 /// One DCGM row, materialised. `labels` is the series identity per DESIGN.md "Data model":
 /// `__name__`, `gpu`, `UUID`, `device`, `modelName`, `Hostname`, `container`, `pod`,
 /// `namespace` (absent when empty), plus the other pairs of `labels_raw`.
-public struct DCGMRecord: Sendable, Hashable {
-    public var timestamp: Int64
-    public var metric: String
-    public var gpuID: String
-    public var device: String
-    public var uuid: String
-    public var modelName: String
-    public var hostname: String
-    public var container: String
-    public var pod: String
-    public var namespace: String
-    public var value: Double
-    public var labelsRaw: String
-    public var labels: Labels
+package struct DCGMRecord: Sendable, Hashable {
+    package var timestamp: Int64
+    package var metric: String
+    package var gpuID: String
+    package var device: String
+    package var uuid: String
+    package var modelName: String
+    package var hostname: String
+    package var container: String
+    package var pod: String
+    package var namespace: String
+    package var value: Double
+    package var labelsRaw: String
+    package var labels: Labels
 
-    public init(timestamp: Int64, metric: String, gpuID: String = "", device: String = "", uuid: String = "",
+    package init(timestamp: Int64, metric: String, gpuID: String = "", device: String = "", uuid: String = "",
                 modelName: String = "", hostname: String = "", container: String = "", pod: String = "",
                 namespace: String = "", value: Double, labelsRaw: String = "") {
         self.timestamp = timestamp
@@ -62,28 +62,28 @@ public struct DCGMRecord: Sendable, Hashable {
 }
 
 /// A problem with one input row.
-public struct DCGMParseProblem: Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var message: String
-    public var description: String { "line \(line): \(message)" }
+package struct DCGMParseProblem: Sendable, Equatable, CustomStringConvertible {
+    package var line: Int
+    package var message: String
+    package var description: String { "line \(line): \(message)" }
 }
 
 /// Counts of one parse; the first 100 problems are kept with their line numbers.
-public struct DCGMParseStats: Sendable, Equatable {
-    public var rows = 0
-    public var samples = 0
-    public var blankSkipped = 0
-    public var badRows = 0
-    public var problems: [DCGMParseProblem] = []
-    public static let maxProblems = 100
+package struct DCGMParseStats: Sendable, Equatable {
+    package var rows = 0
+    package var samples = 0
+    package var blankSkipped = 0
+    package var badRows = 0
+    package var problems: [DCGMParseProblem] = []
+    package static let maxProblems = 100
 }
 
-public enum DCGMError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum DCGMError: Error, Sendable, Equatable, CustomStringConvertible {
     case strictModeBadRow(line: Int, message: String)
     case unreadable(path: String, message: String)
     case missingColumns([String])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .strictModeBadRow(let line, let m): return "line \(line): \(m) (--strict stops at the first bad row)"
         case .unreadable(let path, let m): return "cannot read \(path): \(m)"
@@ -93,8 +93,8 @@ public enum DCGMError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Parses `labels_raw` (`k="v",k2="v2"`, Prometheus escapes `\\ \" \n`) into labels.
-public enum LabelsRaw {
-    public static func parse(_ s: String) -> [Label] {
+package enum LabelsRaw {
+    package static func parse(_ s: String) -> [Label] {
         var s = s
         return s.withUTF8 { parse(UnsafeRawBufferPointer($0), unescapeCSV: false) }
     }

@@ -5,13 +5,13 @@ import TSDB
 /// A parsed row borrowed from the parser's buffer; valid only inside the callback. The
 /// batch builder uses the series key to find a known series without building strings; the rest
 /// materialise a ``DCGMRecord``.
-public struct DCGMRow: ~Copyable {
+package struct DCGMRow: ~Copyable {
     let buffer: UnsafeRawBufferPointer
     let fields: UnsafeBufferPointer<DCGMCSVParser.Field>
     let map: UnsafeBufferPointer<Int>
-    public let line: Int
-    public let timestamp: Int64
-    public let value: Double
+    package let line: Int
+    package let timestamp: Int64
+    package let value: Double
 
     init(buffer: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<DCGMCSVParser.Field>, map: UnsafeBufferPointer<Int>,
          line: Int, timestamp: Int64, value: Double) {
@@ -106,14 +106,14 @@ public struct DCGMRow: ~Copyable {
     }
 
     /// The series labels (DESIGN.md "Data model").
-    public func labels() -> Labels {
+    package func labels() -> Labels {
         let lr = map[11] >= 0 ? LabelsRaw.parse(raw(11), unescapeCSV: fields[map[11]].escaped) : []
         return DCGMRecord.makeLabels(metric: string(1), gpuID: string(2), device: string(3), uuid: string(4),
                                      modelName: string(5), hostname: string(6), container: string(7), pod: string(8),
                                      namespace: string(9), extra: lr)
     }
 
-    public func record() -> DCGMRecord {
+    package func record() -> DCGMRecord {
         var r = DCGMRecord(timestamp: timestamp, metric: string(1), gpuID: string(2), device: string(3), uuid: string(4),
                            modelName: string(5), hostname: string(6), container: string(7), pod: string(8),
                            namespace: string(9), value: value, labelsRaw: "")

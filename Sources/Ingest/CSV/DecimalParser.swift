@@ -7,10 +7,10 @@ import Darwin
 /// Parses a decimal number from bytes without building a `String`. Up to 15 significant
 /// digits with a small exponent take the exact fast path (`Double(m) / 10^k` is correctly
 /// rounded, as `strtod` would give); anything else goes through `strtod`.
-public enum DecimalParser {
+package enum DecimalParser {
     static let pow10: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { acc, _ in acc * 10 } }
 
-    public static func parse(_ p: UnsafeRawBufferPointer) -> Double? {
+    package static func parse(_ p: UnsafeRawBufferPointer) -> Double? {
         let n = p.count
         guard n > 0 else { return nil }
         var i = 0
@@ -77,7 +77,7 @@ public enum DecimalParser {
         }
     }
 
-    public static func parse(_ s: String) -> Double? {
+    package static func parse(_ s: String) -> Double? {
         var s = s
         return s.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }

@@ -2,12 +2,12 @@ import Primitives
 import TSDB
 
 /// A JSON body that is not a valid sample document; `line`/`column` are 1-based.
-public enum JSONSampleError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum JSONSampleError: Error, Sendable, Equatable, CustomStringConvertible {
     case syntax(line: Int, column: Int, message: String)
     /// Sample `index` (0-based, in document order) starting at `line` is not a valid sample.
     case invalidSample(index: Int, line: Int, message: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .syntax(let line, let column, let message):
             return "invalid JSON at line \(line), column \(column): \(message)"
@@ -29,9 +29,9 @@ public enum JSONSampleError: Error, Sendable, Equatable, CustomStringConvertible
 /// ```swift
 /// let s = try JSONSamples.decode(Array(#"{"metric":"DCGM_FI_DEV_GPU_UTIL","value":7,"uuid":"GPU-1"}"#.utf8), now: 0)
 /// ```
-public enum JSONSamples {
+package enum JSONSamples {
     /// Decodes one object or an array of objects.
-    public static func decode(_ bytes: [UInt8], now: Int64) throws(JSONSampleError) -> [LabeledSample] {
+    package static func decode(_ bytes: [UInt8], now: Int64) throws(JSONSampleError) -> [LabeledSample] {
         var reader = JSONReader(bytes)
         let value = try reader.readDocument()
         var out: [LabeledSample] = []
@@ -48,7 +48,7 @@ public enum JSONSamples {
     }
 
     /// Decodes NDJSON: one object (or array of objects) per non-blank line.
-    public static func decodeNDJSON(_ bytes: [UInt8], now: Int64) throws(JSONSampleError) -> [LabeledSample] {
+    package static func decodeNDJSON(_ bytes: [UInt8], now: Int64) throws(JSONSampleError) -> [LabeledSample] {
         var out: [LabeledSample] = []
         var start = 0
         var line = 0

@@ -3,11 +3,11 @@ import TSDB
 
 /// Timestamp precision of line protocol, as InfluxDB's `precision` parameter names it
 /// (`n`/`ns`, `u`/`us`, `ms`, `s`, and v1's `m`, `h`).
-public enum LineProtocolPrecision: String, Sendable, CaseIterable {
+package enum LineProtocolPrecision: String, Sendable, CaseIterable {
     case ns, us, ms, s, m, h
 
     /// Accepts the spellings of InfluxDB v1 (`n`, `u`, `ms`, `s`, `m`, `h`) and v2 (`ns`, `us`, `ms`, `s`).
-    public init?(influx: String) {
+    package init?(influx: String) {
         switch influx {
         case "n", "ns", "": self = .ns
         case "u", "us", "µ", "µs": self = .us
@@ -20,7 +20,7 @@ public enum LineProtocolPrecision: String, Sendable, CaseIterable {
     }
 
     /// Nanoseconds per unit.
-    public var nanos: Int64 {
+    package var nanos: Int64 {
         switch self {
         case .ns: return 1
         case .us: return 1_000
@@ -34,10 +34,10 @@ public enum LineProtocolPrecision: String, Sendable, CaseIterable {
 
 /// A line that is not valid line protocol; `line` is 1-based, `column` is the 1-based byte
 /// offset in that line.
-public enum LineProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum LineProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
     case syntax(line: Int, column: Int, message: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .syntax(let line, let column, let message):
             return "line protocol error at line \(line), column \(column): \(message)"
@@ -46,14 +46,14 @@ public enum LineProtocolError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// What a body of line protocol held.
-public struct LineProtocolResult: Sendable {
-    public var samples: [LabeledSample] = []
+package struct LineProtocolResult: Sendable {
+    package var samples: [LabeledSample] = []
     /// Lines with points (comments and blank lines excluded).
-    public var lines = 0
+    package var lines = 0
     /// String fields, which a Float64 store cannot hold; counted, not stored.
-    public var skippedStringFields = 0
+    package var skippedStringFields = 0
     /// Lines refused, in order, when parsing with ``LineProtocolParser/BadLines/skip``.
-    public var badLines: [LineProtocolError] = []
+    package var badLines: [LineProtocolError] = []
 }
 
 /// InfluxDB line protocol, parsed straight from bytes:
@@ -72,16 +72,16 @@ public struct LineProtocolResult: Sendable {
 ///                                      precision: .s, now: 0)
 /// r.samples[0].labels.metric   // "gpu_util"
 /// ```
-public enum LineProtocolParser {
+package enum LineProtocolParser {
     /// What to do with a line that does not parse.
-    public enum BadLines: Sendable {
+    package enum BadLines: Sendable {
         /// Refuse the whole body (InfluxDB v2, and our own write API).
         case refuse
         /// Keep the good lines and list the bad ones in ``LineProtocolResult/badLines`` (InfluxDB 1.x).
         case skip
     }
 
-    public static func parse(_ bytes: [UInt8], precision: LineProtocolPrecision = .ns, now: Int64,
+    package static func parse(_ bytes: [UInt8], precision: LineProtocolPrecision = .ns, now: Int64,
                              badLines: BadLines = .refuse) throws(LineProtocolError) -> LineProtocolResult {
         var result = LineProtocolResult()
         var skipped = 0

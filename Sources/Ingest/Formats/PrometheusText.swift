@@ -1,34 +1,34 @@
 /// One sample of the Prometheus text exposition format (what dcgm-exporter serves at
 /// `/metrics`): `name{label="value",…} value [timestamp_ms]`.
-public struct PrometheusSample: Sendable, Equatable {
-    public var name: String
+package struct PrometheusSample: Sendable, Equatable {
+    package var name: String
     /// Label pairs in the order they appear.
-    public var labels: [Label]
-    public var value: Double
+    package var labels: [Label]
+    package var value: Double
     /// Milliseconds since the epoch, when the exporter gave one.
-    public var timestampMillis: Int64?
+    package var timestampMillis: Int64?
 
-    public struct Label: Sendable, Equatable {
-        public var name: String
-        public var value: String
-        public init(_ name: String, _ value: String) { self.name = name; self.value = value }
+    package struct Label: Sendable, Equatable {
+        package var name: String
+        package var value: String
+        package init(_ name: String, _ value: String) { self.name = name; self.value = value }
     }
 
-    public init(name: String, labels: [Label], value: Double, timestampMillis: Int64? = nil) {
+    package init(name: String, labels: [Label], value: Double, timestampMillis: Int64? = nil) {
         self.name = name
         self.labels = labels
         self.value = value
         self.timestampMillis = timestampMillis
     }
 
-    public subscript(label: String) -> String? { labels.first { $0.name == label }?.value }
+    package subscript(label: String) -> String? { labels.first { $0.name == label }?.value }
 }
 
 /// A line of the exposition text that is not a valid sample.
-public struct PrometheusTextError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var message: String
-    public var description: String { "line \(line): \(message)" }
+package struct PrometheusTextError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var line: Int
+    package var message: String
+    package var description: String { "line \(line): \(message)" }
 }
 
 /// Parser of the Prometheus text exposition format (version 0.0.4), a byte loop over the body:
@@ -38,9 +38,9 @@ public struct PrometheusTextError: Error, Sendable, Equatable, CustomStringConve
 /// ```swift
 /// let (samples, problems) = PrometheusText.parse(Array(body.utf8))
 /// ```
-public enum PrometheusText {
+package enum PrometheusText {
     /// Parses every line; bad lines are reported (with their number) and skipped.
-    public static func parse(_ bytes: [UInt8]) -> (samples: [PrometheusSample], problems: [PrometheusTextError]) {
+    package static func parse(_ bytes: [UInt8]) -> (samples: [PrometheusSample], problems: [PrometheusTextError]) {
         var samples: [PrometheusSample] = []
         var problems: [PrometheusTextError] = []
         var lineNo = 0

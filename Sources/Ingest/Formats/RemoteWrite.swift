@@ -2,7 +2,7 @@ import TSDB
 
 /// A remote_write body that is not a valid `prometheus.WriteRequest`; `offset` is the byte
 /// offset in the decompressed protobuf.
-public enum RemoteWriteError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum RemoteWriteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A field runs past the end of its message.
     case truncated(offset: Int, what: String)
     /// A varint is longer than 10 bytes or does not fit 64 bits.
@@ -18,7 +18,7 @@ public enum RemoteWriteError: Error, Sendable, Equatable, CustomStringConvertibl
     /// A sample's millisecond timestamp does not fit Int64 nanoseconds.
     case timestampOutOfRange(series: Int, millis: Int64)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .truncated(let o, let what): return "remote_write: \(what) at byte \(o) runs past the end of its message (truncated body?)"
         case .varintOverflow(let o): return "remote_write: the varint at byte \(o) does not fit 64 bits"
@@ -34,35 +34,35 @@ public enum RemoteWriteError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// Bounds on one remote_write request's series (the decoded body size is bounded before this,
 /// by the snappy header check).
-public struct RemoteWriteLimits: Sendable, Equatable {
-    public var maxLabelsPerSeries = 128
-    public var maxLabelNameBytes = 1_024
-    public var maxLabelValueBytes = 16_384
-    public init() {}
+package struct RemoteWriteLimits: Sendable, Equatable {
+    package var maxLabelsPerSeries = 128
+    package var maxLabelNameBytes = 1_024
+    package var maxLabelValueBytes = 16_384
+    package init() {}
 }
 
 /// A decoded `prometheus.WriteRequest` (remote_write 1.0), column-oriented so a writer
 /// resolves each series once: sample `i` is (`series[seriesOfSample[i]]`, `timestamps[i]`,
 /// `values[i]`). Timestamps are converted from milliseconds to nanoseconds; labels are
 /// exactly as sent (`__name__` included).
-public struct RemoteWriteRequest: Sendable {
+package struct RemoteWriteRequest: Sendable {
     /// The label sets of the series that carry samples, in request order.
-    public var series: [Labels] = []
-    public var seriesOfSample: [Int] = []
-    public var timestamps: [Int64] = []
-    public var values: [Double] = []
-    public var sampleCount: Int { timestamps.count }
+    package var series: [Labels] = []
+    package var seriesOfSample: [Int] = []
+    package var timestamps: [Int64] = []
+    package var values: [Double] = []
+    package var sampleCount: Int { timestamps.count }
     /// Every sample with its labels (the convenient, slower form).
-    public var samples: [LabeledSample] {
+    package var samples: [LabeledSample] {
         timestamps.indices.map { LabeledSample(labels: series[seriesOfSample[$0]], timestamp: timestamps[$0], value: values[$0]) }
     }
     /// Time series messages in the request (with or without samples).
-    public var seriesCount = 0
+    package var seriesCount = 0
     /// `MetricMetadata` entries, skipped (we keep no metadata).
-    public var metadataCount = 0
+    package var metadataCount = 0
     /// Exemplars and native histograms, skipped (not stored: this engine keeps float samples).
-    public var exemplarsSkipped = 0
-    public var histogramsSkipped = 0
+    package var exemplarsSkipped = 0
+    package var histogramsSkipped = 0
 }
 
 /// A hand-written decoder for the few messages of Prometheus' remote_write 1.0 protocol,
@@ -83,8 +83,8 @@ public struct RemoteWriteRequest: Sendable {
 /// ```swift
 /// let request = try RemoteWrite.decode(try Snappy.decompress(body, limit: 64 << 20))
 /// ```
-public enum RemoteWrite {
-    public static func decode(_ bytes: [UInt8], limits: RemoteWriteLimits = RemoteWriteLimits()) throws(RemoteWriteError) -> RemoteWriteRequest {
+package enum RemoteWrite {
+    package static func decode(_ bytes: [UInt8], limits: RemoteWriteLimits = RemoteWriteLimits()) throws(RemoteWriteError) -> RemoteWriteRequest {
         var out = RemoteWriteRequest()
         var reader = ProtoReader(bytes: bytes, start: 0, end: bytes.count)
         while let (field, wire, at) = try reader.nextTag() {

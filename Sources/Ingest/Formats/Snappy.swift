@@ -1,7 +1,7 @@
 import CSnappy
 
 /// Why a snappy block could not be decompressed.
-public enum SnappyError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SnappyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The block's header (its declared uncompressed length) is not a valid varint.
     case badHeader
     /// The block declares more bytes than the caller allows; nothing was allocated.
@@ -9,7 +9,7 @@ public enum SnappyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The block is corrupt or truncated.
     case corrupt
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .badHeader: return "snappy: the block does not start with a valid uncompressed length"
         case .tooLarge(let declared, let limit):
@@ -29,9 +29,9 @@ public enum SnappyError: Error, Sendable, Equatable, CustomStringConvertible {
 /// ```swift
 /// let raw = try Snappy.decompress(body, limit: 64 << 20)
 /// ```
-public enum Snappy {
+package enum Snappy {
     /// The uncompressed length a block declares in its header (a varint, at most 2^32 - 1).
-    public static func declaredLength(_ block: [UInt8]) throws(SnappyError) -> Int {
+    package static func declaredLength(_ block: [UInt8]) throws(SnappyError) -> Int {
         var result = 0
         var shift = 0
         for i in 0..<min(block.count, 5) {
@@ -48,7 +48,7 @@ public enum Snappy {
     }
 
     /// Decompresses one block of at most `limit` uncompressed bytes.
-    public static func decompress(_ block: [UInt8], limit: Int) throws(SnappyError) -> [UInt8] {
+    package static func decompress(_ block: [UInt8], limit: Int) throws(SnappyError) -> [UInt8] {
         let declared = try declaredLength(block)
         guard declared <= limit else { throw .tooLarge(declared: declared, limit: limit) }
         guard declared > 0 else {
@@ -72,7 +72,7 @@ public enum Snappy {
     }
 
     /// Compresses `bytes` into one block (what remote_write senders do; used by tests and tools).
-    public static func compress(_ bytes: [UInt8]) -> [UInt8] {
+    package static func compress(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: snappy_max_compressed_length(bytes.count))
         var outLength = out.count
         let status = bytes.withUnsafeBufferPointer { src in

@@ -4,8 +4,8 @@ import TSDB
 /// `{"status":"success","data":{"resultType":…,"result":…}}`, samples as
 /// `[seconds, "value"]` with millisecond timestamps and Go's float text, and errors as
 /// `{"status":"error","errorType":…,"error":…}`.
-public enum PrometheusJSON {
-    public static func query(_ value: QueryValue, stats: PromQLEngine.Stats? = nil) -> [UInt8] {
+package enum PrometheusJSON {
+    package static func query(_ value: QueryValue, stats: PromQLEngine.Stats? = nil) -> [UInt8] {
         var w = Writer()
         w.raw(#"{"status":"success","data":{"resultType":""#)
         w.raw(value.resultType)
@@ -50,7 +50,7 @@ public enum PrometheusJSON {
     }
 
     /// `{"status":"success","data":[{…labels…}, …]}` for /series.
-    public static func series(_ sets: [Labels]) -> [UInt8] {
+    package static func series(_ sets: [Labels]) -> [UInt8] {
         var w = Writer()
         w.raw(#"{"status":"success","data":["#)
         for (k, l) in sets.enumerated() {
@@ -62,7 +62,7 @@ public enum PrometheusJSON {
     }
 
     /// `{"status":"success","data":["a","b"]}` for /labels and /label/<name>/values.
-    public static func strings(_ list: [String]) -> [UInt8] {
+    package static func strings(_ list: [String]) -> [UInt8] {
         var w = Writer()
         w.raw(#"{"status":"success","data":["#)
         for (k, s) in list.enumerated() {
@@ -74,7 +74,7 @@ public enum PrometheusJSON {
     }
 
     /// `{"status":"success","data":{…}}` with string values (buildinfo) or an empty object.
-    public static func object(_ pairs: [(String, String)]) -> [UInt8] {
+    package static func object(_ pairs: [(String, String)]) -> [UInt8] {
         var w = Writer()
         w.raw(#"{"status":"success","data":{"#)
         for (k, p) in pairs.enumerated() {
@@ -85,7 +85,7 @@ public enum PrometheusJSON {
         return w.bytes
     }
 
-    public static func error(_ e: PromQLError) -> [UInt8] {
+    package static func error(_ e: PromQLError) -> [UInt8] {
         var w = Writer()
         w.raw(#"{"status":"error","errorType":""#)
         w.raw(e.errorType)

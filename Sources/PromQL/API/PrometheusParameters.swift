@@ -2,9 +2,9 @@ import Foundation
 
 /// Parameter parsing of Prometheus' HTTP API: times as float seconds or RFC 3339, durations as
 /// float seconds or Prometheus durations (`5m`), with Prometheus' error messages.
-public enum PrometheusParameters {
+package enum PrometheusParameters {
     /// Milliseconds since the epoch. Float seconds round to the millisecond, as Prometheus does.
-    public static func time(_ text: String, name: String) throws(PromQLError) -> Int64 {
+    package static func time(_ text: String, name: String) throws(PromQLError) -> Int64 {
         if let v = Double(text), v.isFinite {
             let whole = v.rounded(.towardZero)
             let frac = ((v - whole) * 1000).rounded() / 1000
@@ -19,7 +19,7 @@ public enum PrometheusParameters {
     }
 
     /// Milliseconds.
-    public static func duration(_ text: String, name: String) throws(PromQLError) -> Int64 {
+    package static func duration(_ text: String, name: String) throws(PromQLError) -> Int64 {
         if let v = Double(text) {
             let ms = v * 1000
             guard ms.isFinite, abs(ms) < 9.2e15 else {

@@ -57,9 +57,9 @@ enum Quantile {
 }
 
 /// Float text as Prometheus writes it: Go's `strconv.FormatFloat(v, 'f' or 'e', -1, 64)`.
-public enum FloatFormat {
+package enum FloatFormat {
     /// The API's sample values: 'e' below 1e-6 and from 1e21 on, 'f' otherwise; `+Inf`, `-Inf`, `NaN`.
-    public static func api(_ v: Double) -> String {
+    package static func api(_ v: Double) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
         let a = abs(v)
@@ -68,7 +68,7 @@ public enum FloatFormat {
     }
 
     /// `FormatFloat(v, 'f', -1, 64)`: the shortest digits that round-trip, never an exponent.
-    public static func plain(_ v: Double) -> String {
+    package static func plain(_ v: Double) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
         let (neg, digits, exp) = shortest(v)

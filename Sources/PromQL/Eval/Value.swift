@@ -1,10 +1,10 @@
 import TSDB
 
 /// One element of an instant vector.
-public struct Sample: Sendable {
-    public var labels: Labels
-    public var value: Double
-    public init(labels: Labels, value: Double) {
+package struct Sample: Sendable {
+    package var labels: Labels
+    package var value: Double
+    package init(labels: Labels, value: Double) {
         self.labels = labels
         self.value = value
     }
@@ -12,11 +12,11 @@ public struct Sample: Sendable {
 
 /// One series of a range vector or a range query result: points in ascending time order,
 /// timestamps in milliseconds.
-public struct Series: Sendable {
-    public var labels: Labels
-    public var timestamps: [Int64]
-    public var values: [Double]
-    public init(labels: Labels, timestamps: [Int64] = [], values: [Double] = []) {
+package struct Series: Sendable {
+    package var labels: Labels
+    package var timestamps: [Int64]
+    package var values: [Double]
+    package init(labels: Labels, timestamps: [Int64] = [], values: [Double] = []) {
         self.labels = labels
         self.timestamps = timestamps
         self.values = values
@@ -42,13 +42,13 @@ enum InstantValue {
 }
 
 /// A finished query: what Prometheus' API calls `resultType` and `result`.
-public enum QueryValue: Sendable {
+package enum QueryValue: Sendable {
     case scalar(time: Int64, value: Double)
     case string(time: Int64, value: String)
     case vector(time: Int64, samples: [Sample])
     case matrix([Series])
 
-    public var resultType: String {
+    package var resultType: String {
         switch self {
         case .scalar: return "scalar"
         case .string: return "string"

@@ -1,7 +1,7 @@
 import TSDB
 
 /// The type an expression evaluates to, as PromQL's type checker sees it.
-public enum ValueType: String, Sendable {
+package enum ValueType: String, Sendable {
     case scalar, vector, matrix, string
 
     /// The name Prometheus uses in its messages and its JSON `resultType`.
@@ -16,24 +16,24 @@ public enum ValueType: String, Sendable {
 }
 
 /// Where `@` pins a selector: a fixed time, or the query's start or end.
-public enum AtModifier: Sendable, Equatable {
+package enum AtModifier: Sendable, Equatable {
     case time(Int64)
     case start
     case end
 }
 
 /// `metric{label="value", …} offset 5m @ 1700000000`. Times are milliseconds, as in Prometheus.
-public struct VectorSelector: Sendable {
+package struct VectorSelector: Sendable {
     /// Identifies the selector inside one parsed expression: its samples are fetched once.
-    public var id: Int
-    public var name: String?
+    package var id: Int
+    package var name: String?
     /// Every matcher, including the `__name__` one that `name` implies.
-    public var matchers: [LabelMatcher]
-    public var offset: Int64 = 0
-    public var at: AtModifier?
+    package var matchers: [LabelMatcher]
+    package var offset: Int64 = 0
+    package var at: AtModifier?
 }
 
-public enum BinaryOp: String, Sendable, CaseIterable {
+package enum BinaryOp: String, Sendable, CaseIterable {
     case add = "+", sub = "-", mul = "*", div = "/", mod = "%", pow = "^", atan2
     case eql = "==", neq = "!=", gtr = ">", lss = "<", gte = ">=", lte = "<="
     case and, or, unless
@@ -68,17 +68,17 @@ public enum BinaryOp: String, Sendable, CaseIterable {
     }
 }
 
-public enum Cardinality: Sendable { case oneToOne, manyToOne, oneToMany, manyToMany }
+package enum Cardinality: Sendable { case oneToOne, manyToOne, oneToMany, manyToMany }
 
 /// `on(…)`/`ignoring(…)` and `group_left(…)`/`group_right(…)` of a binary operation.
-public struct VectorMatching: Sendable {
-    public var card: Cardinality
-    public var on: Bool = false
-    public var labels: [String] = []
-    public var include: [String] = []
+package struct VectorMatching: Sendable {
+    package var card: Cardinality
+    package var on: Bool = false
+    package var labels: [String] = []
+    package var include: [String] = []
 }
 
-public enum AggregateOp: String, Sendable, CaseIterable {
+package enum AggregateOp: String, Sendable, CaseIterable {
     case sum, avg, count, min, max, group, stddev, stdvar, topk, bottomk, quantile
     case countValues = "count_values"
 
@@ -90,24 +90,24 @@ public enum AggregateOp: String, Sendable, CaseIterable {
     }
 }
 
-public struct AggregateExpr: Sendable {
-    public var op: AggregateOp
-    public var expr: Expr
-    public var param: Expr?
-    public var grouping: [String]
-    public var without: Bool
+package struct AggregateExpr: Sendable {
+    package var op: AggregateOp
+    package var expr: Expr
+    package var param: Expr?
+    package var grouping: [String]
+    package var without: Bool
 }
 
-public struct BinaryExpr: Sendable {
-    public var op: BinaryOp
-    public var lhs: Expr
-    public var rhs: Expr
-    public var matching: VectorMatching?
-    public var returnBool: Bool
+package struct BinaryExpr: Sendable {
+    package var op: BinaryOp
+    package var lhs: Expr
+    package var rhs: Expr
+    package var matching: VectorMatching?
+    package var returnBool: Bool
 }
 
 /// A parsed PromQL expression.
-public indirect enum Expr: Sendable {
+package indirect enum Expr: Sendable {
     case number(Double)
     case string(String)
     case vector(VectorSelector)
@@ -119,7 +119,7 @@ public indirect enum Expr: Sendable {
     case unaryMinus(Expr)
     case paren(Expr)
 
-    public var type: ValueType {
+    package var type: ValueType {
         switch self {
         case .number: return .scalar
         case .string: return .string

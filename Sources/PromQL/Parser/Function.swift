@@ -1,12 +1,12 @@
 /// A PromQL function this engine evaluates: its argument types and result type, as
 /// Prometheus 2.42 declares them. Functions Prometheus has and this table lacks are refused
 /// by name with a 422 (never evaluated to a guess).
-public struct Function: Sendable {
-    public let name: String
-    public let args: [ValueType]
+package struct Function: Sendable {
+    package let name: String
+    package let args: [ValueType]
     /// How many trailing arguments may be left out (-1: the last one repeats, as label_join).
-    public let optional: Int
-    public let returns: ValueType
+    package let optional: Int
+    package let returns: ValueType
 
     static let table: [String: Function] = {
         var t: [String: Function] = [:]

@@ -8,12 +8,12 @@ import TSDB
 /// ```swift
 /// let expr = try PromQLParser.parse("sum by (Hostname) (rate(DCGM_FI_PROF_PIPE_TENSOR_ACTIVE[5m]))")
 /// ```
-public struct PromQLParser {
+package struct PromQLParser {
     private var tokens: [Token]
     private var pos = 0
     private var nextSelectorID = 0
 
-    public static func parse(_ text: String) throws(PromQLError) -> Expr {
+    package static func parse(_ text: String) throws(PromQLError) -> Expr {
         var p = PromQLParser(tokens: try Lexer.tokenize(text))
         guard p.peek != .eof else { throw .badData("1:1: parse error: no expression found in input") }
         let e = try p.expression(0)
@@ -22,7 +22,7 @@ public struct PromQLParser {
     }
 
     /// Parses a series selector as `match[]` takes it (`up{job="x"}` or `{job="x"}`).
-    public static func parseSelector(_ text: String) throws(PromQLError) -> VectorSelector {
+    package static func parseSelector(_ text: String) throws(PromQLError) -> VectorSelector {
         let e = try parse(text)
         guard case .vector(let vs) = e, vs.offset == 0, vs.at == nil else {
             throw .badData("invalid parameter \"match[]\": 1:1: parse error: expected a series selector, got \"\(text)\"")

@@ -1,12 +1,12 @@
 /// One record handed to a consumer: its opaque id (what ``BrokerClient/ack(topic:partition:group:ids:)``
 /// takes), its payload bytes, and how many times the broker has delivered it (1 on first delivery,
 /// 0 when the transport does not say).
-public struct ConsumedMessage: Sendable, Equatable {
-    public var id: String
-    public var payload: [UInt8]
-    public var deliveryCount: Int
+package struct ConsumedMessage: Sendable, Equatable {
+    package var id: String
+    package var payload: [UInt8]
+    package var deliveryCount: Int
 
-    public init(id: String, payload: [UInt8], deliveryCount: Int = 0) {
+    package init(id: String, payload: [UInt8], deliveryCount: Int = 0) {
         self.id = id
         self.payload = payload
         self.deliveryCount = deliveryCount
@@ -14,7 +14,7 @@ public struct ConsumedMessage: Sendable, Equatable {
 }
 
 /// Why a broker call failed, sorted by what the caller should do about it.
-public enum BrokerClientError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum BrokerClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Try again later (HTTP 503/429, a full queue, a broker that is restarting).
     case retryable(status: Int?, retryAfter: Duration?, message: String)
     /// Could not reach the broker at all (refused, reset, timed out); retryable.
@@ -25,19 +25,19 @@ public enum BrokerClientError: Error, Sendable, Equatable, CustomStringConvertib
     case closed
 
     /// Whether sending the same request again may succeed.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch self {
         case .retryable, .connection: return true
         case .rejected, .closed: return false
         }
     }
 
-    public var retryAfter: Duration? {
+    package var retryAfter: Duration? {
         if case .retryable(_, let after, _) = self { return after }
         return nil
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .retryable(let status, _, let m):
             return "broker busy\(status.map { " (HTTP \($0))" } ?? ""): \(m); will retry"
@@ -54,7 +54,7 @@ public enum BrokerClientError: Error, Sendable, Equatable, CustomStringConvertib
 /// stack, calling `MessageBroker` directly) and ``HTTPBrokerClient`` (a broker or the proxy over
 /// HTTP). Both guarantee that a produce call returns only once the records are durable and that
 /// records of one partition are delivered in produce order.
-public protocol BrokerClient: Sendable {
+package protocol BrokerClient: Sendable {
     /// Number of partitions of `topic`.
     func partitionCount(topic: String) async throws -> Int
     /// Appends `payloads` to one partition, in order; returns their record ids once durable.
@@ -73,5 +73,5 @@ public protocol BrokerClient: Sendable {
 
 extension BrokerClient {
     /// Records of a partition not yet acked by `group`, when the transport can tell (nil otherwise).
-    public func lag(topic: String, partition: Int, group: String) async -> Int? { nil }
+    package func lag(topic: String, partition: Int, group: String) async -> Int? { nil }
 }

@@ -17,8 +17,8 @@ import Synchronization
 /// let ids = try await client.produce(topic: "telemetry", partition: 2, payloads: [doc])
 /// await client.close()
 /// ```
-public final class HTTPBrokerClient: BrokerClient {
-    public let baseURL: String
+package final class HTTPBrokerClient: BrokerClient {
+    package let baseURL: String
     let token: String?
     let http: HTTPClient
     let requestTimeout: Duration
@@ -30,7 +30,7 @@ public final class HTTPBrokerClient: BrokerClient {
     private let subscriptions = Mutex<[String: SSESubscription]>([:])
     private let closed = Mutex(false)
 
-    public init(baseURL: String, token: String? = nil, requestTimeout: Duration = .seconds(15),
+    package init(baseURL: String, token: String? = nil, requestTimeout: Duration = .seconds(15),
                 consumeBuffer: Int = 32, defaultPartitions: Int = 4, logger: Logger = Logger(label: "broker-client")) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
@@ -107,7 +107,7 @@ public final class HTTPBrokerClient: BrokerClient {
 
     /// The topic's partition count from `GET /topics`; a topic the broker has not created yet
     /// gets `defaultPartitions` (the broker's own default, PARTITIONS_PER_TOPIC).
-    public func partitionCount(topic: String) async throws -> Int {
+    package func partitionCount(topic: String) async throws -> Int {
         let counts = try await topicEntries(topic).compactMap { ($0["partitions"] as? [Any])?.count }
         if let n = counts.max(), n > 0 { return n }
         logger.notice("topic not created yet; assuming the default partition count", metadata: [
@@ -116,7 +116,7 @@ public final class HTTPBrokerClient: BrokerClient {
         return defaultPartitions
     }
 
-    public func lag(topic: String, partition: Int, group: String) async -> Int? {
+    package func lag(topic: String, partition: Int, group: String) async -> Int? {
         guard let entries = try? await topicEntries(topic), !entries.isEmpty else { return nil }
         var total: Int?
         for t in entries {
@@ -146,7 +146,7 @@ public final class HTTPBrokerClient: BrokerClient {
         return lists.flatMap { $0.filter { ($0["name"] as? String) == topic } }
     }
 
-    public func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
+    package func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
         guard !payloads.isEmpty else { return [] }
         // The batch body written once, straight into the buffer the request sends.
         var body = ByteBuffer()
@@ -164,7 +164,7 @@ public final class HTTPBrokerClient: BrokerClient {
     }
 
     @discardableResult
-    public func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> Int {
+    package func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
         let body = try JSONSerialization.data(withJSONObject: ["ids": ids])
         let u = url("/ack", [("topic", topic), ("partition", String(partition)), ("group", group)])
@@ -177,7 +177,7 @@ public final class HTTPBrokerClient: BrokerClient {
         }
     }
 
-    public func poll(topic: String, partition: Int, group: String, maxRecords: Int, wait: Duration) async throws -> [ConsumedMessage] {
+    package func poll(topic: String, partition: Int, group: String, maxRecords: Int, wait: Duration) async throws -> [ConsumedMessage] {
         if closed.withLock({ $0 }) { throw BrokerClientError.closed }
         let key = "\(topic)\u{0}\(partition)\u{0}\(group)"
         let sub = subscriptions.withLock { subs -> SSESubscription in
@@ -190,7 +190,7 @@ public final class HTTPBrokerClient: BrokerClient {
         return try await sub.take(max: maxRecords, wait: wait)
     }
 
-    public func close() async {
+    package func close() async {
         closed.withLock { $0 = true }
         let subs = subscriptions.withLock { s in
             defer { s.removeAll() }

@@ -2,18 +2,18 @@ import Broker
 
 /// A ``BrokerClient`` that calls a `MessageBroker` in the same process (the embedded stack):
 /// no serialisation, no sockets, the same durability and consumer-group semantics.
-public struct InProcessBrokerClient: BrokerClient {
-    public let broker: MessageBroker
+package struct InProcessBrokerClient: BrokerClient {
+    package let broker: MessageBroker
 
-    public init(_ broker: MessageBroker) {
+    package init(_ broker: MessageBroker) {
         self.broker = broker
     }
 
-    public func partitionCount(topic: String) async throws -> Int {
+    package func partitionCount(topic: String) async throws -> Int {
         await broker.partitionCount(topic: topic)
     }
 
-    public func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
+    package func produce(topic: String, partition: Int, payloads: [[UInt8]]) async throws -> [String] {
         do {
             return try await broker.produce(topic: topic, partition: partition, payloads: payloads)
         } catch let error as BrokerError {
@@ -21,7 +21,7 @@ public struct InProcessBrokerClient: BrokerClient {
         }
     }
 
-    public func poll(topic: String, partition: Int, group: String, maxRecords: Int, wait: Duration) async throws -> [ConsumedMessage] {
+    package func poll(topic: String, partition: Int, group: String, maxRecords: Int, wait: Duration) async throws -> [ConsumedMessage] {
         do {
             let records = try await broker.poll(topic: topic, partition: partition, group: group, maxRecords: maxRecords, wait: wait)
             return records.map { ConsumedMessage(id: $0.id, payload: $0.payload, deliveryCount: $0.deliveryCount) }
@@ -31,7 +31,7 @@ public struct InProcessBrokerClient: BrokerClient {
     }
 
     @discardableResult
-    public func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> Int {
+    package func ack(topic: String, partition: Int, group: String, ids: [String]) async throws -> Int {
         do {
             return try await broker.ack(topic: topic, partition: partition, group: group, ids: ids).acked
         } catch let error as BrokerError {
@@ -39,13 +39,13 @@ public struct InProcessBrokerClient: BrokerClient {
         }
     }
 
-    public func lag(topic: String, partition: Int, group: String) async -> Int? {
+    package func lag(topic: String, partition: Int, group: String) async -> Int? {
         let info = await broker.topicsInfo()
         guard let t = info.first(where: { $0.name == topic }), partition < t.partitions.count else { return nil }
         return t.partitions[partition].groups.first { $0.name == group }?.lag
     }
 
-    public func close() async {}
+    package func close() async {}
 
     static func map(_ error: BrokerError) -> BrokerClientError {
         switch error {

@@ -14,8 +14,8 @@ import Synchronization
 /// let collector = Collector(config: CollectorConfig(), client: InProcessBrokerClient(broker), sink: TSDBSink(db))
 /// let task = Task { try await collector.run() }   // until stop() or cancellation
 /// ```
-public final class Collector: Sendable {
-    public let config: CollectorConfig
+package final class Collector: Sendable {
+    package let config: CollectorConfig
     let client: any BrokerClient
     let sink: any SampleSink
     let metrics: CollectorMetrics
@@ -23,7 +23,7 @@ public final class Collector: Sendable {
     let logger: Logger
     private let stopped = Mutex(false)
 
-    public init(config: CollectorConfig, client: any BrokerClient, sink: any SampleSink,
+    package init(config: CollectorConfig, client: any BrokerClient, sink: any SampleSink,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 logger: Logger = Logger(label: "collector")) {
         self.config = config
@@ -34,15 +34,15 @@ public final class Collector: Sendable {
         self.logger = logger
     }
 
-    public var stats: CollectorStats { metrics.snapshot }
+    package var stats: CollectorStats { metrics.snapshot }
 
     /// Finishes the current batches (write and ack) and makes ``run()`` return.
-    public func stop() { stopped.withLock { $0 = true } }
+    package func stop() { stopped.withLock { $0 = true } }
 
     var isStopped: Bool { stopped.withLock { $0 } }
 
     /// Consumes until ``stop()`` or cancellation. Partition loops run in parallel.
-    public func run() async throws {
+    package func run() async throws {
         let count: Int
         if let configured = config.partitionCount {
             count = configured

@@ -7,8 +7,8 @@ import Primitives
 /// Writes to the API server's internal write endpoint (`POST /internal/v1/write`, Bearer
 /// `SERVICE_TOKEN`, a DCGM CSV body), used when the collector and the TSDB are separate
 /// processes. The server answers 204 once the samples are durable, which is when this returns.
-public final class HTTPWriteSink: SampleSink {
-    public let endpoint: String
+package final class HTTPWriteSink: SampleSink {
+    package let endpoint: String
     private let token: String?
     private let client: HTTPClient
     private let timeout: Duration
@@ -17,7 +17,7 @@ public final class HTTPWriteSink: SampleSink {
     ///   - baseURL: the API server, e.g. `http://127.0.0.1:8080`.
     ///   - path: the write route (default `/internal/v1/write`).
     ///   - token: the shared `SERVICE_TOKEN`, sent as `Authorization: Bearer`.
-    public init(baseURL: String, path: String = "/internal/v1/write", token: String?, client: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
+    package init(baseURL: String, path: String = "/internal/v1/write", token: String?, client: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         if !base.contains("://") { base = "http://" + base }
@@ -27,7 +27,7 @@ public final class HTTPWriteSink: SampleSink {
         self.timeout = timeout
     }
 
-    public func write(documents: [[UInt8]]) async throws -> Int {
+    package func write(documents: [[UInt8]]) async throws -> Int {
         var written = 0
         let bodies = Self.merge(documents)
         for body in bodies where body.bytes.readableBytes > 0 {

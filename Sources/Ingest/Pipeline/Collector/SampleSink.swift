@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why a sink write failed.
-public enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Storage is busy or briefly unavailable (HTTP 503/429, connection refused); retry later.
     case retryable(status: Int?, retryAfter: Duration?, message: String)
     /// The write can never succeed as sent (HTTP 400/413/401).
@@ -11,19 +11,19 @@ public enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A document is not valid DCGM CSV (`document`: its index, when the sink can tell).
     case malformed(document: Int?, reason: String)
 
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch self {
         case .retryable, .storage: return true
         case .rejected, .malformed: return false
         }
     }
 
-    public var retryAfter: Duration? {
+    package var retryAfter: Duration? {
         if case .retryable(_, let after, _) = self { return after }
         return nil
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .retryable(let status, _, let m): return "storage busy\(status.map { " (HTTP \($0))" } ?? ""): \(m)"
         case .rejected(let status, let m): return "storage refused the write\(status.map { " (HTTP \($0))" } ?? ""): \(m)"
@@ -38,7 +38,7 @@ public enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
 /// and nothing of the call is stored. ``write(documents:)`` returns only once the samples are durable — that is
 /// when the collector acks. Two implementations: ``TSDBSink`` (in-process) and ``HTTPWriteSink``
 /// (the API server's internal write endpoint).
-public protocol SampleSink: Sendable {
+package protocol SampleSink: Sendable {
     /// Stores every row of the documents; returns the number of samples stored once durable.
     func write(documents: [[UInt8]]) async throws -> Int
 }

@@ -9,17 +9,17 @@ import TSDB
 /// let sink = TSDBSink(db)
 /// try await sink.write(documents: [payload])   // durable under the database's fsync policy
 /// ```
-public final class TSDBSink: SampleSink {
-    public let db: TSDB
+package final class TSDBSink: SampleSink {
+    package let db: TSDB
     private let builder: DCGMBatchBuilder
 
     /// - Parameter maxCachedSeries: series refs kept at most; the cache restarts empty past it.
-    public init(_ db: TSDB, maxCachedSeries: Int = 2_000_000) {
+    package init(_ db: TSDB, maxCachedSeries: Int = 2_000_000) {
         self.db = db
         self.builder = DCGMBatchBuilder(maxCachedSeries: maxCachedSeries)
     }
 
-    public func write(documents: [[UInt8]]) async throws -> Int {
+    package func write(documents: [[UInt8]]) async throws -> Int {
         try await append(documents: documents).appended
     }
 

@@ -6,7 +6,7 @@ import Synchronization
 /// subscriber has a bounded buffer; a subscriber that falls behind loses its oldest events
 /// instead of slowing the publisher. With no subscribers, ``hasSubscribers`` is false and callers
 /// skip building events at all.
-public final class EventBroadcaster: Sendable {
+package final class EventBroadcaster: Sendable {
     private struct State {
         var next = 0
         var subscribers: [Int: AsyncStream<ByteBuffer>.Continuation] = [:]
@@ -16,15 +16,15 @@ public final class EventBroadcaster: Sendable {
     private let state = Mutex(State())
     private let bufferEvents: Int
 
-    public init(bufferEvents: Int = 1024) {
+    package init(bufferEvents: Int = 1024) {
         self.bufferEvents = bufferEvents
     }
 
-    public var hasSubscribers: Bool { state.withLock { !$0.subscribers.isEmpty } }
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    package var hasSubscribers: Bool { state.withLock { !$0.subscribers.isEmpty } }
+    package var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
     /// A stream of encoded SSE frames; ends when the broadcaster finishes or the consumer stops.
-    public func subscribe() -> AsyncStream<ByteBuffer> {
+    package func subscribe() -> AsyncStream<ByteBuffer> {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(bufferEvents))
         let id: Int? = state.withLock { s in
             if s.finished { return nil }
@@ -44,7 +44,7 @@ public final class EventBroadcaster: Sendable {
     }
 
     /// Sends one event (`event:` name, JSON `data:`) to every subscriber.
-    public func publish(event: String, json: String) {
+    package func publish(event: String, json: String) {
         let subscribers: [AsyncStream<ByteBuffer>.Continuation] = state.withLock { s in
             s.sequence += 1
             return Array(s.subscribers.values)
@@ -56,13 +56,13 @@ public final class EventBroadcaster: Sendable {
     }
 
     /// Sends a comment line to keep idle connections open through proxies.
-    public func heartbeat() {
+    package func heartbeat() {
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for c in subscribers { c.yield(ByteBuffer(string: ": hb\n\n")) }
     }
 
     /// Ends every stream (so HTTP responses complete and servers can stop).
-    public func finish() {
+    package func finish() {
         let subscribers = state.withLock { s in
             s.finished = true
             let all = Array(s.subscribers.values)

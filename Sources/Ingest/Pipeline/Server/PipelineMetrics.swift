@@ -2,32 +2,32 @@ import Prometheus
 import Synchronization
 
 /// What a streamer has done so far (also exported at `/metrics` under the METRICS.md names).
-public struct StreamerStats: Sendable, Equatable, Codable {
-    public var rowsRead = 0
+package struct StreamerStats: Sendable, Equatable, Codable {
+    package var rowsRead = 0
     /// Bad or blank rows of the input, and scraped samples that cannot be stored (non-finite
     /// values, times past Int64 nanoseconds); samples without a GPU UUID are kept.
-    public var rowsSkipped = 0
+    package var rowsSkipped = 0
     /// Rows left to the other streamers of `--shard`.
-    public var rowsOtherShards = 0
-    public var rowsPublished = 0
-    public var batchesPublished = 0
-    public var rowsDropped = 0
-    public var publishRetries = 0
-    public var passes = 0
-    public var scrapes = 0
-    public var scrapeErrors = 0
-    public init() {}
+    package var rowsOtherShards = 0
+    package var rowsPublished = 0
+    package var batchesPublished = 0
+    package var rowsDropped = 0
+    package var publishRetries = 0
+    package var passes = 0
+    package var scrapes = 0
+    package var scrapeErrors = 0
+    package init() {}
 }
 
 /// What a collector has done so far (also exported at `/metrics` under the METRICS.md names).
-public struct CollectorStats: Sendable, Equatable, Codable {
-    public var messagesConsumed = 0
-    public var samplesWritten = 0
-    public var messagesAcked = 0
-    public var messagesDeadLettered = 0
-    public var writeFailures = 0
-    public var pollErrors = 0
-    public init() {}
+package struct CollectorStats: Sendable, Equatable, Codable {
+    package var messagesConsumed = 0
+    package var samplesWritten = 0
+    package var messagesAcked = 0
+    package var messagesDeadLettered = 0
+    package var writeFailures = 0
+    package var pollErrors = 0
+    package init() {}
 }
 
 /// Counters of a streamer: the Prometheus series plus an in-memory copy for tests and `/status`.

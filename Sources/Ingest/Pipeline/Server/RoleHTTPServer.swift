@@ -10,9 +10,9 @@ import Synchronization
 /// text of the role's own registry), `GET /health`, `GET /status` (JSON from the role), and, when
 /// given a broadcaster, `GET /events` (Server-Sent Events). ``start(listen:…)`` returns once the
 /// port is bound; ``stop()`` ends open event streams first so shutdown never waits on a viewer.
-public final class RoleHTTPServer: Sendable {
-    public let host: String
-    public let port: Int
+package final class RoleHTTPServer: Sendable {
+    package let host: String
+    package let port: Int
     private let task: Task<Void, any Error>
     private let group: ServiceGroup
     private let events: EventBroadcaster?
@@ -26,7 +26,7 @@ public final class RoleHTTPServer: Sendable {
     }
 
     /// - Parameter listen: `host:port`, `:port` or `port`; port 0 picks a free one (see ``port``).
-    public static func start(
+    package static func start(
         listen: String,
         registry: PrometheusCollectorRegistry,
         events: EventBroadcaster? = nil,
@@ -79,7 +79,7 @@ public final class RoleHTTPServer: Sendable {
         return RoleHTTPServer(host: host, port: port, task: task, group: group, events: events)
     }
 
-    public func stop() async {
+    package func stop() async {
         events?.finish()
         await group.triggerGracefulShutdown()
         // Connections that linger past a few seconds are cut.
@@ -92,7 +92,7 @@ public final class RoleHTTPServer: Sendable {
     }
 
     /// `host:port`, `:port` or `port` (host defaults to 127.0.0.1).
-    public static func parseListen(_ text: String) throws(PipelineConfigError) -> (String, Int) {
+    package static func parseListen(_ text: String) throws(PipelineConfigError) -> (String, Int) {
         let hostPart: Substring
         let portPart: Substring
         if let colon = text.lastIndex(of: ":") {

@@ -5,7 +5,7 @@ import NIOSSL
 import Synchronization
 
 /// What went wrong reaching a scrape target, worded so the operator knows which flag or file to fix.
-public enum ScrapeError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ScrapeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `--scrape-bearer-token-file` is missing, unreadable or empty.
     case tokenFile(path: String, reason: String)
     /// `--scrape-ca-file` is missing or holds no PEM certificate.
@@ -17,7 +17,7 @@ public enum ScrapeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Connecting or reading failed.
     case transport(url: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tokenFile(let path, let reason):
             return "--scrape-bearer-token-file \(path): \(reason)"

@@ -15,10 +15,10 @@ import TSDB
 /// let streamer = Streamer(config: config, client: HTTPBrokerClient(baseURL: "http://127.0.0.1:8081"))
 /// let stats = try await streamer.run()     // returns when the input is published
 /// ```
-public final class Streamer: Sendable {
-    public let config: StreamerConfig
+package final class Streamer: Sendable {
+    package let config: StreamerConfig
     /// What the streamer publishes, as Server-Sent Events (served at `GET /events`).
-    public let events: EventBroadcaster
+    package let events: EventBroadcaster
     let client: any BrokerClient
     let metrics: StreamerMetrics
     let logger: Logger
@@ -30,7 +30,7 @@ public final class Streamer: Sendable {
         var publisher: PartitionPublisher?
     }
 
-    public init(config: StreamerConfig, client: any BrokerClient,
+    package init(config: StreamerConfig, client: any BrokerClient,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 events: EventBroadcaster = EventBroadcaster(), logger: Logger = Logger(label: "streamer")) {
         self.config = config
@@ -40,12 +40,12 @@ public final class Streamer: Sendable {
         self.logger = logger
     }
 
-    public var stats: StreamerStats { metrics.snapshot }
-    public var registry: PrometheusCollectorRegistry { metrics.registry }
+    package var stats: StreamerStats { metrics.snapshot }
+    package var registry: PrometheusCollectorRegistry { metrics.registry }
 
     /// Asks ``run()`` to stop reading, publish what is queued within `shutdownGrace`, count the
     /// rest as dropped, and return.
-    public func stop() {
+    package func stop() {
         let (work, publisher) = control.withLock { c -> (Task<Void, any Error>?, PartitionPublisher?) in
             c.stopped = true
             return (c.work, c.publisher)
@@ -67,7 +67,7 @@ public final class Streamer: Sendable {
     /// Streams the inputs (once, or forever with `loop`, and scrapes until stopped); returns the
     /// final counts once everything queued is published or dropped.
     @discardableResult
-    public func run() async throws -> StreamerStats {
+    package func run() async throws -> StreamerStats {
         try config.validate()
         let files = try InputFiles.expand(config.inputs)
         let partitions: Int

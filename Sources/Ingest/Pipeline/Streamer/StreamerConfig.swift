@@ -1,49 +1,49 @@
 import Foundation
 
 /// Everything a ``Streamer`` needs; every default lives here (and in README-ingest).
-public struct StreamerConfig: Sendable {
+package struct StreamerConfig: Sendable {
     /// CSV files or directories (their `*.csv` files, sorted by name). Empty with ``scrapeURLs``.
-    public var inputs: [String] = []
+    package var inputs: [String] = []
     /// Replay the inputs forever.
-    public var loop = false
+    package var loop = false
     /// nil: `shift` when looping, `original` otherwise.
-    public var timestamps: TimestampMode?
+    package var timestamps: TimestampMode?
     /// Rows per second over all partitions; nil sends as fast as the broker accepts.
-    public var rate: Double?
+    package var rate: Double?
     /// Rows per broker message.
-    public var batchRows = 500
+    package var batchRows = 500
     /// Messages per produce request (batch produce) for one partition.
-    public var messagesPerRequest = 8
+    package var messagesPerRequest = 8
     /// Messages waiting in memory before the reader blocks (back-pressure).
-    public var maxQueuedBatches = 64
-    public var topic = "telemetry"
+    package var maxQueuedBatches = 64
+    package var topic = "telemetry"
     /// nil: ask the broker.
-    public var partitions: Int?
-    public var shard = Shard.all
-    public var retry = RetryPolicy(attempts: 3)
+    package var partitions: Int?
+    package var shard = Shard.all
+    package var retry = RetryPolicy(attempts: 3)
     /// dcgm-exporter endpoints to poll instead of (or besides) files.
-    public var scrapeURLs: [String] = []
-    public var scrapeInterval: Duration = .seconds(15)
+    package var scrapeURLs: [String] = []
+    package var scrapeInterval: Duration = .seconds(15)
     /// `job` label added to scraped series (like Prometheus does).
-    public var scrapeJob = "dcgm-exporter"
+    package var scrapeJob = "dcgm-exporter"
     /// A file holding the Bearer token sent with every scrape (dcgm-exporter behind
     /// kube-rbac-proxy); re-read whenever it changes, so a rotated token is picked up.
-    public var scrapeBearerTokenFile: String?
+    package var scrapeBearerTokenFile: String?
     /// PEM file of the CA certificates that sign the scrape targets' TLS certificates; only
     /// they are trusted (nil: the system's trust store).
-    public var scrapeCAFile: String?
+    package var scrapeCAFile: String?
     /// How long a stop waits for queued batches before dropping (and counting) them.
-    public var shutdownGrace: Duration = .seconds(5)
+    package var shutdownGrace: Duration = .seconds(5)
     /// With a rate, partial batches go out at least this often.
-    public var linger: Duration = .milliseconds(500)
+    package var linger: Duration = .milliseconds(500)
 
-    public init(inputs: [String] = []) {
+    package init(inputs: [String] = []) {
         self.inputs = inputs
     }
 
-    public var effectiveTimestamps: TimestampMode { timestamps ?? (loop ? .shift : .original) }
+    package var effectiveTimestamps: TimestampMode { timestamps ?? (loop ? .shift : .original) }
 
-    public func validate() throws(PipelineConfigError) {
+    package func validate() throws(PipelineConfigError) {
         if inputs.isEmpty && scrapeURLs.isEmpty {
             throw .invalid("nothing to stream: give CSV files or directories, or --scrape URL")
         }
@@ -60,23 +60,23 @@ public struct StreamerConfig: Sendable {
 }
 
 /// Everything a ``Collector`` needs; every default lives here (and in README-ingest).
-public struct CollectorConfig: Sendable {
-    public var topic = "telemetry"
-    public var group = "collectors"
+package struct CollectorConfig: Sendable {
+    package var topic = "telemetry"
+    package var group = "collectors"
     /// Partitions this member consumes; nil consumes all of them.
-    public var partitions: [Int]?
+    package var partitions: [Int]?
     /// nil: ask the broker.
-    public var partitionCount: Int?
+    package var partitionCount: Int?
     /// Messages taken per poll of one partition (each holds up to `batchRows` rows).
-    public var maxMessagesPerPoll = 32
-    public var pollWait: Duration = .milliseconds(500)
+    package var maxMessagesPerPoll = 32
+    package var pollWait: Duration = .milliseconds(500)
     /// Retries of one durable write before giving up on the batch (it is not acked, so the
     /// broker redelivers it after its visibility timeout).
-    public var writeRetry = RetryPolicy(attempts: 6, baseDelay: .milliseconds(100), maxDelay: .seconds(3))
+    package var writeRetry = RetryPolicy(attempts: 6, baseDelay: .milliseconds(100), maxDelay: .seconds(3))
     /// Where malformed messages go (nil: `<topic>.dlq`); they are acked either way.
-    public var deadLetterTopic: String?
+    package var deadLetterTopic: String?
 
-    public init() {}
+    package init() {}
 
-    public var effectiveDeadLetterTopic: String { deadLetterTopic ?? "\(topic).dlq" }
+    package var effectiveDeadLetterTopic: String { deadLetterTopic ?? "\(topic).dlq" }
 }

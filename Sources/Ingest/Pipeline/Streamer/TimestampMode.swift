@@ -1,5 +1,5 @@
 /// What the streamer does with the timestamps of the rows it replays.
-public enum TimestampMode: String, Sendable, CaseIterable, Codable {
+package enum TimestampMode: String, Sendable, CaseIterable, Codable {
     /// Publish the file's timestamps unchanged.
     case original
     /// Stamp rows with the wall clock when they are read; rows that shared a timestamp in the

@@ -10,27 +10,27 @@ import Primitives
 ///     try await broker.produce(topic: "telemetry", partition: 0, payloads: [doc])
 /// }
 /// ```
-public struct RetryPolicy: Sendable, Equatable {
+package struct RetryPolicy: Sendable, Equatable {
     /// Total tries, the first included (at least 1).
-    public var attempts: Int
-    public var baseDelay: Duration
-    public var maxDelay: Duration
+    package var attempts: Int
+    package var baseDelay: Duration
+    package var maxDelay: Duration
 
-    public init(attempts: Int = 3, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(5)) {
+    package init(attempts: Int = 3, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(5)) {
         self.attempts = max(1, attempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
     }
 
     /// The wait before retry number `retry` (0-based), before jitter.
-    public func ceiling(retry: Int) -> Duration {
+    package func ceiling(retry: Int) -> Duration {
         let factor = 1 << min(retry, 20)
         let d = baseDelay * factor
         return d > maxDelay ? maxDelay : d
     }
 
     /// The jittered wait before retry number `retry`.
-    public func delay(retry: Int, retryAfter: Duration? = nil) -> Duration {
+    package func delay(retry: Int, retryAfter: Duration? = nil) -> Duration {
         if let after = retryAfter { return after > maxDelay ? maxDelay : after }
         let ceilingNanos = max(Int64(1), ceiling(retry: retry).nanoseconds)
         return .nanoseconds(Int64.random(in: 0...ceilingNanos))
@@ -38,7 +38,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Runs `body` until it succeeds, fails with an error that is not retryable, or runs out of
     /// attempts (then the last error is thrown). `onRetry` sees each retryable failure.
-    public func run<T: Sendable>(
+    package func run<T: Sendable>(
         isRetryable: @Sendable (any Error) -> Bool = RetryPolicy.defaultIsRetryable,
         onRetry: (Int, any Error) -> Void = { _, _ in },
         _ body: () async throws -> T
@@ -58,7 +58,7 @@ public struct RetryPolicy: Sendable, Equatable {
         }
     }
 
-    public static let defaultIsRetryable: @Sendable (any Error) -> Bool = { error in
+    package static let defaultIsRetryable: @Sendable (any Error) -> Bool = { error in
         if let e = error as? BrokerClientError { return e.isRetryable }
         if let e = error as? SinkError { return e.isRetryable }
         return false
