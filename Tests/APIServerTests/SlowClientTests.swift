@@ -1,4 +1,5 @@
 @testable import APIServer
+import TelemetryTestSupport
 import Broker
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import TelemetryTestSupport
 import Testing
 @testable import TSDB
 

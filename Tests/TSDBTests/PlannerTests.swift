@@ -1,3 +1,4 @@
+import TelemetryTestSupport
 import Foundation
 import Primitives
 import Testing
