@@ -1,1 +1,0 @@
-../APIServerTests/SlowClientSockets.swift
