@@ -4,7 +4,7 @@ Prometheus 2.42, on the peer harness' data set (gen_dcgm.py's defaults: 16 hosts
 12 metrics x 6,500 ticks at 1 s).
 
     python3 Benchmarks/promql/bench_promql.py --data /tmp/peerbench-data --runs 10
-    python3 Benchmarks/promql/bench_promql.py --data DIR --quiet-cmd /tmp/tools/quiet   # timing phase alone
+    python3 Benchmarks/promql/bench_promql.py --data DIR --quiet-cmd "taskset -c 1"   # timing phase under a wrapper
 
 Loading goes through the peer harness (../shared/bench/bench_peers.py, imported as a module:
 its VictoriaMetrics and Prometheus adapters, and ours from Benchmarks/peers/telemetry_adapter.py).
