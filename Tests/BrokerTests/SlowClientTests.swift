@@ -1,4 +1,5 @@
 import Foundation
+import TelemetryTestSupport
 import Testing
 
 @testable import Broker

@@ -7,15 +7,15 @@ import Glibc
 /// A raw TCP connection to 127.0.0.1 for playing a slow client: sends what it is told, never
 /// reads unless asked, and tells when the server has closed it. All calls block briefly or
 /// not at all (the socket is non-blocking after connecting); run them off Swift's cooperative
-/// pool (``offPool(_:)``), which the server under test shares. (BrokerTests links this file.)
-final class SlowSocket: @unchecked Sendable {
-    let fd: Int32
-    private(set) var closedAt: ContinuousClock.Instant?
-    private(set) var received = 0
+/// pool (``offPool(_:)``), which the server under test shares. (Shared by the API's, broker's and proxy's slow-client tests.)
+package final class SlowSocket: @unchecked Sendable {
+    package let fd: Int32
+    package private(set) var closedAt: ContinuousClock.Instant?
+    package private(set) var received = 0
 
     /// - Parameter receiveBuffer: a small `SO_RCVBUF` (set before connecting) so a client that
     ///   does not read stalls the server's writes after a few megabytes, not tens.
-    init(port: Int, receiveBuffer: Int32? = nil) throws {
+    package init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SlowSocketError(message: "socket: errno \(errno)") }
         if var size = receiveBuffer {
@@ -38,10 +38,10 @@ final class SlowSocket: @unchecked Sendable {
 
     deinit { Glibc.close(fd) }
 
-    var isClosed: Bool { closedAt != nil }
+    package var isClosed: Bool { closedAt != nil }
 
     /// Sends `bytes` (as much as the socket takes now); a reset or broken pipe marks it closed.
-    func send(_ text: String) {
+    package func send(_ text: String) {
         guard !isClosed else { return }
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -49,7 +49,7 @@ final class SlowSocket: @unchecked Sendable {
     }
 
     /// Reads whatever has arrived (counting it) and notes an end of stream or a reset.
-    func poll() {
+    package func poll() {
         guard !isClosed else { return }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -61,7 +61,7 @@ final class SlowSocket: @unchecked Sendable {
     }
 
     /// Reads until the server closes the connection or `seconds` pass without it; true when closed.
-    func drain(seconds: Double) -> Bool {
+    package func drain(seconds: Double) -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             poll()
@@ -73,13 +73,13 @@ final class SlowSocket: @unchecked Sendable {
     }
 }
 
-struct SlowSocketError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+package struct SlowSocketError: Error, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
 }
 
 /// Runs blocking socket work on a Dispatch thread (see ``SlowSocket``).
-func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+package func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
     }
