@@ -25,14 +25,7 @@ struct HeadRun: Sendable {
 /// Readers see one sorted column through ``flattened()``, which merges the runs (newest
 /// wins on equal timestamps); the engine calls it outside its lock.
 struct HeadColumn: Sendable {
-    /// The oldest in-order samples, encoded in frames of ``packSamples`` (see
-    /// HeadColumn+Packing.swift): all older than the main run. Readers see them only
-    /// through ``flattened()``.
-    var packed: [UInt8] = []
-    var packedCount = 0
-    var packedMax = Int64.min
-    /// The main run: ascending, unique, newer than `packed`. It holds every unpacked sample
-    /// when `runs` is empty.
+    /// The main (oldest) run: ascending, unique. It holds every sample when `runs` is empty.
     var timestamps: [Int64] = []
     var values: [Double] = []
     /// Newer sorted runs, oldest first; each more than twice the size of the next.
@@ -60,7 +53,6 @@ struct HeadColumn: Sendable {
         values.append(v)
         maxTime = t
         count += 1
-        if timestamps.count >= Self.packSamples, runs.isEmpty { pack() }
     }
 
     /// Replaces the value at the newest timestamp when it lies in the main run (no runs
@@ -77,13 +69,8 @@ struct HeadColumn: Sendable {
     /// samples written by merges and searches (the complexity check of the tests reads it).
     mutating func insert(run: HeadRun, work: inout Int) -> Int {
         guard let first = run.timestamps.first, let last = run.timestamps.last else { return 0 }
-        // Out-of-order into the packed part: the merge below works on raw samples.
-        if !packed.isEmpty, first <= packedMax { unpack() }
         if timestamps.isEmpty {
-            timestamps = run.timestamps
-            values = run.values
-            count += run.count
-            maxTime = max(maxTime, last)
+            self = HeadColumn(timestamps: run.timestamps, values: run.values)
             return run.count
         }
         let fresh = run.count - duplicates(of: run, work: &work)
@@ -134,18 +121,13 @@ struct HeadColumn: Sendable {
         return dups
     }
 
-    /// Whether readers must call ``flattened()`` before reading `timestamps` and `values`.
-    var needsFlattening: Bool { !runs.isEmpty || !packed.isEmpty }
-
-    /// The column as one sorted, unique, unpacked run (itself when nothing is pending or packed).
+    /// The column as one sorted, unique run (itself when no runs are pending).
     func flattened() -> HeadColumn {
-        guard needsFlattening else { return self }
-        let main = packed.isEmpty ? HeadRun(timestamps: timestamps, values: values) : unpackedMain()
-        guard var acc = runs.last else { return HeadColumn(timestamps: main.timestamps, values: main.values) }
+        guard var acc = runs.last else { return self }
         for i in stride(from: runs.count - 2, through: 0, by: -1) {
             acc = HeadColumn.merge(older: runs[i], newer: acc)
         }
-        acc = HeadColumn.merge(older: main, newer: acc)
+        acc = HeadColumn.merge(older: HeadRun(timestamps: timestamps, values: values), newer: acc)
         return HeadColumn(timestamps: acc.timestamps, values: acc.values)
     }
 
