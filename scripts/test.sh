@@ -14,7 +14,7 @@ swift build --build-tests
 # disk, a dead broker, visibility timeouts) run after the rest, among themselves, so the
 # CPU-heavy suites (crash rounds, fuzz regressions, 5,000-case property tests) cannot starve
 # them of the two cores and turn a timing bound into a false failure.
-timing='RestartTests|PipelineCollectorTests|PipelineStreamerTests|SlowDiskTests|BrokerHTTPTests|PipelineHTTPTests|ScrapeTLSTests'
+timing='RestartTests|PipelineCollectorTests|PipelineStreamerTests|SlowDiskTests|BrokerHTTPTests|PipelineHTTPTests|ScrapeTLSTests|SlowClientTests'
 swift test --skip-build --skip "$timing"
 swift test --skip-build --filter "$timing"
 # Checks outside Swift: the Helm chart offline, the built-in UI in headless Chromium, the
