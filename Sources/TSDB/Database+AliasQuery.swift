@@ -106,14 +106,9 @@ extension QueryStats {
     /// Adds every count of another whole query (matched series, blocks and time included),
     /// unlike `add(_:)`, which adds one series' reading counts.
     mutating func addWhole(_ o: QueryStats) {
+        add(o)
         seriesMatched += o.seriesMatched
         blocksTouched += o.blocksTouched
-        chunksTotal += o.chunksTotal
-        chunksSummarized += o.chunksSummarized
-        chunksDecoded += o.chunksDecoded
-        chunksPruned += o.chunksPruned
-        headSeries += o.headSeries
-        samplesScanned += o.samplesScanned
         durationNanos += o.durationNanos
     }
 }
