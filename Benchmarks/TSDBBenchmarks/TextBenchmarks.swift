@@ -5,7 +5,7 @@ import Primitives
 /// JSON writing of numbers and strings the API's bodies are made of.
 func textBenchmarks() {
     let times = jitteredTimestamps()
-    let texts = times.map { RFC3339Formatter.format($0) }
+    let texts = times.map { RFC3339.format($0) }
     let bytes = texts.map { Array($0.utf8) }
     Benchmark("RFC 3339 parse (1024 timestamps, ms precision)") { b in
         for _ in b.scaledIterations {

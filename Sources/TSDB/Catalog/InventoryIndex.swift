@@ -19,8 +19,7 @@ struct InventoryIndex: Sendable {
         let byUUID = Self.aliasPostings(GPULabelAliases.uuid, s)
         var gpus: [(info: GPUInfo, ids: [UInt32])] = []
         gpus.reserveCapacity(byUUID.count)
-        for uuid in byUUID.keys.sorted() {
-            let ids = byUUID[uuid]!
+        for (uuid, ids) in byUUID.sorted(by: { $0.key < $1.key }) {
             gpus.append((Self.gpuInfo(uuid: uuid, ids: ids, s), ids))
         }
         var byUUIDIndex: [String: Int] = [:]
@@ -33,14 +32,12 @@ struct InventoryIndex: Sendable {
         gpuByUUID = byUUIDIndex
         gpusByHost = byHost
         let hostPostings = Self.aliasPostings(GPULabelAliases.hostname, s)
-        hosts = hostPostings.keys.sorted().compactMap { host in
-            let ids = hostPostings[host]!
+        hosts = hostPostings.sorted(by: { $0.key < $1.key }).compactMap { host, ids in
             let n = Self.distinctGPUs(ids, s)
             return n == 0 ? nil : HostInfo(hostname: host, gpuCount: n, seriesCount: ids.count)
         }
         let nsPostings = Self.aliasPostings(GPULabelAliases.namespace, s)
-        namespaces = nsPostings.keys.sorted().compactMap { ns in
-            let ids = nsPostings[ns]!
+        namespaces = nsPostings.sorted(by: { $0.key < $1.key }).compactMap { ns, ids in
             let n = Self.distinctGPUs(ids, s)
             return n == 0 ? nil : NamespaceInfo(namespace: ns, gpuCount: n, seriesCount: ids.count)
         }
