@@ -15,46 +15,8 @@ struct cre2_regex {
     cre2_regex(const std::string &pattern, const re2::RE2::Options &options) : re(pattern, options) {}
 };
 
-extern "C" cre2_regex *cre2_compile(const char *pattern, size_t length, char *error, size_t error_capacity) {
-    re2::RE2::Options options;
-    options.set_log_errors(false);
-    options.set_dot_nl(true);
-    options.set_encoding(re2::RE2::Options::EncodingUTF8);
-    std::string wrapped = "(?s:";
-    if (length > 0) wrapped.append(pattern, length);
-    wrapped.append(")");
-    cre2_regex *regex = new (std::nothrow) cre2_regex(wrapped, options);
-    if (regex == nullptr) {
-        if (error != nullptr && error_capacity > 0) {
-            std::strncpy(error, "out of memory", error_capacity - 1);
-            error[error_capacity - 1] = '\0';
-        }
-        return nullptr;
-    }
-    if (!regex->re.ok()) {
-        if (error != nullptr && error_capacity > 0) {
-            const std::string &why = regex->re.error();
-            size_t n = why.size() < error_capacity - 1 ? why.size() : error_capacity - 1;
-            std::memcpy(error, why.data(), n);
-            error[n] = '\0';
-        }
-        delete regex;
-        return nullptr;
-    }
-    return regex;
-}
-
-extern "C" int cre2_full_match(const cre2_regex *regex, const char *text, size_t length) {
-    return re2::RE2::FullMatch(re2::StringPiece(text, length), regex->re) ? 1 : 0;
-}
-
-extern "C" void cre2_free(cre2_regex *regex) { delete regex; }
-
-extern "C" cre2_regex *cre2_compile_go(const char *pattern, size_t length, char *error, size_t error_capacity) {
-    re2::RE2::Options options;
-    options.set_log_errors(false);
-    options.set_encoding(re2::RE2::Options::EncodingUTF8);
-    std::string source(pattern == nullptr ? "" : std::string(pattern, length));
+// Compiles `source`; on failure writes RE2's reason (or "out of memory") into `error`.
+static cre2_regex *compile(const std::string &source, const re2::RE2::Options &options, char *error, size_t error_capacity) {
     cre2_regex *regex = new (std::nothrow) cre2_regex(source, options);
     if (regex == nullptr) {
         if (error != nullptr && error_capacity > 0) {
@@ -74,6 +36,31 @@ extern "C" cre2_regex *cre2_compile_go(const char *pattern, size_t length, char 
         return nullptr;
     }
     return regex;
+}
+
+extern "C" cre2_regex *cre2_compile(const char *pattern, size_t length, char *error, size_t error_capacity) {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    options.set_dot_nl(true);
+    options.set_encoding(re2::RE2::Options::EncodingUTF8);
+    std::string wrapped = "(?s:";
+    if (length > 0) wrapped.append(pattern, length);
+    wrapped.append(")");
+    return compile(wrapped, options, error, error_capacity);
+}
+
+extern "C" int cre2_full_match(const cre2_regex *regex, const char *text, size_t length) {
+    return re2::RE2::FullMatch(re2::StringPiece(text, length), regex->re) ? 1 : 0;
+}
+
+extern "C" void cre2_free(cre2_regex *regex) { delete regex; }
+
+extern "C" cre2_regex *cre2_compile_go(const char *pattern, size_t length, char *error, size_t error_capacity) {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    options.set_encoding(re2::RE2::Options::EncodingUTF8);
+    std::string source(pattern == nullptr ? "" : std::string(pattern, length));
+    return compile(source, options, error, error_capacity);
 }
 
 extern "C" int cre2_group_count(const cre2_regex *regex) { return regex->re.NumberOfCapturingGroups(); }

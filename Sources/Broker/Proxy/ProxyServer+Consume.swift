@@ -117,17 +117,23 @@ extension ProxyServer {
         try? await writer.finish(nil)
     }
 
-    /// Streams one broker's events into the merged stream, whole events only.
-    private func pump(_ broker: String, tagged: Bool, query: String, headers: HTTPFields, into out: AsyncStream<ByteBuffer>.Continuation) async {
+    /// Opens one broker's `/consume` stream: nil (the broker marked down when unreachable) unless
+    /// it answered 200.
+    private func openStream(_ broker: String, query: String, headers: HTTPFields) async -> HTTPClientResponse? {
         let response: HTTPClientResponse
         do {
             response = try await client.execute(upstreamRequest(broker, path: "/consume", query: query, method: .GET, headers: headers, body: nil),
                                                 timeout: Self.streamTimeout)
         } catch {
             table.markDown(broker)
-            return
+            return nil
         }
-        guard response.status == .ok else { return }
+        return response.status == .ok ? response : nil
+    }
+
+    /// Streams one broker's events into the merged stream, whole events only.
+    private func pump(_ broker: String, tagged: Bool, query: String, headers: HTTPFields, into out: AsyncStream<ByteBuffer>.Continuation) async {
+        guard let response = await openStream(broker, query: query, headers: headers) else { return }
         let tag = Self.tag(broker)
         var pending: [UInt8] = []
         do {
@@ -146,15 +152,7 @@ extension ProxyServer {
     /// encoding (an older version) is left out of the merge and logged.
     private func pumpFrames(_ broker: String, tagged: Bool, query: String, headers: HTTPFields,
                             into out: AsyncStream<ByteBuffer>.Continuation) async {
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(upstreamRequest(broker, path: "/consume", query: query, method: .GET, headers: headers, body: nil),
-                                                timeout: Self.streamTimeout)
-        } catch {
-            table.markDown(broker)
-            return
-        }
-        guard response.status == .ok else { return }
+        guard let response = await openStream(broker, query: query, headers: headers) else { return }
         guard response.headers.first(name: "Content-Type") == RecordFrames.contentType else {
             logger.warning("broker does not stream binary records; leaving it out of the merged stream",
                            metadata: ["broker": "\(broker)", "contentType": "\(response.headers.first(name: "Content-Type") ?? "-")"])
