@@ -75,10 +75,10 @@ extension TSDB {
 
     /// Writes one frozen head as a block. Every older frozen head is sealed already.
     private func seal(_ frozen: FrozenHead) throws -> Int {
-        var series: [BlockWriter.SeriesData] = []
-        for (i, column) in frozen.head.columns.enumerated() where !column.isEmpty {
-            let c = column.flattened()
-            series.append(BlockWriter.SeriesData(id: UInt32(i), timestamps: c.timestamps, values: c.values))
+        // One column decoded at a time: the seal never holds a raw copy of the whole head.
+        let series = frozen.head.columns.indices.lazy.filter { !frozen.head.columns[$0].isEmpty }.map { i in
+            let c = frozen.head.columns[i].flattened()
+            return BlockWriter.SeriesData(id: UInt32(i), timestamps: c.timestamps, values: c.values)
         }
         let id = Self.blockID(frozen.priority)
         // A failed earlier attempt may have renamed the block into place unregistered.

@@ -16,12 +16,14 @@ struct BlockWriter {
     let blocksDirectory: String
     let samplesPerChunk: Int
 
-    func write(id: String, series: [SeriesData], priority: Int64, level: Int) throws -> BlockRecord {
+    /// `series` is read once, in order; a lazy sequence lets the seal hand over one raw
+    /// column at a time instead of a raw copy of the whole head.
+    func write<S: Sequence<SeriesData>>(id: String, series: S, priority: Int64, level: Int) throws -> BlockRecord {
         var chunks: [UInt8] = BlockFormat.chunksMagic
         chunks.appendFixed(BlockFormat.version)
         var sharedTimestamps: [[UInt8]: Int] = [:]
         var entries: [BlockFormat.SeriesEntry] = []
-        entries.reserveCapacity(series.count)
+        entries.reserveCapacity(series.underestimatedCount)
         var minT = Int64.max, maxT = Int64.min, samples = 0, chunkCount = 0
         var encoded: [UInt8] = []
         for s in series where !s.timestamps.isEmpty {

@@ -22,10 +22,20 @@ struct HeadRun: Sendable {
 /// whatever order they arrive — a reverse-order backfill costs what an in-order one does
 /// up to that log factor, instead of an array insert (O(n)) per sample.
 ///
-/// Readers see one sorted column through ``flattened()``, which merges the runs (newest
-/// wins on equal timestamps); the engine calls it outside its lock.
+/// The oldest in-order samples are compressed into `stream` as they age (see
+/// HeadColumn+Stream.swift), so only the newest ``rawTail``–2×``rawTail`` samples and the
+/// out-of-order runs stay raw.
+///
+/// Readers see one sorted column through ``flattened()``, which decodes the stream and merges
+/// the runs (newest wins on equal timestamps); the engine calls it outside its lock.
 struct HeadColumn: Sendable {
-    /// The main (oldest) run: ascending, unique. It holds every sample when `runs` is empty.
+    /// The oldest samples, compressed; all older than the main run and the runs.
+    var stream = HeadStream()
+    /// Out-of-order writes that reached into `stream` and made it raw again: each doubles
+    /// ``rawTail``; once there were ``maxUnpacks`` of them the column stays raw until sealed.
+    var unpacks: UInt8 = 0
+    /// The main run: ascending, unique, newer than `stream`. With `stream` it holds every
+    /// sample when `runs` is empty.
     var timestamps: [Int64] = []
     var values: [Double] = []
     /// Newer sorted runs, oldest first; each more than twice the size of the next.
@@ -53,6 +63,7 @@ struct HeadColumn: Sendable {
         values.append(v)
         maxTime = t
         count += 1
+        if timestamps.count >= 2 * rawTail, unpacks < Self.maxUnpacks { compress() }
     }
 
     /// Replaces the value at the newest timestamp when it lies in the main run (no runs
@@ -69,7 +80,9 @@ struct HeadColumn: Sendable {
     /// samples written by merges and searches (the complexity check of the tests reads it).
     mutating func insert(run: HeadRun, work: inout Int) -> Int {
         guard let first = run.timestamps.first, let last = run.timestamps.last else { return 0 }
-        if timestamps.isEmpty {
+        // Out-of-order into the compressed part: the merge below works on raw samples.
+        if stream.count > 0, first <= stream.lastTime { unpack(work: &work) }
+        if timestamps.isEmpty, stream.count == 0 {
             self = HeadColumn(timestamps: run.timestamps, values: run.values)
             return run.count
         }
@@ -121,14 +134,15 @@ struct HeadColumn: Sendable {
         return dups
     }
 
-    /// The column as one sorted, unique run (itself when no runs are pending).
+    /// Whether readers must call ``flattened()`` before reading `timestamps` and `values`.
+    var needsFlattening: Bool { !runs.isEmpty || stream.count > 0 }
+
+    /// The column as one sorted, unique run (itself when nothing is compressed or pending).
     func flattened() -> HeadColumn {
-        guard var acc = runs.last else { return self }
-        for i in stride(from: runs.count - 2, through: 0, by: -1) {
-            acc = HeadColumn.merge(older: runs[i], newer: acc)
-        }
-        acc = HeadColumn.merge(older: HeadRun(timestamps: timestamps, values: values), newer: acc)
-        return HeadColumn(timestamps: acc.timestamps, values: acc.values)
+        guard stream.count == 0 else { return unpackedCopy() }
+        guard !runs.isEmpty else { return self }
+        let raw = flattenedRaw()
+        return HeadColumn(timestamps: raw.timestamps, values: raw.values)
     }
 
     static func contains(_ ts: [Int64], _ t: Int64) -> Bool {

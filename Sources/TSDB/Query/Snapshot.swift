@@ -115,7 +115,7 @@ extension TSDB {
                             steps: steps, dataMin: dMin, dataMax: dMax)
         }
         for k in snap.memory.indices {
-            for j in snap.memory[k].indices where !snap.memory[k][j].runs.isEmpty {
+            for j in snap.memory[k].indices where snap.memory[k][j].needsFlattening {
                 snap.memory[k][j] = snap.memory[k][j].flattened()
             }
         }
