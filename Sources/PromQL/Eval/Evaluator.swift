@@ -48,12 +48,7 @@ final class Evaluator {
                 pushed[vs.id] = values
                 continue
             }
-            let result: QueryResult
-            do { result = try db.query(q) } catch let e as TSDBError {
-                throw .execution(e.description)
-            } catch {
-                throw .execution("\(error)")
-            }
+            let result = try PromQLError.query(db, q)
             var out: [Series] = []
             out.reserveCapacity(result.series.count)
             for s in result.series {
