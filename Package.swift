@@ -61,10 +61,21 @@ var targets: [Target] = [
             .product(name: "Metrics", package: "swift-metrics"),
         ]
     ),
+    // The HTTP server plumbing every role's server shares: slow-client timeouts and the one
+    // application builder. It knows no role's routes.
+    .target(
+        name: "HTTPServing",
+        dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
     .target(
         name: "Broker",
         dependencies: [
             "Primitives",
+            "HTTPServing",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -79,6 +90,7 @@ var targets: [Target] = [
             "Primitives",
             "TSDB",
             "Broker",
+            "HTTPServing",
             "CSnappy",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +115,7 @@ var targets: [Target] = [
             "Primitives",
             "TSDB",
             "CZlib",
-            "Broker",
+            "HTTPServing",
             "Ingest",
             "PromQL",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -117,7 +129,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "telemetry",
         dependencies: [
-            "Primitives", "TSDB", "Ingest", "Broker", "APIServer",
+            "Primitives", "TSDB", "Ingest", "Broker", "HTTPServing", "APIServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -161,7 +173,7 @@ var targets: [Target] = [
     .testTarget(
         name: "BrokerTests",
         dependencies: [
-            "Broker", "Primitives", "TelemetryTestSupport",
+            "Broker", "HTTPServing", "Primitives", "TelemetryTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -171,7 +183,7 @@ var targets: [Target] = [
     .testTarget(
         name: "APIServerTests",
         dependencies: [
-            "APIServer", "TSDB", "Ingest", "CZlib", "Primitives", "TelemetryTestSupport",
+            "APIServer", "HTTPServing", "TSDB", "Ingest", "CZlib", "Primitives", "TelemetryTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         exclude: ["schemathesis.sh", "influx_client.sh", "prometheus_remote_write.sh", "dcgm_dashboard_12239.json"]
@@ -204,7 +216,7 @@ if withBenchmarks {
 
 if withFuzz {
     let sanitizers = ["-sanitize=fuzzer,address"]
-    for target in targets where ["Primitives", "TSDB", "Broker", "Ingest", "APIServer"].contains(target.name) {
+    for target in targets where ["Primitives", "HTTPServing", "TSDB", "Broker", "Ingest", "APIServer"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
     }
     targets.append(

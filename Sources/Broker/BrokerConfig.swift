@@ -1,3 +1,4 @@
+import HTTPServing
 import Primitives
 
 /// Everything a broker needs to know, with every default in one place (see README-broker).

@@ -17,22 +17,22 @@ final class BrokerMetrics: Sendable {
     }
 
     func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        return counters.withLock { cache in
-            if let c = cache[key] { return c }
-            let c = registry.makeCounter(descriptor: metricName(name, ""), labels: labels)
-            cache[key] = c
-            return c
-        }
+        Self.cached(counters, name, labels) { registry.makeCounter(descriptor: metricName(name, ""), labels: labels) }
     }
 
     func gauge(_ name: String, _ labels: [(String, String)]) -> Gauge {
+        Self.cached(gauges, name, labels) { registry.makeGauge(descriptor: metricName(name, ""), labels: labels) }
+    }
+
+    /// The metric of `name` and `labels` in `cache`, made (and registered) on first use.
+    private static func cached<Metric: Sendable>(_ cache: borrowing Mutex<[String: Metric]>, _ name: String, _ labels: [(String, String)],
+                                       make: () -> Metric) -> Metric {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        return gauges.withLock { cache in
-            if let g = cache[key] { return g }
-            let g = registry.makeGauge(descriptor: metricName(name, ""), labels: labels)
-            cache[key] = g
-            return g
+        return cache.withLock { cache in
+            if let m = cache[key] { return m }
+            let m = make()
+            cache[key] = m
+            return m
         }
     }
 

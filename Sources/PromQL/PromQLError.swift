@@ -1,3 +1,5 @@
+import TSDB
+
 /// What went wrong with a PromQL request, mapped to Prometheus' `errorType` and status code.
 package enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The expression or a parameter is malformed (400 `bad_data`).
@@ -31,6 +33,17 @@ package enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .badData(let m), .execution(let m), .timeout(let m): return m
         case .unsupported(let m): return "unsupported by this server: \(m)"
+        }
+    }
+}
+
+extension PromQLError {
+    /// The TSDB's answer to `q`; its errors (limits, timeouts) become ``execution(_:)``.
+    static func query(_ db: TSDB, _ q: Query) throws(PromQLError) -> QueryResult {
+        do { return try db.query(q) } catch let e as TSDBError {
+            throw .execution(e.description)
+        } catch {
+            throw .execution("\(error)")
         }
     }
 }

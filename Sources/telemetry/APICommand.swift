@@ -29,18 +29,9 @@ struct APICommand: AsyncParsableCommand {
     var corsOrigins: String?
     @Option(help: "Largest request body in bytes (env MAX_BODY_BYTES; default 67108864).")
     var maxBodyBytes: Int?
-    @Option(help: "Most series (or groups) one query may return; aggregations over more run (env QUERY_MAX_SERIES; default 1000000).")
-    var maxSeries: Int?
-    @Option(help: "Most samples one query may decode; chunks answered from summaries are free (env QUERY_MAX_SAMPLES; default 1000000000).")
-    var maxSamples: Int?
-    @Option(help: "Most bytes one query's answer may take in memory (env QUERY_MAX_RESULT_BYTES; default 1073741824).")
-    var maxResultBytes: Int?
+    @OptionGroup var queryLimitOptions: QueryLimitOptions
     @OptionGroup var fsync: FsyncOption
-    @Option(help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
-    var queryTimeout: String?
-    @Option(help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
-    var maxFuture: String?
-    @OptionGroup var seriesLimitOptions: SeriesLimitOptions
+    @OptionGroup var engineLimits: EngineLimitOptions
     @OptionGroup var apiLimitOptions: APILimitOptions
     @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
     @OptionGroup var logging: LogLevelOption
@@ -64,14 +55,11 @@ struct APICommand: AsyncParsableCommand {
         config.apiKeys = keys
         config.serviceToken = serviceToken.token
         config.insecureNoAuth = insecureNoAuth.enabled
-        if let v = try number(rateLimit, env["RATE_LIMIT"], "--rate-limit") { config.rateLimitPerSecond = v }
-        if let v = try number(rateLimitBurst, env["RATE_LIMIT_BURST"], "--rate-limit-burst") { config.rateLimitBurst = v }
+        if let v = try Env.number(rateLimit, "RATE_LIMIT", flag: "--rate-limit") { config.rateLimitPerSecond = v }
+        if let v = try Env.number(rateLimitBurst, "RATE_LIMIT_BURST", flag: "--rate-limit-burst") { config.rateLimitBurst = v }
         config.corsOrigins = APIKeyFile.parseList(corsOrigins ?? env["CORS_ORIGINS"] ?? "")
-        if let v = try integer(maxBodyBytes, env["MAX_BODY_BYTES"], "--max-body-bytes") { config.maxBodyBytes = v }
-        var limits = QueryLimits()
-        if let v = try integer(maxSeries, env["QUERY_MAX_SERIES"], "--max-series") { limits.maxSeries = v }
-        if let v = try integer(maxSamples, env["QUERY_MAX_SAMPLES"], "--max-samples") { limits.maxSamples = v }
-        if let v = try integer(maxResultBytes, env["QUERY_MAX_RESULT_BYTES"], "--max-result-bytes") { limits.maxResultBytes = v }
+        if let v = try Env.integer(maxBodyBytes, "MAX_BODY_BYTES", flag: "--max-body-bytes") { config.maxBodyBytes = v }
+        let limits = try queryLimitOptions.queryLimits()
         config.queryLimits = limits
         config.accessLog = !(noAccessLog || env["ACCESS_LOG"] == "0" || env["ACCESS_LOG"]?.lowercased() == "false")
         try apiLimitOptions.apply(to: &config)
@@ -85,9 +73,7 @@ struct APICommand: AsyncParsableCommand {
         var options = TSDBOptions(directory: dataDir ?? env["DATA_DIR"] ?? "./data")
         options.fsync = try fsync.policy()
         options.limits = limits
-        options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
-        options.maxFuture = try EngineLimits.maxFuture(maxFuture)
-        options.seriesLimits = try seriesLimitOptions.seriesLimits()
+        try engineLimits.apply(to: &options)
 
         // The TSDB's swift-metrics land in the same registry the API serves at /metrics.
         let registry = RoleMetrics.processWide().registry
@@ -101,19 +87,5 @@ struct APICommand: AsyncParsableCommand {
         }
         try await RoleLifecycle.run([.init(service: app)], logger: logger) { try await db.close() }
         logger.info("API stopped; data flushed and closed")
-    }
-
-    func number(_ flag: Double?, _ envValue: String?, _ name: String) throws -> Double? {
-        if let flag { return flag }
-        guard let envValue, !envValue.isEmpty else { return nil }
-        guard let v = Double(envValue) else { throw ValidationError("\(name) (environment) \"\(envValue)\" is not a number") }
-        return v
-    }
-
-    func integer(_ flag: Int?, _ envValue: String?, _ name: String) throws -> Int? {
-        if let flag { return flag }
-        guard let envValue, !envValue.isEmpty else { return nil }
-        guard let v = Int(envValue) else { throw ValidationError("\(name) (environment) \"\(envValue)\" is not an integer") }
-        return v
     }
 }

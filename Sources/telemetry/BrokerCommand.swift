@@ -14,10 +14,7 @@ struct BrokerCommand: AsyncParsableCommand {
     var listen: String = env["LISTEN"] ?? "127.0.0.1:9092"
     @Option(name: .customLong("data-dir"), help: "Directory for segments and group state (env DATA_DIR).")
     var dataDir: String = env["DATA_DIR"] ?? "./data/broker"
-    @Option(help: "Partitions of a topic created on first use (env PARTITIONS_PER_TOPIC).")
-    var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 4
-    @Option(name: .customLong("topic-partitions"), help: "Per-topic partition counts, 'topic=8,other=2' (env TOPIC_PARTITIONS).")
-    var topicPartitions: String = env["TOPIC_PARTITIONS"] ?? ""
+    @OptionGroup var partitionOptions: PartitionOptions
     @Option(name: .customLong("queue-size"), help: "Recent records per partition kept in memory (env QUEUE_SIZE).")
     var queueSize: Int = Int(env["QUEUE_SIZE"] ?? "") ?? 2000
     @Option(name: .customLong("queue-bytes"), help: "Payload bytes per partition kept in memory (env QUEUE_BYTES).")
@@ -51,10 +48,8 @@ struct BrokerCommand: AsyncParsableCommand {
     func makeConfig() throws -> BrokerConfig {
         var c = BrokerConfig(dataDirectory: dataDir)
         c.httpTimeouts = try httpTimeoutOptions.timeouts()
-        guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
-        c.partitionsPerTopic = partitions
-        guard let tp = parseTopicPartitions(topicPartitions) else { throw ValidationError("--topic-partitions must look like 'topic=8,other=2'") }
-        c.topicPartitions = tp
+        c.partitionsPerTopic = try partitionOptions.perTopic()
+        c.topicPartitions = try partitionOptions.topicCounts()
         guard queueSize > 0 else { throw ValidationError("--queue-size must be at least 1") }
         c.queueSize = queueSize
         guard queueBytes > 0 else { throw ValidationError("--queue-bytes must be positive") }

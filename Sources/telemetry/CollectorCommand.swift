@@ -85,12 +85,10 @@ struct CollectorCommand: AsyncParsableCommand {
         let client = HTTPBrokerClient(baseURL: broker, token: token, logger: logger)
         let collector = Collector(config: config, client: client, sink: sink, registry: metrics.registry, logger: logger)
         let server = try await metrics.serve(listen: listen, role: "collector", status: { statusJSON(collector.stats) }, logger: logger)
-        var failure: (any Error)?
-        do {
-            try await RoleLifecycle.run([RoleLifecycle.main({ try await collector.run() }, onShutdown: { collector.stop() })], logger: logger)
-        } catch { failure = error }
-        await server?.stop()
-        await client.close()
+        let failure = await RoleLifecycle.runMain({ try await collector.run() }, onShutdown: { collector.stop() }, logger: logger) {
+            await server?.stop()
+            await client.close()
+        }
         try await db?.close()
         let s = collector.stats
         announce("collector: consumed \(s.messagesConsumed) messages, wrote \(s.samplesWritten) samples, acked \(s.messagesAcked), dead-lettered \(s.messagesDeadLettered)")

@@ -25,10 +25,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var brokerPort: Int = Int(env["BROKER_PORT"] ?? "") ?? 9092
     @Option(name: .customLong("cluster-domain"), help: "Cluster DNS domain (env CLUSTER_DOMAIN).")
     var clusterDomain: String = env["CLUSTER_DOMAIN"] ?? "cluster.local"
-    @Option(help: "Partitions per topic, as given to the brokers (env PARTITIONS_PER_TOPIC).")
-    var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 4
-    @Option(name: .customLong("topic-partitions"), help: "Per-topic partition counts as given to the brokers, 'topic=8,other=2' (env TOPIC_PARTITIONS).")
-    var topicPartitions: String = env["TOPIC_PARTITIONS"] ?? ""
+    @OptionGroup var partitionOptions: PartitionOptions
     @Option(name: .customLong("virtual-nodes"), help: "Ring points per broker (env VIRTUAL_NODES).")
     var virtualNodes: Int = Int(env["VIRTUAL_NODES"] ?? "") ?? 150
     @Option(help: "Route to the next healthy broker when the owner is down: true/false (env FAILOVER).")
@@ -55,10 +52,8 @@ struct ProxyCommand: AsyncParsableCommand {
         var config = ProxyConfig(brokers: brokerURLs)
         config.virtualNodes = virtualNodes
         config.httpTimeouts = try httpTimeoutOptions.timeouts()
-        guard partitions > 0 else { throw ValidationError("--partitions must be at least 1") }
-        config.partitionsPerTopic = partitions
-        guard let tp = parseTopicPartitions(topicPartitions) else { throw ValidationError("--topic-partitions must look like 'topic=8,other=2'") }
-        config.topicPartitions = tp
+        config.partitionsPerTopic = try partitionOptions.perTopic()
+        config.topicPartitions = try partitionOptions.topicCounts()
         config.failover = failover
         config.healthInterval = interval
         config.serviceToken = serviceToken.token

@@ -42,14 +42,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: "Most series the result may have; more is an error.")
     var limit: Int?
 
-    @Option(name: .customLong("max-series"), help: "Most series (or groups) the query may return; an aggregation may fold more.")
-    var maxSeries: Int = QueryLimits().maxSeries
-
-    @Option(name: .customLong("max-samples"), help: "Most samples the query may decode (chunk summaries are free).")
-    var maxSamples: Int = QueryLimits().maxSamples
-
-    @Option(name: .customLong("max-result-bytes"), help: "Most bytes the answer may take in memory.")
-    var maxResultBytes: Int = QueryLimits().maxResultBytes
+    @OptionGroup var queryLimitOptions: QueryLimitOptions
 
     @Option(help: "Output: table, json or csv.")
     var format: Format = .table
@@ -65,22 +58,13 @@ struct QueryCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        if let start {
-            let t = try FlagValues.time(start, flag: "--start")
-            q.start = t
-        }
-        if let end {
-            let t = try FlagValues.time(end, flag: "--end")
-            q.end = t
-        }
-        if let step {
-            let s = try FlagValues.nanoseconds(step, flag: "--step", positive: true)
-            q.step = s
-        }
+        if let start { q.start = try FlagValues.time(start, flag: "--start") }
+        if let end { q.end = try FlagValues.time(end, flag: "--end") }
+        if let step { q.step = try FlagValues.nanoseconds(step, flag: "--step", positive: true) }
         q.aggregation = agg
         if let groupBy { q.groupBy = groupBy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         q.limit = limit
-        q.limits = QueryLimits(maxSeries: maxSeries, maxSamples: maxSamples, maxResultBytes: maxResultBytes)
+        q.limits = try queryLimitOptions.queryLimits()
 
         let db = try await TSDB.open(try storage.tsdbOptions())
         do {

@@ -35,18 +35,12 @@ struct RunCommand: AsyncParsableCommand {
     var dataDir: String = env["DATA_DIR"] ?? "./data"
     @Option(help: "DCGM CSV files or directories to replay instead of the bundled sample; repeatable (env SAMPLE_CSV, one path).")
     var csv: [String] = []
-    @Option(help: "dcgm-exporter /metrics URL to poll instead of the sample; repeatable (env SCRAPE_URLS, comma-separated).")
-    var scrape: [String] = (env["SCRAPE_URLS"] ?? "").split(separator: ",").map(String.init)
-    @Option(name: .customLong("scrape-interval"), help: "Seconds between scrapes (env SCRAPE_INTERVAL).")
-    var scrapeInterval: Double = Double(env["SCRAPE_INTERVAL"] ?? "") ?? 15
+    @OptionGroup var scrapeOptions: ScrapeOptions
     @Flag(name: .customLong("no-streamer"), help: "Start no streamer: store only what is written to the API (env NO_STREAMER=1).")
     var noStreamer: Bool = truthy("NO_STREAMER")
     @Flag(help: "Replay the CSV once instead of forever (env STREAMER_ONCE=1).")
     var once: Bool = truthy("STREAMER_ONCE")
-    @Option(help: "original, now or shift; default shift, original with --once (env STREAMER_TIMESTAMPS).")
-    var timestamps: String = env["STREAMER_TIMESTAMPS"] ?? ""
-    @Option(help: "Rows per second the streamer sends; 0 = a pass as fast as it goes (env STREAMER_RATE).")
-    var rate: Double = Double(env["STREAMER_RATE"] ?? "") ?? 0
+    @OptionGroup var replay: ReplayOptions
     @Option(help: "Partitions of the telemetry topic when it is created (env PARTITIONS_PER_TOPIC).")
     var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 4
     @Option(name: .customLong("api-key"), help: "API keys, comma-separated; default: generated once and kept in <data-dir>/api-key (env API_KEY).")
@@ -54,11 +48,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var insecureNoAuth: InsecureNoAuthOption
     @Option(help: "Delete TSDB blocks whose newest sample is this far behind the wall clock, e.g. 7d; default keeps everything (env RETENTION).")
     var retention: String = env["RETENTION"] ?? ""
-    @Option(name: .customLong("query-timeout"), help: "Longest a query may run before it stops with 503, e.g. 30s; off disables (env QUERY_TIMEOUT; default 30s).")
-    var queryTimeout: String?
-    @Option(name: .customLong("max-future"), help: "Refuse samples more than this far ahead of the clock, e.g. 10m; off accepts any (env MAX_FUTURE; default 10m).")
-    var maxFuture: String?
-    @OptionGroup var seriesLimitOptions: SeriesLimitOptions
+    @OptionGroup var engineLimits: EngineLimitOptions
     @OptionGroup var apiLimitOptions: APILimitOptions
     @OptionGroup var httpTimeoutOptions: HTTPTimeoutOptions
     /// The fsync policy of the WAL and the broker.
@@ -77,6 +67,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func source() throws -> Source {
         if noStreamer { return .none }
+        let scrape = scrapeOptions.scrape
         if !scrape.isEmpty {
             return csv.isEmpty ? .scrape(scrape) : .filesAndScrape(csv, loop: !once, urls: scrape)
         }
@@ -92,14 +83,9 @@ struct RunCommand: AsyncParsableCommand {
         case .scrape(let urls): c.scrapeURLs = urls
         case .filesAndScrape(let files, let loop, let urls): c.inputs = files; c.loop = loop; c.scrapeURLs = urls
         }
-        if !timestamps.isEmpty {
-            guard let mode = TimestampMode(rawValue: timestamps) else { throw ValidationError("--timestamps must be original, now or shift") }
-            c.timestamps = mode
-        } else {
-            c.timestamps = once ? .original : .shift
-        }
-        c.rate = rate > 0 ? rate : nil
-        c.scrapeInterval = .milliseconds(Int64(scrapeInterval * 1000))
+        c.timestamps = try replay.mode() ?? (once ? .original : .shift)
+        c.rate = replay.rowsPerSecond
+        c.scrapeInterval = scrapeOptions.interval
         c.shutdownGrace = .seconds(3)
         do { try c.validate() } catch { throw ValidationError(error.description) }
         return c
@@ -109,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
         switch source {
         case .none: return "no streamer (--no-streamer): write to POST /api/v1/write or /telemetry"
         case .files(let f, let loop): return "replaying \(f.joined(separator: ", ")) \(loop ? "forever" : "once")"
-        case .scrape(let u): return "scraping \(u.joined(separator: ", ")) every \(scrapeInterval) s"
+        case .scrape(let u): return "scraping \(u.joined(separator: ", ")) every \(scrapeOptions.scrapeInterval) s"
         case .filesAndScrape(let f, _, let u): return "replaying \(f.joined(separator: ", ")) and scraping \(u.joined(separator: ", "))"
         }
     }
@@ -153,9 +139,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = TSDBOptions(directory: (dataDir as NSString).appendingPathComponent("tsdb"))
         options.fsync = policy
         options.retention = retentionNanos
-        options.queryTimeout = try EngineLimits.queryTimeout(queryTimeout)
-        options.maxFuture = try EngineLimits.maxFuture(maxFuture)
-        options.seriesLimits = try seriesLimitOptions.seriesLimits()
+        try engineLimits.apply(to: &options)
         let db = try await TSDB.open(options, logger: logger)
         var brokerConfig = BrokerConfig(dataDirectory: (dataDir as NSString).appendingPathComponent("broker"))
         brokerConfig.fsync = policy

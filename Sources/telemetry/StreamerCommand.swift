@@ -27,20 +27,14 @@ struct StreamerCommand: AsyncParsableCommand {
     var partitions: Int = Int(env["PARTITIONS_PER_TOPIC"] ?? "") ?? 0
     @Flag(help: "Replay the inputs forever (env STREAMER_LOOP=1).")
     var loop: Bool = ["1", "true", "yes"].contains(env["STREAMER_LOOP"]?.lowercased() ?? "")
-    @Option(help: "original, now or shift; default shift with --loop, else original (env STREAMER_TIMESTAMPS).")
-    var timestamps: String = env["STREAMER_TIMESTAMPS"] ?? ""
-    @Option(help: "Rows per second; 0 sends as fast as the broker accepts (env STREAMER_RATE).")
-    var rate: Double = Double(env["STREAMER_RATE"] ?? "") ?? 0
+    @OptionGroup var replay: ReplayOptions
     @Option(help: "Rows per broker message (env BATCH_SIZE).")
     var batch: Int = Int(env["BATCH_SIZE"] ?? "") ?? 500
     @Option(help: "Attempts per publish, the first included (env STREAMER_RETRIES).")
     var retries: Int = Int(env["STREAMER_RETRIES"] ?? "") ?? 3
     @Option(help: "Publish only shard i of N (split by GPU UUID), e.g. 0/2 (env STREAMER_SHARD).")
     var shard: String = env["STREAMER_SHARD"] ?? "0/1"
-    @Option(help: "dcgm-exporter /metrics URL to poll; repeatable (env SCRAPE_URLS, comma-separated).")
-    var scrape: [String] = (env["SCRAPE_URLS"] ?? "").split(separator: ",").map(String.init)
-    @Option(name: .customLong("scrape-interval"), help: "Seconds between scrapes (env SCRAPE_INTERVAL).")
-    var scrapeInterval: Double = Double(env["SCRAPE_INTERVAL"] ?? "") ?? 15
+    @OptionGroup var scrapeOptions: ScrapeOptions
     @Option(name: .customLong("scrape-bearer-token-file"), help: "File holding a Bearer token sent with each scrape (kube-rbac-proxy); re-read when it changes (env SCRAPE_BEARER_TOKEN_FILE).")
     var scrapeBearerTokenFile: String = env["SCRAPE_BEARER_TOKEN_FILE"] ?? ""
     @Option(name: .customLong("scrape-ca-file"), help: "PEM CA certificates trusted for https:// scrape targets instead of the system store (env SCRAPE_CA_FILE).")
@@ -53,19 +47,15 @@ struct StreamerCommand: AsyncParsableCommand {
     func makeConfig() throws -> StreamerConfig {
         var c = StreamerConfig(inputs: inputs)
         c.loop = loop
-        if !timestamps.isEmpty {
-            let t = timestamps
-            guard let mode = TimestampMode(rawValue: t) else { throw ValidationError("--timestamps must be original, now or shift") }
-            c.timestamps = mode
-        }
-        c.rate = rate > 0 ? rate : nil
+        if let mode = try replay.mode() { c.timestamps = mode }
+        c.rate = replay.rowsPerSecond
         c.batchRows = batch
         c.topic = topic
         c.partitions = partitions > 0 ? partitions : nil
         c.retry = RetryPolicy(attempts: retries)
         c.shard = try Shard(parsing: shard)
-        c.scrapeURLs = scrape
-        c.scrapeInterval = .milliseconds(Int64(scrapeInterval * 1000))
+        c.scrapeURLs = scrapeOptions.scrape
+        c.scrapeInterval = scrapeOptions.interval
         c.scrapeBearerTokenFile = scrapeBearerTokenFile.isEmpty ? nil : scrapeBearerTokenFile
         c.scrapeCAFile = scrapeCAFile.isEmpty ? nil : scrapeCAFile
         try c.validate()
@@ -81,12 +71,10 @@ struct StreamerCommand: AsyncParsableCommand {
         let streamer = Streamer(config: config, client: client, registry: metrics.registry, logger: logger)
         let server = try await metrics.serve(listen: listen, role: "streamer", events: streamer.events,
                                              status: { statusJSON(streamer.stats) }, logger: logger)
-        var failure: (any Error)?
-        do {
-            try await RoleLifecycle.run([RoleLifecycle.main({ try await streamer.run() }, onShutdown: { streamer.stop() })], logger: logger)
-        } catch { failure = error }
-        await server?.stop()
-        await client.close()
+        let failure = await RoleLifecycle.runMain({ try await streamer.run() }, onShutdown: { streamer.stop() }, logger: logger) {
+            await server?.stop()
+            await client.close()
+        }
         let s = streamer.stats
         announce("streamer: published \(s.rowsPublished) rows in \(s.batchesPublished) messages, dropped \(s.rowsDropped), retries \(s.publishRetries)")
         if let failure { throw failure }

@@ -1,6 +1,6 @@
 @testable import APIServer
+import HTTPServing
 import TelemetryTestSupport
-import Broker
 import Foundation
 import Testing
 

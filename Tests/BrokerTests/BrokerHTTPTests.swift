@@ -4,6 +4,7 @@ import Primitives
 import Testing
 
 @testable import Broker
+import TelemetryTestSupport
 
 @Suite("Broker over HTTP")
 struct BrokerHTTPTests {
@@ -67,7 +68,8 @@ struct BrokerHTTPTests {
 
     @Test("in process: redelivery happens at the visibility deadline (200 ms), not polled later")
     func visibilityDeadlineInProcess() async throws {
-        var config = BrokerConfig(dataDirectory: makeTempDir())
+        let tmp = TempDir("broker")
+        var config = BrokerConfig(dataDirectory: tmp.path)
         config.visibilityTimeout = .milliseconds(200)
         config.minFreeBytes = 0
         let broker = try await MessageBroker(config: config, logger: testLogger)

@@ -3,6 +3,7 @@ import Primitives
 import Testing
 
 @testable import Broker
+import TelemetryTestSupport
 
 /// Inputs that crashed a broker decoder (found by the libFuzzer targets in Fuzz/ or while
 /// writing them); each is also in Fuzz/corpus/<target>/ so the fuzz smoke replays it.
@@ -29,8 +30,8 @@ struct BrokerFuzzRegressionTests {
 
     @Test("a segment whose records reach the largest offset is refused, not a trap")
     func segmentAtLastOffset() throws {
-        let dir = makeTempDir("fuzz-segment")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tmp = TempDir("fuzz-segment")
+        let dir = tmp.path
         for base in [UInt64.max, UInt64.max - 1, RecordID.maxOffset + 1] {
             var bytes: [UInt8] = []
             bytes.appendBE(Segment.magic); bytes.appendBE(Segment.version); bytes.appendBE(base)
@@ -44,8 +45,8 @@ struct BrokerFuzzRegressionTests {
 
     @Test("a group state acking the largest offset opens without a trap and ignores the entry")
     func groupStateAtLastOffset() throws {
-        let dir = makeTempDir("fuzz-group")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tmp = TempDir("fuzz-group")
+        let dir = tmp.path
         var bytes: [UInt8] = []
         bytes.appendBE(GroupStateFile.magic); bytes.appendBE(GroupStateFile.version)
         for (kind, offset) in [(GroupStateFile.Kind.base, UInt64.max), (.ack, UInt64.max)] {

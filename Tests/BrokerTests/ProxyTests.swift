@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPServing
 import Logging
 import Prometheus
 import Testing
@@ -125,7 +126,8 @@ struct ProxyTests {
     @Test("failover: records written to the fallback are drained after the owner returns (SSE and binary)",
           arguments: [false, true])
     func failoverDrains(binary: Bool) async throws { try await withCleanup { cleanup in
-        let dirA = makeTempDir()
+        let tmpA = TempDir("broker")
+        let dirA = tmpA.path
         let a = try await RunningBroker.start(dir: dirA)
         let b = try await RunningBroker.start()
         cleanup.add { await a.stop() }; cleanup.add { await b.stop() }
@@ -158,10 +160,10 @@ struct ProxyTests {
     @Test("failover: a down broker's partitions go to brokers with room, come home on return, nothing stranded")
     func failoverBalancedAndBack() async throws { try await withCleanup { cleanup in
         var brokers: [RunningBroker] = []
-        var dirs: [String] = []
+        var dirs: [TempDir] = []
         for _ in 0..<3 {
-            let dir = makeTempDir()
-            let b = try await RunningBroker.start(dir: dir) { $0.partitionsPerTopic = 6 }
+            let dir = TempDir("broker")
+            let b = try await RunningBroker.start(dir: dir.path) { $0.partitionsPerTopic = 6 }
             brokers.append(b); dirs.append(dir)
             cleanup.add { await b.stop() }
         }
@@ -191,7 +193,7 @@ struct ProxyTests {
         #expect(Dictionary(grouping: during, by: { $0 }).values.allSatisfy { $0.count <= 3 }, "cap ⌈6/2⌉ = 3: \(during)")
         for p in 0..<6 { _ = try await produceBatch(proxy.url, topic: topic, partition: p, [Array("during-\(p)".utf8)]) }
 
-        let back = try await RunningBroker.start(dir: dirs[downIndex], port: downPort) { $0.partitionsPerTopic = 6 }
+        let back = try await RunningBroker.start(dir: dirs[downIndex].path, port: downPort) { $0.partitionsPerTopic = 6 }
         cleanup.add { await back.stop() }
         await proxy.server.healthChecker.checkOnce()
         #expect(try await routedTo() == owners, "every partition routes to its owner again")

@@ -20,7 +20,8 @@ func drain(_ broker: MessageBroker, topic: String, partition: Int, group: String
 struct RestartTests {
     @Test("clean restart: unacked records come back once per group, acked ones never", arguments: [FsyncPolicy.always, .batch, .none])
     func cleanRestart(policy: FsyncPolicy) async throws {
-        let dir = makeTempDir()
+        let tmp = TempDir("broker")
+        let dir = tmp.path
         var config = BrokerConfig(dataDirectory: dir)
         config.fsync = policy
         config.minFreeBytes = 0
@@ -49,7 +50,8 @@ struct RestartTests {
 
     @Test("records beyond the memory tail (count or bytes) are read back from the segments", arguments: [(10, 1 << 20), (1000, 500)])
     func memoryTail(queueSize: Int, queueBytes: Int) async throws {
-        var config = BrokerConfig(dataDirectory: makeTempDir())
+        let tmp = TempDir("broker")
+        var config = BrokerConfig(dataDirectory: tmp.path)
         config.minFreeBytes = 0
         config.queueSize = queueSize
         config.queueBytes = queueBytes
@@ -64,7 +66,8 @@ struct RestartTests {
 
     @Test("acked segments are deleted; a torn tail is cut off on restart")
     func segmentsAndTornTail() async throws {
-        let dir = makeTempDir()
+        let tmp = TempDir("broker")
+        let dir = tmp.path
         var config = BrokerConfig(dataDirectory: dir)
         config.minFreeBytes = 0
         config.segmentBytes = 4096
@@ -134,7 +137,8 @@ final class BrokerProcess: Sendable {
 struct ProcessRestartTests {
     @Test("kill -9 with fsync=always, then SIGTERM: every acknowledged unacked record comes back exactly once, no acked one")
     func killAndTerminate() async throws {
-        let dir = makeTempDir()
+        let tmp = TempDir("broker")
+        let dir = tmp.path
         var broker = try await BrokerProcess.start(dir: dir)
         var ids: [String] = []
         for p in 0..<2 { ids += try await produceBatch(broker.url, topic: "k", partition: p, (0..<30).map { payload($0 + 100 * p) }) }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Broker
+import TelemetryTestSupport
 
 /// A slow disk cannot be produced on demand, so a fault hook slows one partition's file
 /// operations; the other partitions must not notice. Serialized: the hook is process-wide
@@ -16,7 +17,8 @@ struct SlowDiskTests {
     /// Runs `body` with partition 0 of topic `t` in `dir` slowed for `operation`.
     func withSlowPartition(_ operation: IOOperation, _ configure: (inout BrokerConfig) -> Void = { _ in },
                            _ body: (RunningBroker) async throws -> Void) async throws {
-        let dir = makeTempDir("slowdisk")
+        let tmp = TempDir("slowdisk")
+        let dir = tmp.path
         let slowPrefix = dir + "/topics/t/0/"
         let micros = UInt32(Self.delay.components.seconds * 1_000_000 + Self.delay.components.attoseconds / 1_000_000_000_000)
         try await withBroker(dir: dir, configure) { b in

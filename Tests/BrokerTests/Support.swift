@@ -20,26 +20,24 @@ let testLogger: Logger = {
 
 let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
 
-func makeTempDir(_ name: String = "broker") -> String {
-    let dir = NSTemporaryDirectory() + "/\(name)-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
-/// A real broker behind a real HTTP server on 127.0.0.1:<ephemeral>.
+/// A real broker behind a real HTTP server on 127.0.0.1:<ephemeral>. Without a `dir` it
+/// runs in a ``TempDir`` of its own, removed when the broker goes.
 final class RunningBroker: Sendable {
     let broker: MessageBroker
     let server: LoopbackServer
     let dir: String
+    /// The directory this broker made for itself (nil when the caller gave one).
+    private let ownDir: TempDir?
     var port: Int { server.port }
     var url: String { server.url }
 
-    init(broker: MessageBroker, server: LoopbackServer, dir: String) {
-        self.broker = broker; self.server = server; self.dir = dir
+    init(broker: MessageBroker, server: LoopbackServer, dir: String, ownDir: TempDir? = nil) {
+        self.broker = broker; self.server = server; self.dir = dir; self.ownDir = ownDir
     }
 
     static func start(dir: String? = nil, port: Int = 0, _ configure: (inout BrokerConfig) -> Void = { _ in }) async throws -> RunningBroker {
-        let dir = dir ?? makeTempDir()
+        let ownDir = dir == nil ? TempDir("broker") : nil
+        let dir = dir ?? ownDir?.path ?? ""
         var config = BrokerConfig(dataDirectory: dir)
         config.minFreeBytes = 0
         configure(&config)
@@ -50,7 +48,7 @@ final class RunningBroker: Sendable {
             let running = try await LoopbackServer.start(logger: testLogger) { onPort in
                 server.application(host: "127.0.0.1", port: port, onServerRunning: onPort)
             }
-            return RunningBroker(broker: broker, server: running, dir: dir)
+            return RunningBroker(broker: broker, server: running, dir: dir, ownDir: ownDir)
         } catch {
             try? await broker.shutdown()
             throw error

@@ -6,6 +6,7 @@ import Glibc
 #endif
 
 @testable import Broker
+import TelemetryTestSupport
 
 @Suite("Untrusted numbers: ids, partitions and on-disk lengths never trap")
 struct UntrustedNumbersTests {
@@ -78,7 +79,8 @@ struct UntrustedNumbersTests {
     @Test("a segment length field that is huge or 'negative' is corruption reported, not a crash or an allocation",
           arguments: [UInt32(0xFFFF_FFF0), UInt32(0x8000_0000), UInt32(RecordFrame.maxPayloadBytes + 1)])
     func hugeLengthField(_ length: UInt32) async throws {
-        let dir = makeTempDir()
+        let tmp = TempDir("broker")
+        let dir = tmp.path
         try await withBroker(dir: dir) { b in
             _ = try await b.broker.produce(topic: "t", partition: 0, payloads: [payload(1), payload(2)])
         }
@@ -96,7 +98,8 @@ struct UntrustedNumbersTests {
 
     @Test("a segment header whose base offset is out of range is refused with a clear error")
     func badBaseOffset() async throws {
-        let dir = makeTempDir()
+        let tmp = TempDir("broker")
+        let dir = tmp.path
         try await withBroker(dir: dir) { b in _ = try await b.broker.produce(topic: "t", partition: 0, payloads: [payload(1)]) }
         let path = dir + "/topics/t/0/" + Segment.fileName(baseOffset: 0)
         let fd = open(path, O_WRONLY)
@@ -117,7 +120,8 @@ struct UntrustedNumbersTests {
 
     @Test("group state with an impossible offset or one beyond the log is ignored and reported; new records still arrive")
     func groupStateBeyondLog() async throws {
-        let dir = makeTempDir()
+        let tmp = TempDir("broker")
+        let dir = tmp.path
         try await withBroker(dir: dir) { b in
             _ = try await b.broker.produce(topic: "t", partition: 0, payloads: [payload(1), payload(2)])
             _ = try await b.broker.poll(topic: "t", partition: 0, group: "g", maxRecords: 10, wait: .zero)

@@ -8,12 +8,6 @@ let sampleCSV = TestPaths.sampleCSV
 let telemetryBinary = TestPaths.telemetry
 let exampleGPU = "GPU-5fd4f087-86f3-7a43-b711-4771313afc50"
 
-func scratchDirectory(_ name: String) -> String {
-    let path = NSTemporaryDirectory() + "e2e-\(name)-\(UUID().uuidString.prefix(8))"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 /// A child `telemetry` process (its log level from E2E_LOG_LEVEL, default warning).
 typealias Child = ChildProcess
 

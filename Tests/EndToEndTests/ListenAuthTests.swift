@@ -1,15 +1,18 @@
 import Foundation
 import Testing
+import TelemetryTestSupport
 
 /// The real `telemetry broker` and `telemetry proxy`: beyond loopback they refuse to start
 /// without a service token unless told `--insecure-no-auth`, as `telemetry api` does.
 @Suite("Roles refuse to listen beyond loopback without a credential")
 struct ListenAuthTests {
     static let noCredential = ["SERVICE_TOKEN": "", "INSECURE_NO_AUTH": "", "API_KEY": ""]
+    /// The brokers' data directories, removed when the test is done (its children are stopped by then).
+    let scratch = TempDir("e2e-listen-auth")
 
     func role(_ name: String, listen: String, extra: [String] = []) -> [String] {
         switch name {
-        case "broker": return ["broker", "--listen", listen, "--data-dir", scratchDirectory("listen-auth")] + extra
+        case "broker": return ["broker", "--listen", listen, "--data-dir", scratch.path + "/\(UUID().uuidString.prefix(8))"] + extra
         default: return ["proxy", "--listen", listen, "--brokers", "http://127.0.0.1:1"] + extra
         }
     }

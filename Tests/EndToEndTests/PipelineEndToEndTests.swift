@@ -74,7 +74,8 @@ struct PipelineEndToEndTests {
         var brokerDirs: [String] = []
         var proxyPort = 0
         var collectors: [Child] = []
-        let root = scratchDirectory("pipeline")
+        private let scratch = TempDir("e2e-pipeline")
+        var root: String { scratch.path }
         var env: [String: String] { ["SERVICE_TOKEN": PipelineEndToEndTests.token] }
         var proxyURL: String { "http://127.0.0.1:\(proxyPort)" }
 

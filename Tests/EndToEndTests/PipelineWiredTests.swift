@@ -30,8 +30,8 @@ func quietLogger(_ label: String) -> Logger {
 struct PipelineWiredTests {
     @Test(.timeLimit(.minutes(2)))
     func slowStorageBackPressuresTheStreamerWithoutLoss() async throws {
-        let dir = scratchDirectory("backpressure")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("e2e-backpressure")
+        let dir = dirTemp.path
         var bc = BrokerConfig(dataDirectory: dir + "/broker")
         bc.minFreeBytes = 0
         bc.maxUnackedRecords = 6          // produce answers 503 past 6 unacked messages per partition
@@ -75,8 +75,8 @@ struct PipelineWiredTests {
 
     @Test(.timeLimit(.minutes(1)))
     func scrapeFeedsThePipelineAndEventsStreamIt() async throws {
-        let dir = scratchDirectory("scrape")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("e2e-scrape")
+        let dir = dirTemp.path
         // A fake dcgm-exporter: a role server whose /status serves exposition text.
         let exporterText = """
         # HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).

@@ -44,8 +44,8 @@ struct RunCommandTests {
 
     @Test(.timeLimit(.minutes(3)))
     func runServesTheSampleKeepsItsKeyDrainsAndResumes() async throws {
-        let dir = scratchDirectory("run")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("e2e-run")
+        let dir = dirTemp.path
         let children = Children()
         defer { children.killAll() }
         // API_KEY empty: the stack generates its own key.
@@ -97,8 +97,8 @@ struct RunCommandTests {
 
     @Test(.timeLimit(.minutes(1)))
     func givenAPIKeyIsUsedNothingIsWrittenAndSIGINTEndsEvenWithALiveStream() async throws {
-        let dir = scratchDirectory("run-key")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("e2e-run-key")
+        let dir = dirTemp.path
         let children = Children()
         defer { children.killAll() }
         let child = try children.start("run", ["run", "--listen", "127.0.0.1:0", "--data-dir", dir, "--no-streamer"],

@@ -3,6 +3,7 @@ import Primitives
 import Testing
 import TSDB
 @testable import Ingest
+import TelemetryTestSupport
 
 /// The sample DCGM export shipped in the repository (a copy of shared/data's).
 let sampleCSV: String = {
@@ -123,8 +124,8 @@ struct CSVParserTests {
 struct ImportTests {
     @Test("importing the sample gives 2,470 samples, 2,470 series, 247 GPUs, 31 hosts")
     func importSample() async throws {
-        let dir = NSTemporaryDirectory() + "/import-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("import")
+        let dir = dirTemp.path
         var o = TSDBOptions(directory: dir)
         o.backgroundMaintenance = false
         let db = try await TSDB.open(o)

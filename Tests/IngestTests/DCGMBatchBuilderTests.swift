@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TSDB
 @testable import Ingest
+import TelemetryTestSupport
 
 /// The one DCGM write path (``DCGMBatchBuilder``) as `import`, ``TSDBSink`` and the CSV
 /// write routes use it.
@@ -25,24 +26,24 @@ struct DCGMBatchBuilderTests {
     }
 
     @Test func sinkKeepsSeriesApartWhenHeadersOrderColumnsDifferently() async throws {
-        let dir = temporaryDirectory("sink-header")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-sink-header")
+        let dir = dirTemp.path
         let db = try await TSDB.open(TSDBOptions(directory: dir))
         let sink = TSDBSink(db)
         #expect(try await sink.write(documents: [Self.gpuFirst]) == 1)
         #expect(try await sink.write(documents: [Self.hostFirst]) == 1)
         #expect(try Self.labelPairs(db) == ["0@host1", "host1@0"])
         // Both in one call, too.
-        let dir2 = temporaryDirectory("sink-header-one-call")
-        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        let dir2Temp = TempDir("ingest-sink-header-one-call")
+        let dir2 = dir2Temp.path
         let db2 = try await TSDB.open(TSDBOptions(directory: dir2))
         #expect(try await TSDBSink(db2).write(documents: [Self.gpuFirst, Self.hostFirst]) == 2)
         #expect(try Self.labelPairs(db2) == ["0@host1", "host1@0"])
     }
 
     @Test func importerKeepsSeriesApartAcrossFilesWithDifferentHeaders() async throws {
-        let dir = temporaryDirectory("import-header")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-import-header")
+        let dir = dirTemp.path
         let a = dir + "/a.csv", b = dir + "/b.csv"
         try Data(Self.gpuFirst).write(to: URL(fileURLWithPath: a))
         try Data(Self.hostFirst).write(to: URL(fileURLWithPath: b))
@@ -56,8 +57,8 @@ struct DCGMBatchBuilderTests {
     /// A cache far smaller than the series written restarts empty and still maps every row
     /// to its own series, and a second write of the same rows adds no series.
     @Test func boundedCacheStaysCorrect() async throws {
-        let dir = temporaryDirectory("sink-bound")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-sink-bound")
+        let dir = dirTemp.path
         let db = try await TSDB.open(TSDBOptions(directory: dir))
         let sink = TSDBSink(db, maxCachedSeries: 16)
         var csv = "timestamp,metric_name,gpu_id,Hostname,value\n"
@@ -73,8 +74,8 @@ struct DCGMBatchBuilderTests {
     }
 
     @Test func badDocumentNamesItsIndexAndStoresNothing() async throws {
-        let dir = temporaryDirectory("sink-bad")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-sink-bad")
+        let dir = dirTemp.path
         let db = try await TSDB.open(TSDBOptions(directory: dir))
         do {
             _ = try await TSDBSink(db).write(documents: [Self.gpuFirst, Array("timestamp,metric_name,value\nx,m,1\n".utf8)])
@@ -87,8 +88,8 @@ struct DCGMBatchBuilderTests {
     }
 
     @Test func chunkedReaderSeesEveryByteOnce() throws {
-        let dir = temporaryDirectory("reader")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-reader")
+        let dir = dirTemp.path
         let path = dir + "/f"
         let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TSDB
 @testable import Ingest
+import TelemetryTestSupport
 
 /// Line protocol parsed in place into a batch (``LineProtocolBatchBuilder``): the same
 /// series, samples and errors as ``LineProtocolParser/parse``, known series found by their
@@ -29,8 +30,8 @@ struct LineProtocolBatchBuilderTests {
     }
 
     @Test func storesWhatTheParserReturns() async throws {
-        let dir = temporaryDirectory("lp-batch-same")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-lp-batch-same")
+        let dir = dirTemp.path
         let db = try await TSDB.open(TSDBOptions(directory: dir))
         let expected = try LineProtocolParser.parse(Self.body, precision: .ms, now: Self.now)
         let builder = LineProtocolBatchBuilder()
@@ -74,8 +75,8 @@ struct LineProtocolBatchBuilderTests {
     /// A cache far smaller than the series written restarts empty and still maps every
     /// line to its own series; a second write of the same lines adds none.
     @Test func boundedCacheStaysCorrect() async throws {
-        let dir = temporaryDirectory("lp-batch-bound")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-lp-batch-bound")
+        let dir = dirTemp.path
         let db = try await TSDB.open(TSDBOptions(directory: dir))
         let builder = LineProtocolBatchBuilder(maxCachedSeries: 32)
         let body = Array((0..<500).map { "m,host=h\($0) value=\($0) \(Self.ms)\n" }.joined().utf8)
@@ -94,8 +95,8 @@ struct LineProtocolBatchBuilderTests {
     /// Refs cached for another database (as after retention dropped a series) are refused
     /// with `unknownSeries`; after `invalidate()` the same body resolves afresh.
     @Test func staleRefsResolveAfresh() async throws {
-        let dir = temporaryDirectory("lp-batch-stale")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-lp-batch-stale")
+        let dir = dirTemp.path
         let first = try await TSDB.open(TSDBOptions(directory: dir + "/a"))
         let second = try await TSDB.open(TSDBOptions(directory: dir + "/b"))
         let builder = LineProtocolBatchBuilder()

@@ -12,6 +12,15 @@ struct PipelineCollectorTests {
         #expect(stats.rowsPublished == 2470)
     }
 
+    /// Runs `collectors` until `broker` holds no unacked record of the topic, then stops them
+    /// and waits for them to return.
+    func runUntilAcked(_ broker: MemoryBroker, _ collectors: Collector...) async throws {
+        let tasks = collectors.map { collector in Task { try await collector.run() } }
+        #expect(await eventually { broker.unacked(topic: "telemetry") == 0 })
+        for collector in collectors { collector.stop() }
+        for task in tasks { _ = try await task.value }
+    }
+
     func collectorConfig() -> CollectorConfig {
         var c = CollectorConfig()
         c.pollWait = .milliseconds(20)
@@ -24,10 +33,7 @@ struct PipelineCollectorTests {
         try await publish(broker)
         let sink = MemorySink()
         let collector = Collector(config: collectorConfig(), client: broker, sink: sink)
-        let task = Task { try await collector.run() }
-        #expect(await eventually { broker.unacked(topic: "telemetry") == 0 })
-        collector.stop()
-        try await task.value
+        try await runUntilAcked(broker, collector)
         #expect(sink.records.count == 2470)
         #expect(Set(sink.records.map(\.uuid)).count == 247)
         let s = collector.stats
@@ -44,11 +50,7 @@ struct PipelineCollectorTests {
         var b = collectorConfig(); b.partitions = [2, 3]
         let ca = Collector(config: a, client: broker, sink: sink)
         let cb = Collector(config: b, client: broker, sink: sink)
-        let ta = Task { try await ca.run() }
-        let tb = Task { try await cb.run() }
-        #expect(await eventually { broker.unacked(topic: "telemetry") == 0 })
-        ca.stop(); cb.stop()
-        try await ta.value; try await tb.value
+        try await runUntilAcked(broker, ca, cb)
         #expect(sink.records.count == 2470)
         #expect(ca.stats.samplesWritten > 0 && cb.stats.samplesWritten > 0)
     }
@@ -81,10 +83,7 @@ struct PipelineCollectorTests {
         _ = try await broker.produce(topic: "telemetry", partition: 0, payloads: [good, Array("garbage\u{0}\n1,2".utf8), good])
         let sink = MemorySink()
         let collector = Collector(config: collectorConfig(), client: broker, sink: sink)
-        let task = Task { try await collector.run() }
-        #expect(await eventually { broker.unacked(topic: "telemetry") == 0 })
-        collector.stop()
-        try await task.value
+        try await runUntilAcked(broker, collector)
         #expect(collector.stats.messagesDeadLettered == 1)
         #expect(sink.records.count == 20)
         let dlq = broker.records(topic: "telemetry.dlq").joined()
@@ -108,10 +107,7 @@ struct PipelineCollectorTests {
         _ = try await broker.produce(topic: "telemetry", partition: 0, payloads: [good, Array("x,y\n1,2\n".utf8), good, Array("junk".utf8)])
         let sink = OpaqueSink()
         let collector = Collector(config: collectorConfig(), client: broker, sink: sink)
-        let task = Task { try await collector.run() }
-        #expect(await eventually { broker.unacked(topic: "telemetry") == 0 })
-        collector.stop()
-        try await task.value
+        try await runUntilAcked(broker, collector)
         #expect(collector.stats.messagesDeadLettered == 2)
         #expect(sink.inner.records.count == 20)
         #expect(broker.records(topic: "telemetry.dlq").joined().count == 2)

@@ -20,8 +20,8 @@ func sampleTotals(_ db: TSDB) throws -> (samples: Int, series: Int, gpus: Int, h
 @Suite("Pipeline in process (MessageBroker + TSDB)")
 struct PipelineInProcessTests {
     @Test func streamerBrokerCollectorTSDB() async throws {
-        let dir = temporaryDirectory("inproc")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dirTemp = TempDir("ingest-inproc")
+        let dir = dirTemp.path
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         var bc = BrokerConfig(dataDirectory: dir + "/broker")

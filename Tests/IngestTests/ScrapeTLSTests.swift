@@ -28,6 +28,18 @@ struct ScrapeTLSTests {
         return c
     }
 
+    /// One scrape of `target` presenting `token` (written to a client token file) and
+    /// trusting `caFile`: the error it ends with (nil if none) and the token file's path.
+    func fetchError(_ target: ScrapeTLSTarget, token: String, caFile: String, timeout: Duration) async throws -> ((any Error)?, String) {
+        let tokenFile = target.directory + "/client-token"
+        try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let client = try ScrapeClient(caFile: caFile, bearerTokenFile: tokenFile)
+        var caught: (any Error)?
+        do { _ = try await client.fetch(target.url, timeout: timeout) } catch { caught = error }
+        await client.shutdown()
+        return (caught, tokenFile)
+    }
+
     @Test("scrapes an https target that wants a Bearer token, keeps non-GPU series, and follows a rotated token")
     func bearerAndTLS() async throws {
         try await ScrapeTLSTarget.with(metrics: Self.metrics, token: "token-1") { target in
@@ -66,13 +78,8 @@ struct ScrapeTLSTests {
     @Test("a CA that did not sign the target's certificate fails the scrape with a TLS error naming --scrape-ca-file")
     func wrongCA() async throws {
         try await ScrapeTLSTarget.with(metrics: Self.metrics, token: "t") { target in
-            let tokenFile = target.directory + "/client-token"
-            try "t".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-            let client = try ScrapeClient(caFile: target.otherCAPath, bearerTokenFile: tokenFile)
-            var caught: (any Error)?
             // The client retries a failed connection until the deadline, then reports the TLS error.
-            do { _ = try await client.fetch(target.url, timeout: .seconds(2)) } catch { caught = error }
-            await client.shutdown()
+            let (caught, tokenFile) = try await fetchError(target, token: "t", caFile: target.otherCAPath, timeout: .seconds(2))
             guard case .tls(let url, let ca, _)? = caught as? ScrapeError else {
                 Issue.record("expected ScrapeError.tls, got \(String(describing: caught))")
                 return
@@ -95,12 +102,7 @@ struct ScrapeTLSTests {
     @Test("a refused or missing token says which file or flag to fix")
     func tokenProblems() async throws {
         try await ScrapeTLSTarget.with(metrics: Self.metrics, token: "right") { target in
-            let tokenFile = target.directory + "/client-token"
-            try "wrong".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-            let client = try ScrapeClient(caFile: target.caPath, bearerTokenFile: tokenFile)
-            var caught: (any Error)?
-            do { _ = try await client.fetch(target.url, timeout: .seconds(10)) } catch { caught = error }
-            await client.shutdown()
+            let (caught, tokenFile) = try await fetchError(target, token: "wrong", caFile: target.caPath, timeout: .seconds(10))
             #expect(caught as? ScrapeError == .status(url: target.url, code: 401, hint: "; the token in \(tokenFile) was refused"))
             #expect(target.requestLog.contains("denied Bearer wrong"))
 

@@ -5,6 +5,18 @@ import TelemetryTestSupport
 
 @Suite("Storage: blocks, compaction, retention, damage")
 struct StorageTests {
+    /// Writes two WAL records of 10 instants into `dir`, closes it and returns the path of
+    /// the WAL segment that holds them.
+    func lastSegmentOfTwoRecords(_ dir: TempDir) async throws -> String {
+        let db = try await TSDB.open(options(dir))
+        try await fill(db, from: 0, count: 10)
+        try await fill(db, from: 10, count: 10)
+        try await db.close()
+        let wal = "\(dir.path)/wal"
+        let segment = try #require(WALSegments.list(wal).last)
+        return "\(wal)/\(WALSegments.name(segment))"
+    }
+
     func fill(_ db: TSDB, from: Int, count: Int, series: Int = 3) async throws {
         var samples: [LabeledSample] = []
         for s in 0..<series {
@@ -57,15 +69,7 @@ struct StorageTests {
     @Test("a corrupted WAL record is cut off and reported; earlier records survive")
     func corruptedWAL() async throws {
         let dir = TempDir()
-        do {
-            let db = try await TSDB.open(options(dir))
-            try await fill(db, from: 0, count: 10)
-            try await fill(db, from: 10, count: 10)
-            try await db.close()
-        }
-        let wal = "\(dir.path)/wal"
-        let seg = WALSegments.list(wal).last!
-        let path = "\(wal)/\(WALSegments.name(seg))"
+        let path = try await lastSegmentOfTwoRecords(dir)
         var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
         bytes[bytes.count - 5] ^= 0xFF   // inside the second record
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
@@ -82,14 +86,7 @@ struct StorageTests {
     @Test("a torn WAL tail (half a record) is truncated on open")
     func tornWAL() async throws {
         let dir = TempDir()
-        do {
-            let db = try await TSDB.open(options(dir))
-            try await fill(db, from: 0, count: 10)
-            try await fill(db, from: 10, count: 10)
-            try await db.close()
-        }
-        let wal = "\(dir.path)/wal"
-        let path = "\(wal)/\(WALSegments.name(WALSegments.list(wal).last!))"
+        let path = try await lastSegmentOfTwoRecords(dir)
         let bytes = [UInt8](FileManager.default.contents(atPath: path)!)
         FileManager.default.createFile(atPath: path, contents: Data(bytes[0..<(bytes.count - 7)]))
         let db = try await TSDB.open(options(dir))

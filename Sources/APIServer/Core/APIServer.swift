@@ -1,5 +1,5 @@
-import Broker
 import Foundation
+import HTTPServing
 import Hummingbird
 import Ingest
 import Logging
@@ -114,13 +114,8 @@ package func buildAPIApplication(
         logger.warning("AUTHENTICATION IS DISABLED (--insecure-no-auth): anyone who can reach \(config.host):\(config.port) can read and write all telemetry")
     }
     let router = buildAPIRouter(db: db, config: config, registry: registry, logger: logger, readiness: readiness)
-    return Application(
-        router: router,
-        server: config.httpTimeouts.httpServer(logger: logger),
-        configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "telemetry-api"),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.port) },
-        logger: logger
-    )
+    return config.httpTimeouts.application(router: router, host: config.host, port: config.port, serverName: "telemetry-api",
+                                           logger: logger, onServerRunning: onServerRunning)
 }
 
 /// A path parameter, percent-decoded (a UUID may carry any byte).

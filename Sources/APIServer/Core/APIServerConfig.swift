@@ -1,5 +1,5 @@
-import Broker
 import Foundation
+import HTTPServing
 import TSDB
 
 /// Everything the API server needs to know, read once at start; every default lives here and

@@ -7,11 +7,7 @@ import TSDB
 /// `/search` and `/annotations`) under `/grafana`.
 extension APIHandlers {
     func addGrafanaRoutes(to grafana: RouterGroup<APIRequestContext>) {
-        grafana.get("/") { _, _ -> Response in
-            var w = JSONWriter()
-            w.beginObject(); w.key("status"); w.string("ok"); w.endObject()
-            return w.response()
-        }
+        grafana.get("/") { _, _ -> Response in JSONWriter.statusResponse("ok") }
         grafana.post("metrics") { request, _ -> Response in
             _ = try await grafanaBody(request)
             var w = JSONWriter(capacity: 16 * 1024)

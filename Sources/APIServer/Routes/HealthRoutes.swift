@@ -4,16 +4,10 @@ import Hummingbird
 extension APIHandlers {
     /// `/health` (liveness), `/ready` (503 until ready), `/metrics` (Prometheus text).
     func addHealthRoutes(to router: Router<APIRequestContext>) {
-        router.get("health") { _, _ -> Response in
-            var w = JSONWriter()
-            w.beginObject(); w.key("status"); w.string("ok"); w.endObject()
-            return w.response()
-        }
+        router.get("health") { _, _ -> Response in JSONWriter.statusResponse("ok") }
         router.get("ready") { _, _ -> Response in
             guard readiness.isReady else { throw APIError.unavailable("not ready: the write-ahead log is still being replayed") }
-            var w = JSONWriter()
-            w.beginObject(); w.key("status"); w.string("ready"); w.endObject()
-            return w.response()
+            return JSONWriter.statusResponse("ready")
         }
         router.get("metrics") { _, _ -> Response in
             var buffer: [UInt8] = []

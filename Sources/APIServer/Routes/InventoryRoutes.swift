@@ -21,11 +21,7 @@ extension APIHandlers {
         v1.get("hosts") { request, _ -> Response in
             let page = try pageRequest(try QueryParameters(request.uri))
             return listResponse(db.hostPage(after: page.after, limit: page.limit), key: \.hostname, field: "hosts") { w, h in
-                w.beginObject()
-                w.key("hostname"); w.string(h.hostname)
-                w.key("gpu_count"); w.int(h.gpuCount)
-                w.key("series_count"); w.int(h.seriesCount)
-                w.endObject()
+                writeCounts(&w, "hostname", h.hostname, gpus: h.gpuCount, series: h.seriesCount)
             }
         }
         v1.get("hosts/:hostname/gpus") { request, context -> Response in
@@ -42,11 +38,7 @@ extension APIHandlers {
         v1.get("namespaces") { request, _ -> Response in
             let page = try pageRequest(try QueryParameters(request.uri))
             return listResponse(db.namespacePage(after: page.after, limit: page.limit), key: \.namespace, field: "namespaces") { w, n in
-                w.beginObject()
-                w.key("namespace"); w.string(n.namespace)
-                w.key("gpu_count"); w.int(n.gpuCount)
-                w.key("series_count"); w.int(n.seriesCount)
-                w.endObject()
+                writeCounts(&w, "namespace", n.namespace, gpus: n.gpuCount, series: n.seriesCount)
             }
         }
         v1.get("metrics") { request, _ -> Response in
@@ -117,6 +109,15 @@ extension APIHandlers {
         w.endObject()
         return w.response()
     }
+}
+
+/// `{"<key>": name, "gpu_count": …, "series_count": …}`: one host or namespace of a list.
+func writeCounts(_ w: inout JSONWriter, _ key: String, _ name: String, gpus: Int, series: Int) {
+    w.beginObject()
+    w.key(key); w.string(name)
+    w.key("gpu_count"); w.int(gpus)
+    w.key("series_count"); w.int(series)
+    w.endObject()
 }
 
 func writeGPU(_ w: inout JSONWriter, _ g: GPUInfo) {

@@ -176,4 +176,11 @@ struct JSONWriter {
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: buffer))
     }
+
+    /// `{"status":"<status>"}`: what the health, readiness and Grafana probes answer.
+    static func statusResponse(_ status: String) -> Response {
+        var w = JSONWriter()
+        w.beginObject(); w.key("status"); w.string(status); w.endObject()
+        return w.response()
+    }
 }

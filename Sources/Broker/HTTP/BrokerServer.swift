@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Hummingbird
 import Logging
 import Primitives
@@ -39,13 +40,7 @@ package struct BrokerServer: Sendable {
     package func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>>
     {
-        Application(
-            router: makeRouter(),
-            server: config.httpTimeouts.httpServer(logger: logger),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
-            logger: logger
-        )
+        config.httpTimeouts.application(router: makeRouter(), host: host, port: port, logger: logger, onServerRunning: onServerRunning)
     }
 
     package func makeRouter() -> Router<BasicRequestContext> {

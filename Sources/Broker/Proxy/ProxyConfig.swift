@@ -1,3 +1,5 @@
+import HTTPServing
+
 /// Configuration of `telemetry proxy` (defaults documented in README-broker).
 package struct ProxyConfig: Sendable {
     /// Broker base URLs, e.g. `http://broker-0.broker.ns.svc.cluster.local:9092`. Their order

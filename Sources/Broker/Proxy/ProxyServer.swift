@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPServing
 import Hummingbird
 import Logging
 import NIOCore
@@ -49,14 +50,8 @@ package struct ProxyServer: Sendable {
     package func application(host: String, port: Int, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<BasicRequestContext>>
     {
-        Application(
-            router: makeRouter(),
-            server: config.httpTimeouts.httpServer(logger: logger),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            services: [healthChecker],
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
-            logger: logger
-        )
+        config.httpTimeouts.application(router: makeRouter(), host: host, port: port, services: [healthChecker],
+                                        logger: logger, onServerRunning: onServerRunning)
     }
 
     package func makeRouter() -> Router<BasicRequestContext> {

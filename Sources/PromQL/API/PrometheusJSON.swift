@@ -51,23 +51,21 @@ package enum PrometheusJSON {
 
     /// `{"status":"success","data":[{…labels…}, …]}` for /series.
     package static func series(_ sets: [Labels]) -> [UInt8] {
-        var w = Writer()
-        w.raw(#"{"status":"success","data":["#)
-        for (k, l) in sets.enumerated() {
-            if k > 0 { w.raw(",") }
-            labels(&w, l)
-        }
-        w.raw("]}")
-        return w.bytes
+        list(sets) { w, l in labels(&w, l) }
     }
 
     /// `{"status":"success","data":["a","b"]}` for /labels and /label/<name>/values.
-    package static func strings(_ list: [String]) -> [UInt8] {
+    package static func strings(_ strings: [String]) -> [UInt8] {
+        list(strings) { w, s in w.string(s) }
+    }
+
+    /// `{"status":"success","data":[…]}`, each item written by `item`.
+    private static func list<Item>(_ items: [Item], _ item: (inout Writer, Item) -> Void) -> [UInt8] {
         var w = Writer()
         w.raw(#"{"status":"success","data":["#)
-        for (k, s) in list.enumerated() {
+        for (k, x) in items.enumerated() {
             if k > 0 { w.raw(",") }
-            w.string(s)
+            item(&w, x)
         }
         w.raw("]}")
         return w.bytes

@@ -56,12 +56,7 @@ final class Evaluator {
                 samplesFetched += same.reduce(0) { $0 + $1.timestamps.count }
                 continue
             }
-            var result: QueryResult
-            do { result = try db.query(q) } catch let e as TSDBError {
-                throw .execution(e.description)
-            } catch {
-                throw .execution("\(error)")
-            }
+            var result = try PromQLError.query(db, q)
             var out: [Series] = []
             out.reserveCapacity(result.series.count)
             for i in result.series.indices {

@@ -42,12 +42,7 @@ extension Evaluator {
     func pushdown(_ q: Query, _ agg: Aggregation, from db: TSDB) throws(PromQLError) -> [Sample]? {
         var q = q
         q.aggregation = agg
-        let result: QueryResult
-        do { result = try db.query(q) } catch let e as TSDBError {
-            throw .execution(e.description)
-        } catch {
-            throw .execution("\(error)")
-        }
+        let result = try PromQLError.query(db, q)
         var out: [Sample] = []
         out.reserveCapacity(result.series.count)
         for s in result.series {

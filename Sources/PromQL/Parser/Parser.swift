@@ -232,12 +232,7 @@ package struct PromQLParser {
             grouping = try labelList(); modifierSeen = true
         }
         try expect("(", "in aggregation, expected \"(\"")
-        var args: [Expr] = []
-        while !isSymbol(")") {
-            args.append(try expression(0))
-            if isSymbol(",") { _ = advance() } else if !isSymbol(")") { throw unexpected("in aggregation, expected \",\" or \")\"") }
-        }
-        _ = advance()
+        let args = try arguments(in: "in aggregation")
         if !modifierSeen, isWord("by") || isWord("without") {
             without = isWord("without"); _ = advance()
             grouping = try labelList()
@@ -260,14 +255,21 @@ package struct PromQLParser {
         return .aggregate(AggregateExpr(op: op, expr: expr, param: param, grouping: grouping, without: without))
     }
 
-    private mutating func call(_ f: Function) throws(PromQLError) -> Expr {
-        try expect("(", "")
+    /// The comma-separated expressions after an opening parenthesis, through the closing one;
+    /// `context` ("in aggregation") starts the message when neither `,` nor `)` follows one.
+    private mutating func arguments(in context: String) throws(PromQLError) -> [Expr] {
         var args: [Expr] = []
         while !isSymbol(")") {
             args.append(try expression(0))
-            if isSymbol(",") { _ = advance() } else if !isSymbol(")") { throw unexpected("in call to \(f.name), expected \",\" or \")\"") }
+            if isSymbol(",") { _ = advance() } else if !isSymbol(")") { throw unexpected("\(context), expected \",\" or \")\"") }
         }
         _ = advance()
+        return args
+    }
+
+    private mutating func call(_ f: Function) throws(PromQLError) -> Expr {
+        try expect("(", "")
+        let args = try arguments(in: "in call to \(f.name)")
         let minArgs = f.optional == -1 ? f.args.count : f.args.count - f.optional
         let maxArgs = f.optional == -1 ? Int.max : f.args.count
         guard args.count >= minArgs, args.count <= maxArgs else {

@@ -115,24 +115,9 @@ enum BitPacking {
     @inline(__always)
     private static func packBits<S: Sequence>(_ values: S, width w: Int, into out: inout [UInt8]) where S.Element == UInt64 {
         guard w > 0 else { return }
-        var acc: UInt64 = 0
-        var used = 0
-        for v in values {
-            acc |= v << UInt64(used)
-            if used + w >= 64 {
-                withUnsafeBytes(of: acc.littleEndian) { out.append(contentsOf: $0) }
-                let consumed = 64 - used
-                acc = consumed == 64 ? 0 : v >> UInt64(consumed)
-                used = w - consumed
-            } else {
-                used += w
-            }
-        }
-        while used > 0 {
-            out.append(UInt8(truncatingIfNeeded: acc))
-            acc >>= 8
-            used -= 8
-        }
+        var bits = BitAppender(appendingTo: &out)
+        for v in values { bits.append(v, count: w) }
+        out = bits.finish()
     }
 
     /// Unpacks `count` values into `out`; returns the bytes consumed.
@@ -339,6 +324,12 @@ struct BitAppender {
     private var bytes: [UInt8] = []
     private var acc: UInt64 = 0
     private var used = 0
+
+    init() {}
+
+    /// Continues after the bytes of `out`, taking over its storage (nothing is copied; `out`
+    /// is left empty): ``finish()`` returns them with the bit fields after them.
+    init(appendingTo out: inout [UInt8]) { swap(&bytes, &out) }
 
     @inline(__always)
     mutating func append(_ value: UInt64, count: Int) {

@@ -32,6 +32,14 @@ struct ByteReader {
         return Int(n)
     }
 
+    /// A column header's element count for decoding into a buffer of `capacity` elements:
+    /// refused when the column would not fit (`what` is the plural, e.g. "timestamps").
+    mutating func columnCount(_ what: String, fitting capacity: Int) throws -> Int {
+        let n = try varint()
+        guard n <= UInt64(capacity) else { throw CodecError.malformed("\(n) \(what) do not fit a buffer of \(capacity)") }
+        return Int(n)
+    }
+
     /// A varint that counts elements or locates bytes, refused above `limit` (Int32 by
     /// default: no chunk or index holds more) instead of trapping in `Int(_:)`.
     mutating func length(_ what: String, limit: Int = Int(Int32.max)) throws -> Int {

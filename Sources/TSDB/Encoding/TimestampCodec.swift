@@ -81,9 +81,7 @@ public enum TimestampCodec {
     @discardableResult
     public static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Int64>) throws -> Int {
         var r = ByteReader(bytes)
-        let n64 = try r.varint()
-        guard n64 <= UInt64(out.count) else { throw CodecError.malformed("\(n64) timestamps do not fit a buffer of \(out.count)") }
-        let n = Int(n64)
+        let n = try r.columnCount("timestamps", fitting: out.count)
         guard n > 0 else { return 0 }
         out[0] = try r.signedVarint()
         guard n > 1 else { return 1 }

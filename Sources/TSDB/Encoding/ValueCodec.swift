@@ -167,9 +167,7 @@ public enum ValueCodec {
     @discardableResult
     public static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Double>) throws -> Int {
         var r = ByteReader(bytes)
-        let n64 = try r.varint()
-        guard n64 <= UInt64(out.count) else { throw CodecError.malformed("\(n64) values do not fit a buffer of \(out.count)") }
-        let n = Int(n64)
+        let n = try r.columnCount("values", fitting: out.count)
         guard n > 0 else { return 0 }
         guard let kind = Kind(rawValue: try r.byte()) else { throw CodecError.malformed("unknown value kind") }
         switch kind {

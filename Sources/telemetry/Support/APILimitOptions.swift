@@ -12,13 +12,11 @@ struct APILimitOptions: ParsableArguments {
 
     /// Sets the two limits on `config`: flag, else environment, else the config's default.
     func apply(to config: inout APIServerConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func read(_ flag: Int?, _ name: String, _ variable: String) throws -> Int? {
-            if let flag { return flag }
-            guard let text = environment[variable], !text.isEmpty else { return nil }
-            guard let n = Int(text) else { throw ValidationError("\(variable) \"\(text)\" is not a whole number (\(name))") }
-            return n
+        if let n = try Env.integer(maxGrafanaTargets, "MAX_GRAFANA_TARGETS", flag: "--max-grafana-targets", environment: environment) {
+            config.maxGrafanaTargets = n
         }
-        if let n = try read(maxGrafanaTargets, "--max-grafana-targets", "MAX_GRAFANA_TARGETS") { config.maxGrafanaTargets = n }
-        if let n = try read(maxStreamSubscribers, "--max-stream-subscribers", "MAX_STREAM_SUBSCRIBERS") { config.maxStreamSubscribers = n }
+        if let n = try Env.integer(maxStreamSubscribers, "MAX_STREAM_SUBSCRIBERS", flag: "--max-stream-subscribers", environment: environment) {
+            config.maxStreamSubscribers = n
+        }
     }
 }

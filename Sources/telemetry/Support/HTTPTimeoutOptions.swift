@@ -1,5 +1,5 @@
 import ArgumentParser
-import Broker
+import HTTPServing
 
 /// How long a role's HTTP server waits on a slow client (see `HTTPTimeouts`): `api`, `run`,
 /// `broker` and `proxy` share these flags. Each also reads its environment variable (the flag wins).
@@ -14,8 +14,7 @@ struct HTTPTimeoutOptions: ParsableArguments {
     /// The timeouts: flag, else environment, else the default.
     func timeouts() throws -> HTTPTimeouts {
         func read(_ flag: String?, _ name: String, _ variable: String, _ fallback: Duration) throws -> Duration {
-            guard let text = flag ?? Env.string(variable) else { return fallback }
-            return try FlagValues.duration(text, flag: "\(name) (or \(variable))", positive: true)
+            try Env.text(flag, variable).map { try FlagValues.duration($0, flag: "\(name) (or \(variable))", positive: true) } ?? fallback
         }
         let d = HTTPTimeouts.defaults
         let t = HTTPTimeouts(idle: try read(idleTimeout, "--idle-timeout", "IDLE_TIMEOUT", d.idle),

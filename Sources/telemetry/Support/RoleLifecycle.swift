@@ -37,6 +37,17 @@ enum RoleLifecycle {
                      onShutdown: @escaping @Sendable () -> Void) -> ServiceGroupConfiguration.ServiceConfiguration {
         .init(service: RoleService(body, onShutdown: onShutdown), successTerminationBehavior: .gracefullyShutdownGroup)
     }
+
+    /// A pipeline role's main loop (``main(_:onShutdown:)``) run until it ends or a signal
+    /// stops it, then `cleanup` (its status server stopped, its broker client closed) on every
+    /// path. The loop's error is returned, not thrown, so the role still reports what it did.
+    static func runMain(_ body: @escaping @Sendable () async throws -> Void, onShutdown: @escaping @Sendable () -> Void,
+                        logger: Logger, finally cleanup: () async -> Void) async -> (any Error)? {
+        var failure: (any Error)?
+        do { try await run([main(body, onShutdown: onShutdown)], logger: logger) } catch { failure = error }
+        await cleanup()
+        return failure
+    }
 }
 
 /// Runs a role's main loop as a ServiceLifecycle service; a graceful shutdown (SIGTERM, SIGINT)

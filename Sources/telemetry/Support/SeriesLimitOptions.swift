@@ -21,7 +21,7 @@ struct SeriesLimitOptions: ParsableArguments {
     func seriesLimits(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SeriesLimits {
         var l = SeriesLimits()
         func read(_ flag: String?, _ limit: SeriesLimit, _ value: inout Int?) throws {
-            guard let text = flag ?? environment[limit.environment].flatMap({ $0.isEmpty ? nil : $0 }) else { return }
+            guard let text = Env.text(flag, limit.environment, environment: environment) else { return }
             if ["off", "none"].contains(text.lowercased()) { value = nil; return }
             guard let n = Int(text), n >= 1 else {
                 throw ValidationError("\(limit.flag) (or \(limit.environment)) must be a whole number of at least 1, or off; got \"\(text)\"")

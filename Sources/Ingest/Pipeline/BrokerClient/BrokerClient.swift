@@ -14,7 +14,7 @@ package struct ConsumedMessage: Sendable, Equatable {
 }
 
 /// Why a broker call failed, sorted by what the caller should do about it.
-package enum BrokerClientError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum BrokerClientError: RetryableError, Sendable, Equatable, CustomStringConvertible {
     /// Try again later (HTTP 503/429, a full queue, a broker that is restarting).
     case retryable(status: Int?, retryAfter: Duration?, message: String)
     /// Could not reach the broker at all (refused, reset, timed out); retryable.

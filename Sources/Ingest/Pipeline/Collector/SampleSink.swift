@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why a sink write failed.
-package enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SinkError: RetryableError, Sendable, Equatable, CustomStringConvertible {
     /// Storage is busy or briefly unavailable (HTTP 503/429, connection refused); retry later.
     case retryable(status: Int?, retryAfter: Duration?, message: String)
     /// The write can never succeed as sent (HTTP 400/413/401).

@@ -1,4 +1,5 @@
 import Broker
+import HTTPServing
 import Hummingbird
 import Logging
 import NIOCore
@@ -57,13 +58,9 @@ package final class RoleHTTPServer: Sendable {
             }
         }
         let bound = PortPromise()
-        let app = Application(
-            router: router,
-            server: HTTPTimeouts.defaults.httpServer(logger: logger),
-            configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil),
-            onServerRunning: { channel in bound.fulfill(.success(channel.localAddress?.port ?? requestedPort)) },
-            logger: logger
-        )
+        let app = HTTPTimeouts.defaults.application(router: router, host: host, port: requestedPort, logger: logger) { port in
+            bound.fulfill(.success(port))
+        }
         // A service group of its own, so stop() shuts the server down gracefully.
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {

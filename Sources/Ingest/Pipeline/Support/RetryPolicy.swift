@@ -51,7 +51,7 @@ package struct RetryPolicy: Sendable, Equatable {
                 if error is CancellationError || Task.isCancelled { throw error }
                 guard isRetryable(error), retry + 1 < attempts else { throw error }
                 onRetry(retry, error)
-                let after = (error as? BrokerClientError)?.retryAfter ?? (error as? SinkError)?.retryAfter
+                let after = (error as? any RetryableError)?.retryAfter
                 try await Task.sleep(for: delay(retry: retry, retryAfter: after))
                 retry += 1
             }
@@ -59,10 +59,16 @@ package struct RetryPolicy: Sendable, Equatable {
     }
 
     package static let defaultIsRetryable: @Sendable (any Error) -> Bool = { error in
-        if let e = error as? BrokerClientError { return e.isRetryable }
-        if let e = error as? SinkError { return e.isRetryable }
-        return false
+        (error as? any RetryableError)?.isRetryable ?? false
     }
+}
+
+/// An error that says whether the same call may succeed later and, when the server said so,
+/// after how long: what ``RetryPolicy`` decides by (``BrokerClientError``, ``SinkError``).
+package protocol RetryableError: Error {
+    var isRetryable: Bool { get }
+    /// The server's `Retry-After`, when it gave one.
+    var retryAfter: Duration? { get }
 }
 
 extension Duration {
