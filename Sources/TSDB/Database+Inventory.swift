@@ -21,16 +21,25 @@ extension TSDB {
 
     /// The GPUs after the cursor `after` (a UUID), sorted by UUID, at most `limit`, with the
     /// optional filters: a binary search and a slice without filters, the host's own GPUs with
-    /// `hostname`; `total` counts every GPU the filters select.
-    public func gpuPage(after: String? = nil, limit: Int, hostname: String? = nil, namespace: String? = nil, model: String? = nil) -> InventoryPage<GPUInfo> {
+    /// `hostname`; `total` counts every GPU the filters select. Without `seen` the items'
+    /// first and last seen are left nil (they are read from every series' bounds of the page).
+    public func gpuPage(after: String? = nil, limit: Int, hostname: String? = nil, namespace: String? = nil, model: String? = nil,
+                        seen: Bool = true) -> InventoryPage<GPUInfo> {
         withInventory { inv, s in
+            func item(_ g: (info: GPUInfo, ids: [UInt32])) -> GPUInfo {
+                if seen { return InventoryIndex.withSeen(g, s) }
+                var info = g.info
+                info.firstSeen = nil
+                info.lastSeen = nil
+                return info
+            }
             func keep(_ g: GPUInfo) -> Bool {
                 (model == nil || g.model == model) && (namespace == nil || g.namespaces.contains(namespace!))
             }
             if hostname == nil, namespace == nil, model == nil {
-                let lo = InventoryIndex.start(inv.gpus, after: after) { $0.info.uuid }
+                let lo = InventoryIndex.start(inv.uuids, after: after) { $0 }
                 let hi = min(inv.gpus.count, lo + max(0, limit))
-                return InventoryPage(items: inv.gpus[lo..<hi].map { InventoryIndex.withSeen($0, s) }, total: inv.gpus.count, hasMore: hi < inv.gpus.count)
+                return InventoryPage(items: inv.gpus[lo..<hi].map(item), total: inv.gpus.count, hasMore: hi < inv.gpus.count)
             }
             let candidates = hostname.map { inv.gpusByHost[$0] ?? [] } ?? Array(inv.gpus.indices)
             var items: [GPUInfo] = []
@@ -38,9 +47,19 @@ extension TSDB {
             for i in candidates where keep(inv.gpus[i].info) {
                 total += 1
                 if let after, inv.gpus[i].info.uuid <= after { continue }
-                if items.count < limit { items.append(InventoryIndex.withSeen(inv.gpus[i], s)) } else { hasMore = true }
+                if items.count < limit { items.append(item(inv.gpus[i])) } else { hasMore = true }
             }
             return InventoryPage(items: items, total: total, hasMore: hasMore)
+        }
+    }
+
+    /// The UUIDs of ``gpuPage(after:limit:hostname:namespace:model:seen:)``'s unfiltered page,
+    /// without copying the records: for listings that need only the keys.
+    public func gpuUUIDPage(after: String? = nil, limit: Int) -> InventoryPage<String> {
+        withInventory { inv, _ in
+            let lo = InventoryIndex.start(inv.uuids, after: after) { $0 }
+            let hi = min(inv.uuids.count, lo + max(0, limit))
+            return InventoryPage(items: Array(inv.uuids[lo..<hi]), total: inv.uuids.count, hasMore: hi < inv.uuids.count)
         }
     }
 

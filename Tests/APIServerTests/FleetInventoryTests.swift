@@ -81,4 +81,61 @@ import TSDB
             #expect(((gpu["gpus"] as? [[String: Any]])?.first?["series_count"]) as? Int == 2)
         }
     }
+
+    /// `fields` narrows each object to the keys asked for, `X-Next-Cursor` carries the body's
+    /// `next_cursor` (absent on the last page), and one page may hold the whole fleet.
+    @Test func fieldsHeaderCursorAndWholeFleetPages() async throws {
+        try await TestServer.with(ingestSample: false) { server in
+            try await Self.fleet(server.db)
+            let expected = (0..<Self.hosts).flatMap { h in (0..<Self.gpusPerHost).map { "GPU-\(h)-\($0)" } }.sorted()
+
+            // Walk by the header alone; each page's header equals its body's next_cursor.
+            var uuids: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let reply = try await server.get("/api/v1/gpus?fields=uuid&limit=6000" + (cursor.map { "&cursor=\(encode($0))" } ?? ""))
+                #expect(reply.status == 200)
+                let body = try reply.object()
+                let items = try #require(body["gpus"] as? [[String: Any]])
+                #expect(items.allSatisfy { $0.count == 1 && $0["uuid"] is String })
+                uuids += items.compactMap { $0["uuid"] as? String }
+                cursor = reply.header("X-Next-Cursor")
+                #expect(cursor == body["next_cursor"] as? String)
+                if cursor == nil { #expect(body["next_cursor"] is NSNull) }
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(pages == 3)
+            #expect(uuids == expected)
+
+            // The whole fleet in one page (over the former 10,000 cap), full records unchanged.
+            let whole = try await server.get("/api/v1/gpus?limit=16000")
+            #expect(whole.header("X-Next-Cursor") == nil)
+            let all = try #require(try whole.object()["gpus"] as? [[String: Any]])
+            #expect(all.compactMap { $0["uuid"] as? String } == expected)
+            #expect(all.first.map { Set($0.keys) } == ["uuid", "gpu_id", "device", "model_name", "hostname", "namespaces", "pods",
+                                                       "mig_instances", "first_seen", "last_seen", "series_count"])
+            #expect(all.first?["first_seen"] as? String == "2025-07-18T20:42:34Z")
+
+            // Two keys, in the record's order, comma-separated or repeated.
+            for query in ["fields=hostname,uuid", "fields=uuid&fields=hostname"] {
+                let two = try await server.get("/api/v1/hosts/node-3/gpus?\(query)")
+                #expect(two.status == 200)
+                #expect(two.text.contains("{\"uuid\":\"GPU-3-0\",\"hostname\":\"node-3\"}"), "\(query)")
+            }
+            let hosts = try await server.get("/api/v1/hosts?fields=hostname&limit=100000")
+            let hostItems = try #require(try hosts.object()["hosts"] as? [[String: Any]])
+            #expect(hostItems.compactMap { $0["hostname"] as? String } == (0..<Self.hosts).map { "node-\($0)" }.sorted())
+            #expect(hostItems.allSatisfy { $0.count == 1 })
+            let hostPage = try await server.get("/api/v1/hosts?limit=1500")
+            #expect(hostPage.header("X-Next-Cursor") == (try hostPage.object()["next_cursor"] as? String))
+            #expect(hostPage.header("X-Next-Cursor") != nil)
+
+            let unknown = try await server.get("/api/v1/gpus?fields=uuid,colour")
+            #expect(unknown.status == 400)
+            #expect(unknown.text.contains("colour") && unknown.text.contains("model_name"))
+            #expect(try await server.get("/api/v1/hosts?fields=uuid").status == 400)
+            #expect(try await server.get("/api/v1/gpus?limit=100001").status == 400)
+        }
+    }
 }

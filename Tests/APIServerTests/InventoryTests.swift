@@ -59,7 +59,7 @@ import Testing
             #expect(try await server.get("/api/v1/hosts/nohost/gpus").status == 404)
             // 400 before 404: a bad limit on an unknown host is a 400.
             #expect(try await server.get("/api/v1/hosts/nohost/gpus?limit=0").status == 400)
-            let badLimit = try await server.get("/api/v1/gpus?limit=10001")
+            let badLimit = try await server.get("/api/v1/gpus?limit=100001")
             #expect(badLimit.status == 400)
             #expect(try badLimit.errorCode() == "bad_request")
             #expect(try await server.get("/api/v1/gpus?limit=abc").status == 400)

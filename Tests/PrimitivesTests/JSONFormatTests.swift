@@ -38,4 +38,26 @@ struct JSONFormatTests {
             #expect(text == String(v))
         }
     }
+
+    @Test("integers: each power of ten and its neighbours, and seeded random values, as String(v)")
+    func integerDigitPairs() {
+        var values: [Int64] = []
+        var p: Int64 = 1
+        for _ in 0..<19 {
+            values += [p - 1, p, p + 1, -(p - 1), -p, -(p + 1)]
+            if p <= Int64.max / 10 { p *= 10 }
+        }
+        let seed: UInt64 = 0x5EED_0013
+        var state = seed
+        for _ in 0..<2_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            values.append(Int64(bitPattern: state) >> Int64(state % 60))
+        }
+        for v in values {
+            let text = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: JSONFormat.maxIntegralLength) { buf in
+                String(decoding: UnsafeBufferPointer(rebasing: buf[..<JSONFormat.writeInt(v, to: buf.baseAddress!)]), as: UTF8.self)
+            }
+            #expect(text == String(v), "seed \(seed)")
+        }
+    }
 }

@@ -29,9 +29,11 @@ package struct APIServerConfig: Sendable {
     package var corsOrigins: [String] = []
     /// Largest request body accepted (413 above).
     package var maxBodyBytes: Int = 64 * 1024 * 1024
-    /// Default and largest `limit` of list endpoints (GPUs, hosts, namespaces, metrics).
+    /// Default and largest `limit` of list endpoints (GPUs, hosts, namespaces, metrics). The
+    /// largest page (100,000 full GPU records, about 33 MB; with `fields=uuid` about 5 MB)
+    /// holds a 1,000,000-series fleet's ~83,000 GPUs in one request.
     package var defaultListLimit: Int = 100
-    package var maxListLimit: Int = 10_000
+    package var maxListLimit: Int = 100_000
     /// Default and largest `limit` of sample endpoints (telemetry).
     package var defaultSampleLimit: Int = 1_000
     package var maxSampleLimit: Int = 100_000

@@ -10,7 +10,7 @@ struct CORSPolicyMiddleware: RouterMiddleware {
 
     static let allowMethods = "GET, POST, OPTIONS"
     static let allowHeaders = "Authorization, X-API-Key, Content-Type, Last-Event-ID"
-    static let exposeHeaders = "Retry-After, Content-Type"
+    static let exposeHeaders = "Retry-After, Content-Type, X-Next-Cursor"
 
     func allowedOrigin(_ origin: String) -> String? {
         if origins.contains("*") { return "*" }

@@ -10,7 +10,7 @@ enum OpenAPIDocument {
     }
 
     static let listParams: [OA] = [
-        .param("limit", "query", .intRange(1, 10_000), "Page size (default 100)"),
+        .param("limit", "query", .intRange(1, 100_000), "Page size (default 100)"),
         .param("cursor", "query", .string, "next_cursor of the previous page"),
     ]
     static let time: OA = .o([("anyOf", .a([.dateTime, .o([("type", .s("number")), ("minimum", .i(-9_000_000_000)), ("maximum", .i(9_000_000_000))])]))])

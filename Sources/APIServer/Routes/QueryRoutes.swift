@@ -22,19 +22,14 @@ extension APIHandlers {
                     w.key("labels"); w.beginObject()
                     for pair in s.labels where pair.name != Labels.metricName { w.key(pair.name); w.string(pair.value) }
                     w.endObject()
-                    w.key("timestamps"); w.beginArray()
-                    for t in s.timestamps {
-                        switch format {
-                        case .ns: w.int(t)
-                        case .ms: w.int(t / Nanos.millisecond)
-                        case .s: w.double(Double(t) / 1e9)
-                        case .rfc3339: w.timestamp(t)
-                        }
+                    w.key("timestamps")
+                    switch format {
+                    case .ns: w.intArray(s.timestamps)
+                    case .ms: w.intArray(s.timestamps, divisor: Nanos.millisecond)
+                    case .s: w.beginArray(); for t in s.timestamps { w.double(Double(t) / 1e9) }; w.endArray()
+                    case .rfc3339: w.beginArray(); for t in s.timestamps { w.timestamp(t) }; w.endArray()
                     }
-                    w.endArray()
-                    w.key("values"); w.beginArray()
-                    for v in s.values { w.double(v) }
-                    w.endArray()
+                    w.key("values"); w.doubleArray(s.values)
                     w.endObject()
                 }
                 w.endArray()

@@ -73,6 +73,54 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// `[v0/divisor,v1/divisor,…]` in one reservation: a query's timestamp column (ns, or
+    /// `divisor` 1,000,000 for ms) written without a capacity check and comma flag per element.
+    mutating func intArray(_ values: [Int64], divisor: Int64 = 1) {
+        separate()
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: values.count * (JSONFormat.maxIntegralLength + 1) + 2) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var n = 0
+            p[n] = UInt8(ascii: "["); n += 1
+            for (i, v) in values.enumerated() {
+                if i > 0 { p[n] = UInt8(ascii: ","); n += 1 }
+                n += JSONFormat.writeInt(divisor == 1 ? v : v / divisor, to: p + n)
+            }
+            p[n] = UInt8(ascii: "]"); n += 1
+            return n
+        }
+        needsComma = true
+    }
+
+    /// `[…]` of ``double(_:)`` values in one reservation per run of integral values (the
+    /// shortest text of a non-integral one is only known once formatted).
+    mutating func doubleArray(_ values: [Double]) {
+        beginArray()
+        var i = 0
+        while i < values.count {
+            guard JSONFormat.writesItself(values[i]) else {
+                double(values[i])
+                i += 1
+                continue
+            }
+            var end = i + 1
+            while end < values.count, JSONFormat.writesItself(values[end]), end - i < 4096 { end += 1 }
+            let comma = needsComma
+            let start = i
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: (end - start) * (JSONFormat.maxIntegralLength + 1)) { raw in
+                let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                var n = 0
+                for k in start..<end {
+                    if k > start || comma { p[n] = UInt8(ascii: ","); n += 1 }
+                    n += JSONFormat.writeNumber(values[k], to: p + n)
+                }
+                return n
+            }
+            needsComma = true
+            i = end
+        }
+        endArray()
+    }
+
     /// A timestamp (ns) as an RFC 3339 string.
     mutating func timestamp(_ nanos: Int64) {
         separate()

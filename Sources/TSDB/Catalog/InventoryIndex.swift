@@ -8,6 +8,9 @@ struct InventoryIndex: Sendable {
     let seriesCount: Int
     /// GPUs by UUID, each with its series ids (ascending) and everything but first/last seen.
     let gpus: [(info: GPUInfo, ids: [UInt32])]
+    /// The UUIDs of ``gpus``, in the same order: a names-only page is a slice of these, not
+    /// a copy of each record (reading a field of a tuple element copies the whole tuple).
+    let uuids: [String]
     let gpuByUUID: [String: Int]
     /// Positions in ``gpus`` of each host's GPUs, ascending (so in UUID order).
     let gpusByHost: [String: [Int]]
@@ -29,6 +32,7 @@ struct InventoryIndex: Sendable {
             if let h = g.info.hostname { byHost[h, default: []].append(i) }
         }
         self.gpus = gpus
+        uuids = gpus.map(\.info.uuid)
         gpuByUUID = byUUIDIndex
         gpusByHost = byHost
         let hostPostings = Self.aliasPostings(GPULabelAliases.hostname, s)
