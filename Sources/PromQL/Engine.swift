@@ -42,6 +42,14 @@ package struct PromQLEngine: Sendable {
         let ev = Evaluator(start: time, end: time, step: 1, lookback: lookbackDelta, deadline: timeout.map { ContinuousClock.now + $0 })
         ev.allowPushdown = pushdownOverTime
         try ev.fetch(expr, from: db, limits: limits)
+        // The series-at-a-time path at one step: no window copied out per series. It gives
+        // the step evaluator's order too, except topk/bottomk (heap order there), left to it.
+        if seriesAtATime, ev.pushed.isEmpty, expr.type == .vector, !Self.selectsByRank(expr), let m = try ev.evalSeries(expr) {
+            var samples: [Sample] = []
+            samples.reserveCapacity(m.labels.count)
+            for (i, labels) in m.labels.enumerated() where m.present[i] { samples.append(Sample(labels: labels, value: m.values[i])) }
+            return (.vector(time: time, samples: samples), Stats(samplesFetched: ev.samplesFetched, steps: 1))
+        }
         let value: QueryValue
         switch try ev.eval(expr, at: time) {
         case .scalar(let v): value = .scalar(time: time, value: v)
@@ -96,6 +104,17 @@ package struct PromQLEngine: Sendable {
         }
         out.sort { Labels.promLess($0.labels, $1.labels) }
         return (.matrix(out), Stats(samplesFetched: ev.samplesFetched, steps: steps))
+    }
+
+    /// Whether `e` holds a topk or bottomk anywhere.
+    static func selectsByRank(_ e: Expr) -> Bool {
+        switch e {
+        case .number, .string, .vector, .matrix: return false
+        case .aggregate(let a): return a.op == .topk || a.op == .bottomk || selectsByRank(a.expr)
+        case .call(_, let args): return args.contains(where: selectsByRank)
+        case .binary(let b): return selectsByRank(b.lhs) || selectsByRank(b.rhs)
+        case .unaryMinus(let x), .paren(let x): return selectsByRank(x)
+        }
     }
 
     /// The series of a series-at-a-time result that have a point, sorted as Prometheus sorts.

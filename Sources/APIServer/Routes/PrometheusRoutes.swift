@@ -97,13 +97,11 @@ extension APIHandlers {
             if start == nil && end == nil {
                 sets = db.series(matchers: matchers)
             } else {
-                var q = Query(matchers: matchers, start: (start ?? Int64.min / 1_000_000) * 1_000_000,
-                              end: (end ?? Int64.max / 1_000_000) * 1_000_000 + 999_999)
-                q.limits = queryLimits
-                // Only which series have a sample in the window matters: a count answers that
-                // from chunk summaries, decoding at most the chunks cut by the window's ends.
-                q.aggregation = .count
-                do { sets = try db.query(q).series.map(\.labels) } catch let e as TSDBError { throw PromQLError.execution(e.description) }
+                // Which series have samples in the window: the catalog's postings and each
+                // series' first and last sample time answer that without reading a chunk.
+                let from = (start ?? Int64.min / 1_000_000) * 1_000_000, to = (end ?? Int64.max / 1_000_000) * 1_000_000 + 999_999
+                do { sets = try db.series(matchers: matchers, overlapping: from, to, maxSeries: queryLimits?.maxSeries) }
+                catch let e as TSDBError { throw PromQLError.execution(e.description) }
             }
             for s in sets where seen.insert(s).inserted { out.append(s) }
         }

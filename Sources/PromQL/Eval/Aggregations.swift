@@ -140,20 +140,20 @@ enum GoHeap {
         return a.value > b.value
     }
 
-    static func push(_ h: inout [Sample], _ x: Sample, less: (Sample, Sample) -> Bool) {
+    static func push<T>(_ h: inout [T], _ x: T, less: (T, T) -> Bool) {
         h.append(x)
         up(&h, h.count - 1, less)
     }
 
     @discardableResult
-    static func pop(_ h: inout [Sample], less: (Sample, Sample) -> Bool) -> Sample {
+    static func pop<T>(_ h: inout [T], less: (T, T) -> Bool) -> T {
         let n = h.count - 1
         h.swapAt(0, n)
         down(&h, 0, n, less)
         return h.removeLast()
     }
 
-    private static func up(_ h: inout [Sample], _ j0: Int, _ less: (Sample, Sample) -> Bool) {
+    private static func up<T>(_ h: inout [T], _ j0: Int, _ less: (T, T) -> Bool) {
         var j = j0
         while true {
             let i = (j - 1) / 2
@@ -163,7 +163,7 @@ enum GoHeap {
         }
     }
 
-    private static func down(_ h: inout [Sample], _ i0: Int, _ n: Int, _ less: (Sample, Sample) -> Bool) {
+    private static func down<T>(_ h: inout [T], _ i0: Int, _ n: Int, _ less: (T, T) -> Bool) {
         var i = i0
         while true {
             let j1 = 2 * i + 1

@@ -37,6 +37,8 @@ final class Evaluator {
         var matrices = Set<Int>()
         Self.collectMatrices(expr, into: &matrices)
         let candidates = pushdownCandidates(expr)
+        // `a / (a + b)` names `a` twice: one fetch serves every selector asking the same thing.
+        var fetched: [String: [Series]] = [:]
         for (vs, window) in selectors {
             let isMatrix = matrices.contains(vs.id)
             let (lo, hi) = refRange(vs)
@@ -48,7 +50,13 @@ final class Evaluator {
                 pushed[vs.id] = values
                 continue
             }
-            let result: QueryResult
+            let key = Self.fetchKey(q, dropStale: isMatrix)
+            if let same = fetched[key] {
+                data[vs.id] = same
+                samplesFetched += same.reduce(0) { $0 + $1.timestamps.count }
+                continue
+            }
+            var result: QueryResult
             do { result = try db.query(q) } catch let e as TSDBError {
                 throw .execution(e.description)
             } catch {
@@ -56,27 +64,48 @@ final class Evaluator {
             }
             var out: [Series] = []
             out.reserveCapacity(result.series.count)
-            for s in result.series {
-                var ts: [Int64] = []
-                ts.reserveCapacity(s.timestamps.count)
-                var vs: [Double] = []
-                vs.reserveCapacity(s.values.count)
-                // Prometheus keeps milliseconds; a sub-millisecond sample lands on its millisecond
-                // (the later one wins, as a newer write would).
-                for (k, t) in s.timestamps.enumerated() {
-                    // Range selectors never see staleness markers; instant ones stop at them.
-                    if isMatrix && s.values[k].bitPattern == Self.staleNaN { continue }
-                    let ms = Self.floorDiv(t, 1_000_000)
-                    if let last = ts.last, last == ms { vs[vs.count - 1] = s.values[k]; continue }
-                    ts.append(ms); vs.append(s.values[k])
-                }
+            for i in result.series.indices {
+                // Moved out, so the conversion runs in place in the TSDB's own arrays.
+                var ts: [Int64] = [], vs: [Double] = []
+                swap(&ts, &result.series[i].timestamps)
+                swap(&vs, &result.series[i].values)
+                Self.toMilliseconds(&ts, &vs, dropStale: isMatrix)
                 samplesFetched += ts.count
-                out.append(Series(labels: s.labels, timestamps: ts, values: vs))
+                out.append(Series(labels: result.series[i].labels, timestamps: ts, values: vs))
             }
             out.removeAll { $0.timestamps.isEmpty }
             out.sort { Labels.promLess($0.labels, $1.labels) }
             data[vs.id] = out
+            fetched[key] = out
         }
+    }
+
+    /// What a fetch asks for, spelled unambiguously (lengths before names and values).
+    static func fetchKey(_ q: Query, dropStale: Bool) -> String {
+        var key = "\(dropStale) \(q.start) \(q.end) \(q.metric.map { "\($0.utf8.count):\($0)" } ?? "-")"
+        for m in q.matchers { key += " \(m.name.utf8.count):\(m.name)\(m.op.rawValue)\(m.value.utf8.count):\(m.value)" }
+        return key
+    }
+
+    /// A series' samples on Prometheus' millisecond clock: a sub-millisecond sample lands on
+    /// its millisecond (the later one wins, as a newer write would). Range selectors never
+    /// see staleness markers (`dropStale`); instant ones stop at them.
+    static func toMilliseconds(_ ts: inout [Int64], _ vs: inout [Double], dropStale: Bool) {
+        let n = min(ts.count, vs.count)
+        var k = 0
+        ts.withUnsafeMutableBufferPointer { t in
+            vs.withUnsafeMutableBufferPointer { v in
+                for i in 0..<n {
+                    let x = v[i]
+                    if dropStale && x.bitPattern == staleNaN { continue }
+                    let ms = floorDiv(t[i], 1_000_000)
+                    if k > 0 && t[k - 1] == ms { v[k - 1] = x; continue }
+                    t[k] = ms; v[k] = x
+                    k += 1
+                }
+            }
+        }
+        ts.removeLast(ts.count - k); vs.removeLast(vs.count - k)
     }
 
     static func collect(_ e: Expr, into out: inout [(VectorSelector, Int64)], lookback: Int64) {

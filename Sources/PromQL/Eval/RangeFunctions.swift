@@ -96,13 +96,18 @@ enum RangeFunctions {
         }
     }
 
-    static func extrapolatedRate(_ w: Window, isCounter: Bool, isRate: Bool) -> Double? {
+    /// `resets: false` says the caller knows no sample in the window is below its predecessor,
+    /// so the counter-reset loop (which would add nothing) is skipped; a `correction` is the
+    /// sum that loop would add, computed by the caller (``SlidingWindow``).
+    static func extrapolatedRate(_ w: Window, isCounter: Bool, isRate: Bool, resets: Bool = true, correction: Double? = nil) -> Double? {
         let vs = w.vs, ts = w.ts
         guard vs.count >= 2 else { return nil }
         let first = vs[vs.startIndex], last = vs[vs.endIndex - 1]
         let t0 = ts[ts.startIndex], t1 = ts[ts.endIndex - 1]
         var result = last - first
-        if isCounter {
+        if isCounter, let correction {
+            result += correction
+        } else if isCounter && resets {
             var lastValue = 0.0
             for v in vs {
                 if v < lastValue { result += lastValue }

@@ -50,7 +50,9 @@ extension Evaluator {
             guard args.count == 1, Self.seriesRangeFunctions.contains(f.name),
                   case .matrix(let vs, let range) = args[0].unwrapped else { return nil }
             return try rangeFunctionSeries(f.name, vs, range, steps: steps)
-        case .aggregate(let a): return try aggregateSeries(a, steps: steps)
+        case .aggregate(let a):
+            if a.op == .topk || a.op == .bottomk { return try topkSeries(a, steps: steps) }
+            return try aggregateSeries(a, steps: steps)
         case .binary(let b): return try binarySeries(b, steps: steps)
         default: return nil
         }
@@ -88,12 +90,14 @@ extension Evaluator {
         // where both have a value. Leave that to the step evaluator.
         if !keepName && !Self.namesOneMetric(vs) && Set(labels).count != labels.count { return nil }
         var m = StepMatrix(steps: steps)
+        let sliding = SlidingWindow(name)
         for (n, s) in series.enumerated() {
             try checkDeadline()
             let i = m.appendSeries(labels[n])
             let base = i * steps
             var lo = 0, hi = 0
             let ts = s.timestamps
+            sliding.begin(s.values)
             for j in 0..<steps {
                 let t = start + Int64(j) * step
                 let ref = refTime(vs, t)
@@ -104,7 +108,7 @@ extension Evaluator {
                 guard lo < hi else { continue }
                 let w = RangeFunctions.Window(ts: ts[lo..<hi], vs: s.values[lo..<hi], rangeStart: ref - range,
                                               rangeEnd: ref, range: range, evalTime: t)
-                if let v = RangeFunctions.apply(name, w, scalars: []) {
+                if let v = sliding.value(w, lo: lo, hi: hi) {
                     m.values[base + j] = v
                     m.present[base + j] = true
                 }
@@ -118,28 +122,15 @@ extension Evaluator {
         vs.name != nil || vs.matchers.contains { $0.name == Labels.metricName && $0.op == .equal }
     }
 
-    private final class SeriesGroup {
-        let labels: Labels
-        var value: [Double]
-        var mean: [Double]
-        var count: [Int]
-        init(labels: Labels, steps: Int) {
-            self.labels = labels
-            value = [Double](repeating: 0, count: steps)
-            mean = [Double](repeating: 0, count: steps)
-            count = [Int](repeating: 0, count: steps)
-        }
-    }
-
     private func aggregateSeries(_ a: AggregateExpr, steps: Int) throws(PromQLError) -> StepMatrix? {
         switch a.op {
         case .sum, .avg, .min, .max, .count, .group: break
         default: return nil
         }
         guard a.param == nil, let inner = try evalSeries(a.expr) else { return nil }
-        var groups: [[UInt8]: SeriesGroup] = [:]
-        var order: [SeriesGroup] = []
-        var member: [SeriesGroup] = []
+        var groups: [[UInt8]: Int] = [:]
+        var groupLabels: [Labels] = []
+        var member: [Int] = []
         member.reserveCapacity(inner.labels.count)
         for l in inner.labels {
             let key = a.without ? l.signature(on: false, a.grouping) : (a.grouping.isEmpty ? [] : l.signature(on: true, a.grouping))
@@ -148,48 +139,60 @@ extension Evaluator {
             if a.without { labels = l.removing(a.grouping + [Labels.metricName]) }
             else if !a.grouping.isEmpty { labels = l.keepingNames(a.grouping) }
             else { labels = Labels(sortedPairs: []) }
-            let g = SeriesGroup(labels: labels, steps: steps)
-            groups[key] = g
-            order.append(g)
-            member.append(g)
+            groups[key] = groupLabels.count
+            member.append(groupLabels.count)
+            groupLabels.append(labels)
         }
-        // The same fold as Evaluator.aggregate, step by step in the inner vector's order.
-        for (i, g) in member.enumerated() {
-            try checkDeadline()
-            let base = i * steps
-            for j in 0..<steps where inner.present[base + j] {
-                let v = inner.values[base + j]
-                g.count[j] += 1
-                if g.count[j] == 1 {
-                    g.value[j] = a.op == .group ? 1 : v
-                    g.mean[j] = v
-                    continue
-                }
-                switch a.op {
-                case .sum: g.value[j] += v
-                case .avg:
-                    let c = Double(g.count[j])
-                    if g.mean[j].isInfinite {
-                        if v.isInfinite && (g.mean[j] > 0) == (v > 0) { break }
-                        if !v.isInfinite && !v.isNaN { break }
+        // The same fold as Evaluator.aggregate, step by step in the inner vector's order;
+        // group g's state at step j is at g * steps + j.
+        let cells = groupLabels.count * steps
+        var value = [Double](repeating: 0, count: cells), mean = [Double](repeating: 0, count: cells)
+        var count = [Int](repeating: 0, count: cells)
+        let op = a.op
+        var timedOut = false
+        value.withUnsafeMutableBufferPointer { value in
+            mean.withUnsafeMutableBufferPointer { mean in
+                count.withUnsafeMutableBufferPointer { count in
+                    for (i, g) in member.enumerated() {
+                        if let deadline, ContinuousClock.now > deadline { timedOut = true; return }
+                        let base = i * steps, gb = g * steps
+                        for j in 0..<steps where inner.present[base + j] {
+                            let v = inner.values[base + j], c = gb + j
+                            count[c] += 1
+                            if count[c] == 1 {
+                                value[c] = op == .group ? 1 : v
+                                mean[c] = v
+                                continue
+                            }
+                            switch op {
+                            case .sum: value[c] += v
+                            case .avg:
+                                let n = Double(count[c])
+                                if mean[c].isInfinite {
+                                    if v.isInfinite && (mean[c] > 0) == (v > 0) { break }
+                                    if !v.isInfinite && !v.isNaN { break }
+                                }
+                                mean[c] += v / n - mean[c] / n
+                            case .max: if value[c] < v || value[c].isNaN { value[c] = v }
+                            case .min: if value[c] > v || value[c].isNaN { value[c] = v }
+                            default: break
+                            }
+                        }
                     }
-                    g.mean[j] += v / c - g.mean[j] / c
-                case .max: if g.value[j] < v || g.value[j].isNaN { g.value[j] = v }
-                case .min: if g.value[j] > v || g.value[j].isNaN { g.value[j] = v }
-                default: break
                 }
             }
         }
+        if timedOut { try checkDeadline() }
         var m = StepMatrix(steps: steps)
-        for g in order {
-            let i = m.appendSeries(g.labels)
-            let base = i * steps
-            for j in 0..<steps where g.count[j] > 0 {
+        for (g, labels) in groupLabels.enumerated() {
+            let i = m.appendSeries(labels)
+            let base = i * steps, gb = g * steps
+            for j in 0..<steps where count[gb + j] > 0 {
                 m.present[base + j] = true
-                switch a.op {
-                case .avg: m.values[base + j] = g.mean[j]
-                case .count: m.values[base + j] = Double(g.count[j])
-                default: m.values[base + j] = g.value[j]
+                switch op {
+                case .avg: m.values[base + j] = mean[gb + j]
+                case .count: m.values[base + j] = Double(count[gb + j])
+                default: m.values[base + j] = value[gb + j]
                 }
             }
         }

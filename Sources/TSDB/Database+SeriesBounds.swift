@@ -1,0 +1,25 @@
+extension TSDB {
+    /// Labels of the series `matchers` select whose first-to-last sample span meets
+    /// [`start`, `end`] (nanoseconds, inclusive), answered from the catalog's postings and the
+    /// per-series time bounds the engine keeps: no chunk is read or decoded. A series with a
+    /// gap covering the whole window is still listed (its span meets the window), as
+    /// Prometheus' chunk-granular `/series` may list it too.
+    ///
+    /// - Throws: ``TSDBError/seriesLimitExceeded(limit:returned:)`` past `maxSeries`, and the
+    ///   selection's own errors (a closed database, a timed-out regex scan).
+    package func series(matchers: [LabelMatcher], overlapping start: Int64, _ end: Int64, maxSeries: Int? = nil) throws -> [Labels] {
+        let ids = try selectSeries(metric: nil, matchers: matchers).ids
+        let out = state.withLock { s -> [Labels] in
+            var out: [Labels] = []
+            for id in ids {
+                let i = Int(id)
+                guard i < s.seriesMin.count, s.seriesMin[i] <= end, s.seriesMax[i] >= start,
+                      let labels = s.index.labels(of: id) else { continue }
+                out.append(labels)
+            }
+            return out
+        }
+        if let maxSeries, out.count > maxSeries { throw TSDBError.seriesLimitExceeded(limit: maxSeries, returned: out.count) }
+        return out
+    }
+}
