@@ -73,12 +73,31 @@ enum IngestHarnesses {
     /// No database here: nothing is ever cached, so every series takes the labels path.
     static let lineProtocolBuilder = LineProtocolBatchBuilder()
 
-    /// JSON samples: one object or an array, and NDJSON.
+    /// JSON samples: one object or an array, and NDJSON, each through the plain decoder and
+    /// the batch path the write routes use (same samples, same errors).
     @Sendable static func json(_ data: UnsafeRawBufferPointer) {
         let bytes = [UInt8](data)
-        _ = try? JSONSamples.decode(bytes, now: 1_752_846_154_000_000_000)
-        _ = try? JSONSamples.decodeNDJSON(bytes, now: 1_752_846_154_000_000_000)
+        let now: Int64 = 1_752_846_154_000_000_000
+        for ndjson in [false, true] {
+            let plain = Result { () throws(JSONSampleError) -> [LabeledSample] in
+                if ndjson { return try JSONSamples.decodeNDJSON(bytes, now: now) }
+                return try JSONSamples.decode(bytes, now: now)
+            }
+            let batched = Result { () throws(JSONSampleError) in try jsonBuilder.parse(bytes, ndjson: ndjson, now: now) }
+            switch (plain, batched) {
+            case (.success(let a), .success(let b)):
+                require(a.map(\.timestamp) == b.batch.timestamps, "JSON batch path timestamps differ from the decoder's (ndjson \(ndjson))")
+                require(a.map(\.value.bitPattern) == b.batch.values.map(\.bitPattern), "JSON batch path values differ from the decoder's (ndjson \(ndjson))")
+            case (.failure(let a), .failure(let b)):
+                require(a == b, "JSON batch path error \(b) differs from the decoder's \(a) (ndjson \(ndjson))")
+            default:
+                require(false, "JSON batch path and decoder disagree on failing (ndjson \(ndjson))")
+            }
+        }
     }
+
+    /// No database here either: every series takes the labels path.
+    static let jsonBuilder = JSONBatchBuilder()
 
     /// Prometheus text (a dcgm-exporter scrape) and the scrape conversion to DCGM rows: every
     /// sample becomes one record or is counted as skipped, never lost or duplicated.

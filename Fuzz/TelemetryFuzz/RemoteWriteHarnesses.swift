@@ -24,7 +24,8 @@ enum RemoteWriteHarnesses {
         }
     }
 
-    /// A `WriteRequest` protobuf (already decompressed): decoding never traps; the columns agree
+    /// A `WriteRequest` protobuf (already decompressed): decoding never traps; the batch path
+    /// the routes use (``RemoteWriteBatchBuilder``) gives the same samples or error; the columns agree
     /// in length and every sample points at a series; the decoded request written back with
     /// ``RemoteWriteEncoder`` decodes to the same series, timestamps and values (bit for bit).
     @Sendable static func writeRequest(_ data: UnsafeRawBufferPointer) {
@@ -32,7 +33,20 @@ enum RemoteWriteHarnesses {
         limits.maxLabelsPerSeries = 30
         limits.maxLabelNameBytes = 256
         limits.maxLabelValueBytes = 4_096
-        guard let request = try? RemoteWrite.decode([UInt8](data), limits: limits) else { return }
+        let plain = Result { () throws(RemoteWriteError) in try RemoteWrite.decode([UInt8](data), limits: limits) }
+        let batched = Result { () throws(RemoteWriteError) in try RemoteWriteBatchBuilder(limits: limits).parse([UInt8](data)) }
+        switch (plain, batched) {
+        case (.success(let a), .success(let b)):
+            require(a.timestamps == b.batch.timestamps && a.values.map(\.bitPattern) == b.batch.values.map(\.bitPattern),
+                    "the batch path's samples differ from the decoder's")
+            require(a.exemplarsSkipped == b.exemplarsSkipped && a.histogramsSkipped == b.histogramsSkipped && a.seriesCount == b.seriesCount,
+                    "the batch path's counts differ from the decoder's")
+        case (.failure(let a), .failure(let b)):
+            require(a == b, "batch path error \(b) differs from the decoder's \(a)")
+        default:
+            require(false, "batch path and decoder disagree on failing")
+        }
+        guard case .success(let request) = plain else { return }
         require(request.seriesOfSample.count == request.timestamps.count && request.values.count == request.timestamps.count,
                 "columns of \(request.seriesOfSample.count), \(request.timestamps.count) and \(request.values.count) entries")
         require(request.series.count <= request.seriesCount, "\(request.series.count) series with samples out of \(request.seriesCount)")

@@ -119,4 +119,61 @@ struct LineProtocolBatchBuilderTests {
         try await first.close()
         try await second.close()
     }
+
+    /// Seeded corruption of a body whose series are all cached (so lines take the quick
+    /// path that scans only the field set): lines, samples and errors are the parser's,
+    /// with bad lines refused and skipped, so a cache hit skips no check a line must pass.
+    @Test func cachedLinesMatchTheParserUnderCorruption() async throws {
+        let dir = temporaryDirectory("lp-batch-corrupt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try await TSDB.open(TSDBOptions(directory: dir))
+        let seed: UInt64 = 0x5EED_0113
+        var rng = SeededGenerator(seed: seed)
+        let base = Array("""
+            m,host=a\\ b,model=H100\\ 80GB value=1,other=2i \(Self.ms)
+            m,host=a\\\\,x=1 value=3 \(Self.ms)
+            m2\\ x,t=\\\\\\ y value=4,s="str" \(Self.ms)
+            m3 value=5
+            """.utf8)
+        let warm = LineProtocolBatchBuilder()
+        var p = try warm.parse(base, precision: .ms, now: Self.now)
+        _ = try warm.seal(&p, db: db)
+        var same = try warm.parse(base, precision: .ms, now: Self.now)
+        #expect(same.batch.refs.allSatisfy { $0 != 0 } && same.batch.count == 5)
+        var checked = 0
+        for _ in 0..<3_000 {
+            var body = base
+            for _ in 0..<(1 + Int(rng.next() % 2)) {
+                let i = Int(rng.next() % UInt64(body.count))
+                let bytes: [UInt8] = [0x20, 0x5C, 0x2C, 0x3D, 0x22, 0x0A, 0x69, 0x31, 0x23]
+                switch rng.next() % 3 {
+                case 0: body[i] = bytes[Int(rng.next() % UInt64(bytes.count))]
+                case 1: body.remove(at: i)
+                default: body.insert(bytes[Int(rng.next() % UInt64(bytes.count))], at: i)
+                }
+                if body.isEmpty { body = [0x0A] }
+            }
+            for mode in [LineProtocolParser.BadLines.refuse, .skip] {
+                let a = Result { () throws(LineProtocolError) in try LineProtocolParser.parse(body, precision: .ms, now: Self.now, badLines: mode) }
+                let b = Result { () throws(LineProtocolError) in try warm.parse(body, precision: .ms, now: Self.now, badLines: mode) }
+                switch (a, b) {
+                case (.success(let x), .success(var y)):
+                    #expect(x.lines == y.lines && x.badLines == y.badLines && x.skippedStringFields == y.skippedStringFields, "seed \(seed)")
+                    guard x.samples.allSatisfy({ $0.labels.metric != nil }) else { continue }
+                    let refs = try db.resolve(x.samples.map(\.labels))
+                    #expect(try warm.seal(&y, db: db).refs == refs.map(\.id), "seed \(seed)")
+                    #expect(y.batch.timestamps == x.samples.map(\.timestamp), "seed \(seed)")
+                    #expect(y.batch.values.map(\.bitPattern) == x.samples.map(\.value.bitPattern), "seed \(seed)")
+                    checked += 1
+                case (.failure(let x), .failure(let y)):
+                    #expect(x == y, "seed \(seed)")
+                    checked += 1
+                default:
+                    Issue.record("seed \(seed): parser \(a), builder \(b)")
+                }
+            }
+        }
+        #expect(checked == 6_000)
+        try await db.close()
+    }
 }

@@ -30,6 +30,10 @@ struct APIHandlers: Sendable {
     let csvSink: TSDBSink
     /// Line protocol's write path: parses in place and caches series by raw label bytes.
     let lineProtocol = LineProtocolBatchBuilder()
+    /// JSON samples' and remote_write's write paths, the same way (each its own cache: the
+    /// keys of one format mean nothing in another).
+    let jsonSamples = JSONBatchBuilder()
+    let remoteWriteBuilder = RemoteWriteBatchBuilder()
     /// Open live streams, bounded by ``APIServerConfig/maxStreamSubscribers``.
     let streams: StreamSlots
 

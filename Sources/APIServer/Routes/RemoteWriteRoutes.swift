@@ -26,7 +26,8 @@ extension APIHandlers {
     }
 
     /// Decodes a snappy-compressed `WriteRequest` and stores its samples through the same
-    /// durable path as every other write (``store(_:)``'s `db.append`).
+    /// durable path as every other write: one batch (``RemoteWriteBatchBuilder``: known series by
+    /// their label bytes, new ones resolved in one catalog call), one `db.append`.
     func remoteWrite(_ request: Request) async throws -> Response {
         let snappy: Bool
         switch request.headers[.contentEncoding].map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
@@ -50,13 +51,15 @@ extension APIHandlers {
         } else {
             protobuf = body
         }
-        let decoded: RemoteWriteRequest
-        do throws(RemoteWriteError) {
-            decoded = try RemoteWrite.decode(protobuf)
-        } catch {
-            metrics.remoteWriteRefused.increment()
-            throw APIError.badRequest(error.description)
+        func parse() throws(APIError) -> RemoteWriteBatchBuilder.Parsed {
+            do throws(RemoteWriteError) {
+                return try remoteWriteBuilder.parse(protobuf)
+            } catch {
+                metrics.remoteWriteRefused.increment()
+                throw APIError.badRequest(error.description)
+            }
         }
+        var decoded = try parse()
         metrics.remoteWriteRequests.increment()
         if decoded.exemplarsSkipped + decoded.histogramsSkipped > 0 {
             metrics.remoteWriteSkipped.increment(by: Int64(decoded.exemplarsSkipped + decoded.histogramsSkipped))
@@ -67,13 +70,14 @@ extension APIHandlers {
         }
         let result: AppendResult
         do {
-            // Each series resolved once (known ones never touch the catalog), then one batch.
-            let refs = try db.resolve(decoded.series)
-            var batch = SampleBatch(capacity: decoded.sampleCount)
-            for i in 0..<decoded.sampleCount {
-                batch.append(refs[decoded.seriesOfSample[i]], decoded.timestamps[i], decoded.values[i])
+            do {
+                result = try await db.append(try remoteWriteBuilder.seal(&decoded, db: db))
+            } catch TSDBError.unknownSeries {
+                // A cached ref went stale (retention dropped its series): resolve afresh once.
+                remoteWriteBuilder.invalidate()
+                decoded = try parse()
+                result = try await db.append(try remoteWriteBuilder.seal(&decoded, db: db))
             }
-            result = try await db.append(batch)
         } catch let e as TSDBError {
             throw APIError.from(e)
         }

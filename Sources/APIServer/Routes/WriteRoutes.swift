@@ -12,21 +12,14 @@ extension APIHandlers {
     func addWriteRoutes(to router: Router<APIRequestContext>) {
         router.post("telemetry") { request, _ -> Response in
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
-            let now = Self.nowNanos()
-            let samples: [LabeledSample]
-            do {
-                switch BodyReader.mediaType(request) {
-                case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
-                    samples = try JSONSamples.decodeNDJSON(body, now: now)
-                case nil, "application/json", "text/json":
-                    samples = try JSONSamples.decode(body, now: now)
-                case let other?:
-                    throw APIError.unsupportedMediaType("POST /telemetry takes application/json or application/x-ndjson, not \(other)")
-                }
-            } catch let e as JSONSampleError {
-                throw APIError.badRequest(e.description)
+            switch BodyReader.mediaType(request) {
+            case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
+                return try await storeJSON(body, ndjson: true)
+            case nil, "application/json", "text/json":
+                return try await storeJSON(body, ndjson: false)
+            case let other?:
+                throw APIError.unsupportedMediaType("POST /telemetry takes application/json or application/x-ndjson, not \(other)")
             }
-            return try await store(samples)
         }
         router.post("api/v1/write") { request, _ -> Response in
             // Prometheus remote_write to the path VictoriaMetrics serves it on.
@@ -35,20 +28,18 @@ extension APIHandlers {
             }
             let body = try await BodyReader.read(request, limit: config.maxBodyBytes)
             let q = try QueryParameters(request.uri)
-            let samples: [LabeledSample]
             switch BodyReader.mediaType(request) {
             case "text/csv", "application/csv":
                 return try await storeCSV(body)
             case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
-                do { samples = try JSONSamples.decodeNDJSON(body, now: Self.nowNanos()) } catch { throw APIError.badRequest("\(error)") }
+                return try await storeJSON(body, ndjson: true)
             case "application/json", "text/json":
-                do { samples = try JSONSamples.decode(body, now: Self.nowNanos()) } catch { throw APIError.badRequest("\(error)") }
+                return try await storeJSON(body, ndjson: false)
             case nil, "text/plain", "application/octet-stream", "text/x-influxdb-line-protocol":
                 return try answer(try await storeLineProtocol(body, q, badLines: .refuse).stored)
             case let other?:
                 throw APIError.unsupportedMediaType("POST /api/v1/write takes text/csv (DCGM), application/x-ndjson, application/json, text/plain (line protocol) or application/x-protobuf (Prometheus remote_write), not \(other)")
             }
-            return try await store(samples)
         }
         // InfluxDB 1.x keeps the good lines of a body and answers 400 "partial write" naming
         // the bad ones (Telegraf then drops the batch, which is right: the good part is stored).
@@ -138,7 +129,7 @@ extension APIHandlers {
         return (parsed, result)
     }
 
-    /// The reply to a stored write, as ``store(_:)`` gives it; nil (nothing in the body) is 400.
+    /// The reply to a stored write; nil (nothing in the body) is 400.
     func answer(_ stored: AppendResult?) throws -> Response {
         guard let result = stored else { throw APIError.badRequest("the body holds no samples") }
         let headers: HTTPFields = [.samplesWritten: String(result.appended), .samplesRejected: String(result.refused)]
@@ -148,7 +139,7 @@ extension APIHandlers {
         return Response(status: .noContent, headers: headers)
     }
 
-    /// DCGM CSV through the collector's write path (``TSDBSink``); answers like ``store(_:)``.
+    /// DCGM CSV through the collector's write path (``TSDBSink``); answers like ``answer(_:)``.
     func storeCSV(_ body: [UInt8]) async throws -> Response {
         let result: AppendResult
         do {
@@ -168,25 +159,29 @@ extension APIHandlers {
         ])
     }
 
-    /// Appends and answers 204 once durable; how many samples were stored and how many were
-    /// refused (outside the out-of-order window) are in `X-Samples-Written` /
-    /// `X-Samples-Rejected`.
-    ///
-    /// Samples more than the database's `maxFuture` ahead of its clock are refused and the
-    /// rest of the request is stored (as InfluxDB's partial writes): the answer is then 400
-    /// `timestamp_too_far_in_future`, naming the limit and saying how many samples were
-    /// stored, with the same two headers.
-    func store(_ samples: [LabeledSample]) async throws -> Response {
-        guard !samples.isEmpty else {
-            throw APIError.badRequest("the body holds no samples")
+    /// JSON samples parsed into one batch (``JSONBatchBuilder``), appended once and answered
+    /// as ``answer(_:)`` does: 204 once durable, with `X-Samples-Written` / `X-Samples-Rejected`;
+    /// samples more than the database's `maxFuture` ahead of its clock are refused, the rest
+    /// stored (as InfluxDB's partial writes), and the answer is then 400
+    /// `timestamp_too_far_in_future`, naming the limit, with the same two headers.
+    func storeJSON(_ body: [UInt8], ndjson: Bool) async throws -> Response {
+        let now = Self.nowNanos()
+        func parse() throws(APIError) -> JSONBatchBuilder.Parsed {
+            do { return try jsonSamples.parse(body, ndjson: ndjson, now: now) } catch { throw .badRequest(error.description) }
         }
-        let result = try await db.append(samples)
+        var parsed = try parse()
+        guard !parsed.batch.isEmpty else { throw APIError.badRequest("the body holds no samples") }
+        let result: AppendResult
+        do {
+            result = try await db.append(try jsonSamples.seal(&parsed, db: db))
+        } catch TSDBError.unknownSeries {
+            // A cached ref went stale (retention dropped its series): resolve afresh once.
+            jsonSamples.invalidate()
+            parsed = try parse()
+            result = try await db.append(try jsonSamples.seal(&parsed, db: db))
+        }
         metrics.samplesWritten.increment(by: Int64(result.appended))
-        let headers: HTTPFields = [.samplesWritten: String(result.appended), .samplesRejected: String(result.refused)]
-        if let why = result.futureRefusal(maxFuture: db.options.maxFuture) {
-            throw APIError(.badRequest, code: "timestamp_too_far_in_future", message: why, headers: headers)
-        }
-        return Response(status: .noContent, headers: headers)
+        return try answer(result)
     }
 }
 

@@ -32,24 +32,36 @@ package enum JSONSampleError: Error, Sendable, Equatable, CustomStringConvertibl
 package enum JSONSamples {
     /// Decodes one object or an array of objects.
     package static func decode(_ bytes: [UInt8], now: Int64) throws(JSONSampleError) -> [LabeledSample] {
-        var reader = JSONReader(bytes)
-        let value = try reader.readDocument()
         var out: [LabeledSample] = []
-        switch value.value {
-        case .array(let items):
-            out.reserveCapacity(items.count)
-            for (i, item) in items.enumerated() { out.append(try sample(item, index: i, now: now)) }
-        case .object:
-            out.append(try sample(value, index: 0, now: now))
-        default:
-            throw .invalidSample(index: 0, line: value.line, message: "expected an object or an array of objects")
-        }
+        try forEachItem(bytes, ndjson: false) { item, index throws(JSONSampleError) in out.append(try sample(item, index: index, now: now)) }
         return out
     }
 
     /// Decodes NDJSON: one object (or array of objects) per non-blank line.
     package static func decodeNDJSON(_ bytes: [UInt8], now: Int64) throws(JSONSampleError) -> [LabeledSample] {
         var out: [LabeledSample] = []
+        try forEachItem(bytes, ndjson: true) { item, index throws(JSONSampleError) in out.append(try sample(item, index: index, now: now)) }
+        return out
+    }
+
+    /// Calls `body` with each sample object of the document and its index (in document
+    /// order): the items of a top-level array or the one object; with `ndjson`, those of
+    /// every non-blank line.
+    static func forEachItem(_ bytes: [UInt8], ndjson: Bool,
+                            _ body: (Located, Int) throws(JSONSampleError) -> Void) throws(JSONSampleError) {
+        guard ndjson else {
+            var reader = JSONReader(bytes)
+            let value = try reader.readDocument()
+            switch value.value {
+            case .array(let items):
+                for (i, item) in items.enumerated() { try body(item, i) }
+            case .object:
+                try body(value, 0)
+            default:
+                throw .invalidSample(index: 0, line: value.line, message: "expected an object or an array of objects")
+            }
+            return
+        }
         var start = 0
         var line = 0
         var index = 0
@@ -57,20 +69,18 @@ package enum JSONSamples {
             line += 1
             var end = start
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-            let slice = Array(bytes[start..<end])
-            if slice.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
-                var reader = JSONReader(slice, firstLine: line)
+            if bytes[start..<end].contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+                var reader = JSONReader(Array(bytes[start..<end]), firstLine: line)
                 let value = try reader.readDocument()
                 let items: [Located]
                 if case .array(let a) = value.value { items = a } else { items = [value] }
                 for item in items {
-                    out.append(try sample(item, index: index, now: now))
+                    try body(item, index)
                     index += 1
                 }
             }
             start = end + 1
         }
-        return out
     }
 
     static let fieldLabels: [(String, String)] = [
@@ -83,6 +93,20 @@ package enum JSONSamples {
     ]
 
     static func sample(_ item: Located, index: Int, now: Int64) throws(JSONSampleError) -> LabeledSample {
+        let p = try parts(item, index: index, now: now)
+        return LabeledSample(labels: try labels(p, index: index, line: item.line), timestamp: p.timestamp, value: p.value)
+    }
+
+    /// One sample object's fields by key (the last of a repeated key wins), its metric name,
+    /// value and time; its labels are built by ``labels(_:index:line:)``, only when needed.
+    struct Parts {
+        var fields: [String: JSONValue]
+        var metric: String
+        var timestamp: Int64
+        var value: Double
+    }
+
+    static func parts(_ item: Located, index: Int, now: Int64) throws(JSONSampleError) -> Parts {
         func bad(_ m: String) -> JSONSampleError { .invalidSample(index: index, line: item.line, message: m) }
         guard case .object(let fields) = item.value else { throw bad("expected an object") }
         var dict: [String: JSONValue] = [:]
@@ -115,225 +139,56 @@ package enum JSONSamples {
             timestamp = t
         default: throw bad("\"time\" must be an RFC 3339 string or an epoch number")
         }
+        return Parts(fields: dict, metric: metric, timestamp: timestamp, value: value)
+    }
+
+    /// The sample's label set: `labels_raw` pairs, the `labels` object, the DCGM fields, the metric.
+    static func labels(_ p: Parts, index: Int, line: Int) throws(JSONSampleError) -> Labels {
+        func bad(_ m: String) -> JSONSampleError { .invalidSample(index: index, line: line, message: m) }
         var pairs: [Label] = []
-        if case .string(let raw)? = dict["labels_raw"], !raw.isEmpty {
+        if case .string(let raw)? = p.fields["labels_raw"], !raw.isEmpty {
             pairs.append(contentsOf: LabelsRaw.parse(raw))
         }
-        if case .object(let extra)? = dict["labels"] {
+        if case .object(let extra)? = p.fields["labels"] {
             for (k, v) in extra {
                 guard let s = v.value.scalarString else { throw bad("label \"\(k)\" must be a string or a number") }
                 pairs.append(Label(k, s))
             }
         }
         for (field, label) in fieldLabels {
-            guard let v = dict[field] else { continue }
+            guard let v = p.fields[field] else { continue }
             if case .null = v { continue }
             guard let s = v.scalarString else { throw bad("\"\(field)\" must be a string or a number") }
             if !s.isEmpty { pairs.append(Label(label, s)) }
         }
-        pairs.append(Label(Labels.metricName, metric))
-        return LabeledSample(labels: Labels(pairs), timestamp: timestamp, value: value)
+        pairs.append(Label(Labels.metricName, p.metric))
+        return Labels(pairs)
     }
-}
 
-/// A JSON value with the line it starts on (for error messages).
-package struct Located {
-    package var value: JSONValue
-    package var line: Int
-}
-
-/// A parsed JSON value; integers that fit Int64 stay exact (nanosecond timestamps do not fit a Double).
-package enum JSONValue {
-    case null, bool(Bool), integer(Int64), number(Double), string(String)
-    case array([Located]), object([(String, Located)])
-
-    /// Strings as they are, numbers and booleans as text; nil for containers and null.
-    package var scalarString: String? {
-        switch self {
-        case .string(let s): return s
-        case .integer(let i): return String(i)
-        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
-        case .bool(let b): return b ? "true" : "false"
-        default: return nil
+    /// Appends to `key` every input ``labels(_:index:line:)`` reads, tagged and
+    /// length-prefixed, so two samples with the same key have the same label set (the
+    /// converse need not hold: a reordered object is another key for the same series).
+    static func labelKey(_ p: Parts, into key: inout [UInt8]) {
+        func text(_ tag: UInt8, _ s: String) {
+            key.append(tag)
+            let n = UInt32(truncatingIfNeeded: s.utf8.count)
+            withUnsafeBytes(of: n.littleEndian) { key.append(contentsOf: $0) }
+            key.append(contentsOf: s.utf8)
         }
-    }
-}
-
-/// A small recursive-descent JSON parser over bytes (RFC 8259), tracking line and column.
-package struct JSONReader {
-    let b: [UInt8]
-    var i = 0
-    var line: Int
-    var lineStart = 0
-    var depth = 0
-
-    package init(_ bytes: [UInt8], firstLine: Int = 1) {
-        b = bytes
-        line = firstLine
-        if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3; lineStart = 3 }
-    }
-
-    func fail(_ m: String) -> JSONSampleError { .syntax(line: line, column: i - lineStart + 1, message: m) }
-
-    mutating func skipSpace() {
-        while i < b.count {
-            switch b[i] {
-            case 0x20, 0x09, 0x0D: i += 1
-            case 0x0A: i += 1; line += 1; lineStart = i
-            default: return
-            }
+        func scalar(_ v: JSONValue) {
+            if let s = v.scalarString { text(0x10, s) } else { key.append(0x11) }
         }
-    }
-
-    package mutating func readDocument() throws(JSONSampleError) -> Located {
-        skipSpace()
-        let v = try readValue()
-        skipSpace()
-        guard i == b.count else { throw fail("unexpected text after the JSON value") }
-        return v
-    }
-
-    mutating func readValue() throws(JSONSampleError) -> Located {
-        skipSpace()
-        guard i < b.count else { throw fail("unexpected end of input; expected a value") }
-        let at = line
-        switch b[i] {
-        case UInt8(ascii: "{"):
-            depth += 1
-            guard depth <= 64 else { throw fail("nesting deeper than 64 levels") }
-            i += 1
-            var fields: [(String, Located)] = []
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; depth -= 1; return Located(value: .object(fields), line: at) }
-            while true {
-                skipSpace()
-                guard i < b.count, b[i] == 0x22 else { throw fail("expected a string key") }
-                let key = try readString()
-                skipSpace()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
-                i += 1
-                fields.append((key, try readValue()))
-                skipSpace()
-                guard i < b.count else { throw fail("unexpected end of input inside an object") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; break }
-                throw fail("expected ',' or '}' in an object")
-            }
-            depth -= 1
-            return Located(value: .object(fields), line: at)
-        case UInt8(ascii: "["):
-            depth += 1
-            guard depth <= 64 else { throw fail("nesting deeper than 64 levels") }
-            i += 1
-            var items: [Located] = []
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; depth -= 1; return Located(value: .array(items), line: at) }
-            while true {
-                items.append(try readValue())
-                skipSpace()
-                guard i < b.count else { throw fail("unexpected end of input inside an array") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; break }
-                throw fail("expected ',' or ']' in an array")
-            }
-            depth -= 1
-            return Located(value: .array(items), line: at)
-        case 0x22:
-            return Located(value: .string(try readString()), line: at)
-        case UInt8(ascii: "t"): try literal("true"); return Located(value: .bool(true), line: at)
-        case UInt8(ascii: "f"): try literal("false"); return Located(value: .bool(false), line: at)
-        case UInt8(ascii: "n"): try literal("null"); return Located(value: .null, line: at)
-        default:
-            return Located(value: try readNumber(), line: at)
+        text(0x01, p.metric)
+        if case .string(let raw)? = p.fields["labels_raw"], !raw.isEmpty { text(0x02, raw) }
+        if case .object(let extra)? = p.fields["labels"] {
+            for (k, v) in extra { text(0x03, k); scalar(v.value) }
         }
-    }
-
-    mutating func literal(_ word: StaticString) throws(JSONSampleError) {
-        let n = word.utf8CodeUnitCount
-        guard i + n <= b.count else { throw fail("invalid literal") }
-        for k in 0..<n where b[i + k] != word.utf8Start[k] { throw fail("invalid literal") }
-        i += n
-    }
-
-    mutating func readNumber() throws(JSONSampleError) -> JSONValue {
-        let start = i
-        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
-        var digits = 0
-        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1; digits += 1 }
-        guard digits > 0 else { i = start; throw fail("unexpected character; expected a value") }
-        var integral = true
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            integral = false; i += 1
-            var frac = 0
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1; frac += 1 }
-            guard frac > 0 else { throw fail("a number needs digits after '.'") }
+        for (i, (field, _)) in fieldLabels.enumerated() {
+            guard let v = p.fields[field] else { continue }
+            if case .null = v { continue }
+            key.append(0x04)
+            key.append(UInt8(i))
+            scalar(v)
         }
-        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-            integral = false; i += 1
-            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
-            var exp = 0
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1; exp += 1 }
-            guard exp > 0 else { throw fail("a number needs digits in its exponent") }
-        }
-        let text = String(decoding: b[start..<i], as: UTF8.self)
-        if integral, let v = Int64(text) { return .integer(v) }
-        guard let d = Double(text) else { throw fail("invalid number \(text)") }
-        return .number(d)
-    }
-
-    mutating func readString() throws(JSONSampleError) -> String {
-        i += 1  // opening quote
-        var out: [UInt8] = []
-        while i < b.count {
-            let c = b[i]
-            if c == 0x22 { i += 1; return String(decoding: out, as: UTF8.self) }
-            if c < 0x20 { throw fail("control character inside a string") }
-            if c != 0x5C { out.append(c); i += 1; continue }
-            i += 1
-            guard i < b.count else { break }
-            switch b[i] {
-            case 0x22: out.append(0x22)
-            case 0x5C: out.append(0x5C)
-            case 0x2F: out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if scalar >= 0xD800, scalar < 0xDC00 {
-                    guard i + 2 < b.count, b[i + 1] == 0x5C, b[i + 2] == UInt8(ascii: "u") else { throw fail("unpaired surrogate in \\u escape") }
-                    i += 2
-                    let low = try hex4()
-                    guard low >= 0xDC00, low < 0xE000 else { throw fail("invalid low surrogate in \\u escape") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: throw fail("invalid escape in a string")
-            }
-            i += 1
-        }
-        throw fail("unterminated string")
-    }
-
-    /// Reads the 4 hex digits after `\u`; leaves `i` on the last digit.
-    mutating func hex4() throws(JSONSampleError) -> UInt32 {
-        guard i + 4 < b.count else { throw fail("truncated \\u escape") }
-        var v: UInt32 = 0
-        for k in 1...4 {
-            let c = b[i + k]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            v = v << 4 | d
-        }
-        i += 4
-        return v
     }
 }

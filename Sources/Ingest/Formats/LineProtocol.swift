@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Primitives
 import TSDB
 
@@ -132,8 +135,14 @@ package enum LineProtocolParser {
     /// Scans every line of `bytes` and hands each good one to `onLine` (its spans point into
     /// the buffer passed along, valid only during the call). Returns how many lines had
     /// points and, with `.skip`, the bad lines; with `.refuse` the first bad line throws.
+    ///
+    /// `known`, when given, is offered each line first (a scanner at its first byte and the
+    /// string-field count): returning true means it took the line whole (it is counted);
+    /// false means the line is scanned here, as without it — so `known` must leave the count
+    /// as it found it when it declines.
     static func scanLines(_ bytes: [UInt8], precision: LineProtocolPrecision, now: Int64, badLines: BadLines,
                           skippedStringFields: inout Int,
+                          known: (LineScanner, inout Int) -> Bool = { _, _ in false },
                           _ onLine: (UnsafeBufferPointer<UInt8>, LineProtocolSpans) -> Void) throws(LineProtocolError) -> (lines: Int, badLines: [LineProtocolError]) {
         var lines = 0
         var bad: [LineProtocolError] = []
@@ -145,30 +154,49 @@ package enum LineProtocolParser {
         try bytes.withUnsafeBufferPointer { (buf: UnsafeBufferPointer<UInt8>) throws(LineProtocolError) in
             while start < n {
                 lineNumber += 1
-                let end = lineEnd(buf, from: start)
+                let (end, quick) = lineEndQuickly(buf, from: start)
                 var lineEnd = end
                 if lineEnd > start && buf[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 var first = start
                 while first < lineEnd && (buf[first] == 0x20 || buf[first] == 0x09) { first += 1 }
                 if first < lineEnd && buf[first] != UInt8(ascii: "#") {
                     var line = LineScanner(buf: buf, pos: first, end: lineEnd, lineStart: start, line: lineNumber)
-                    do throws(LineProtocolError) {
-                        try line.scan(precision: precision, now: now, into: &spans, skippedStringFields: &skippedStringFields)
+                    if known(line, &skippedStringFields) {
                         lines += 1
-                        onLine(buf, spans)
-                    } catch {
-                        guard badLines == .skip else { throw error }
-                        bad.append(error)
+                    } else {
+                        do throws(LineProtocolError) {
+                            try line.scan(precision: precision, now: now, into: &spans, skippedStringFields: &skippedStringFields)
+                            lines += 1
+                            onLine(buf, spans)
+                        } catch {
+                            guard badLines == .skip else { throw error }
+                            bad.append(error)
+                        }
                     }
                 }
                 // Line numbers count physical lines, so a quoted newline still points the
-                // next error at the line an editor shows.
-                var k = start
-                while k < end { if buf[k] == 0x0A { lineNumber += 1 }; k += 1 }
+                // next error at the line an editor shows (none inside a quick line).
+                if !quick {
+                    var k = start
+                    while k < end { if buf[k] == 0x0A { lineNumber += 1 }; k += 1 }
+                }
                 start = end + 1
             }
         }
         return (lines, bad)
+    }
+
+    /// ``lineEnd(_:from:)`` by `memchr` when the line holds no double quote and its newline
+    /// is not escaped (then the first newline ends it and none lies inside); `quick` says so.
+    @inline(__always)
+    static func lineEndQuickly(_ buf: UnsafeBufferPointer<UInt8>, from start: Int) -> (end: Int, quick: Bool) {
+        guard let base = buf.baseAddress, start < buf.count else { return (lineEnd(buf, from: start), false) }
+        let rest = buf.count - start
+        let nl = memchr(base + start, 0x0A, rest).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? buf.count
+        if memchr(base + start, 0x22, nl - start) == nil, nl == start || buf[nl - 1] != 0x5C {
+            return (nl, true)
+        }
+        return (lineEnd(buf, from: start), false)
     }
 
     /// The index of the newline that ends the line starting at `start` (or the end of the

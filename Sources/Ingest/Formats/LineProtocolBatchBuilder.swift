@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Primitives
 import TSDB
 
@@ -38,8 +41,35 @@ package final class LineProtocolBatchBuilder: Sendable {
         // DCGM line protocol runs ~230 bytes a line, one field each.
         p.batch = SampleBatch(capacity: bytes.count / 128 + 16)
         var skipped = 0
+        var fields = LineProtocolSpans()
+        var ids: [UInt32] = []
+        ids.reserveCapacity(16)
         let scan = try LineProtocolParser.scanLines(bytes, precision: precision, now: now, badLines: badLines,
-                                                    skippedStringFields: &skipped) { buf, spans in
+                                                    skippedStringFields: &skipped, known: { line, skipped -> Bool in
+            // A line whose series are all cached: found by `memchr`, only its field set scanned.
+            guard let (series, fieldsAt) = Self.seriesBytes(line) else { return false }
+            var scanner = line
+            scanner.pos = fieldsAt
+            let before = skipped
+            fields.fields.removeAll(keepingCapacity: true)
+            do throws(LineProtocolError) {
+                try scanner.scanFields(precision: precision, now: now, into: &fields, skippedStringFields: &skipped)
+            } catch {
+                skipped = before
+                return false
+            }
+            // No numeric field: nothing proves the series bytes valid, so the full scan decides.
+            guard !fields.fields.isEmpty, let base = UnsafeRawPointer(line.buf.baseAddress) else { skipped = before; return false }
+            let seriesHash = XXHash64.hash(series)
+            ids.removeAll(keepingCapacity: true)
+            for field in fields.fields {
+                let key = UnsafeRawBufferPointer(start: base + field.keyStart, count: field.keyEnd - field.keyStart)
+                guard let id = self.cache.lookup(XXHash64.hash(key, seed: seriesHash), series, key) else { skipped = before; return false }
+                ids.append(id)
+            }
+            for (i, field) in fields.fields.enumerated() { p.batch.append(SeriesRef(ids[i]), fields.timestamp, field.value) }
+            return true
+        }) { buf, spans in
             guard let base = UnsafeRawPointer(buf.baseAddress) else { return }
             let series = UnsafeRawBufferPointer(start: base + spans.seriesStart, count: spans.seriesEnd - spans.seriesStart)
             let seriesHash = XXHash64.hash(series)
@@ -64,6 +94,28 @@ package final class LineProtocolBatchBuilder: Sendable {
         return p
     }
 
+    /// The measurement and tags of `line` as written — up to its first space not escaped by
+    /// a backslash (an odd run of them), found by `memchr` — and where its field set starts.
+    /// Only a cache hit on these bytes says they are a valid series (they were when cached).
+    @inline(__always)
+    static func seriesBytes(_ line: LineScanner) -> (UnsafeRawBufferPointer, Int)? {
+        guard let base = UnsafeRawPointer(line.buf.baseAddress) else { return nil }
+        let first = line.pos
+        var from = first
+        while from < line.end {
+            guard let hit = memchr(base + from, 0x20, line.end - from) else { return nil }
+            let space = base.distance(to: UnsafeRawPointer(hit))
+            var k = space - 1
+            while k >= first && line.buf[k] == 0x5C { k -= 1 }
+            if (space - 1 - k) & 1 == 0 {
+                guard space > first else { return nil }
+                return (UnsafeRawBufferPointer(start: base + first, count: space - first), space)
+            }
+            from = space + 1
+        }
+        return nil
+    }
+
     /// Resolves the new series of `p` (one catalog call; series limits apply there), caches
     /// them and returns the finished batch. Throws what ``TSDB/resolve(_:)`` throws.
     package func seal(_ p: inout Parsed, db: TSDB) throws -> SampleBatch {
@@ -73,40 +125,4 @@ package final class LineProtocolBatchBuilder: Sendable {
 
     /// Forgets every cached ref (after `TSDBError.unknownSeries`: a series was dropped).
     package func invalidate() { cache.invalidate() }
-}
-
-/// The series of a batch that a ``LabelBytesCache`` did not know: their labels (built
-/// once per new series, not per sample) and the batch positions waiting for their refs.
-struct PendingSeries: Sendable {
-    private var missing: [(index: Int, series: Int)] = []
-    private var keys: [(hash: UInt64, key: [UInt8])] = []
-    private var labels: [Labels] = []
-    private var index: [[UInt8]: Int] = [:]
-
-    var isEmpty: Bool { missing.isEmpty }
-
-    mutating func add(hash: UInt64, key: [UInt8], at position: Int, labels make: () -> Labels) {
-        let series: Int
-        if let known = index[key] {
-            series = known
-        } else {
-            series = labels.count
-            index[key] = series
-            keys.append((hash, key))
-            labels.append(make())
-        }
-        missing.append((position, series))
-    }
-
-    /// Fills in the refs of the waiting positions (one ``TSDB/resolve(_:)`` call) and caches them.
-    mutating func resolve(into batch: inout SampleBatch, db: TSDB, cache: LabelBytesCache) throws {
-        guard !missing.isEmpty else { return }
-        let resolved = try db.resolve(labels)
-        guard resolved.count == labels.count else {
-            throw TSDBError.catalog("resolved \(resolved.count) of \(labels.count) new series")
-        }
-        for m in missing { batch.refs[m.index] = resolved[m.series].id }
-        for (i, k) in keys.enumerated() { cache.insert(k.hash, k.key, resolved[i].id) }
-        self = PendingSeries()
-    }
 }

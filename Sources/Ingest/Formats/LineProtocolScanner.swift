@@ -86,6 +86,13 @@ struct LineScanner {
             guard pos > valueAt else { throw fail("tag \"\(text(key))\" has an empty value", at: valueAt) }
         }
         spans.seriesEnd = pos
+        try scanFields(precision: precision, now: now, into: &spans, skippedStringFields: &skippedStringFields)
+    }
+
+    /// The field set and timestamp, from `pos` on the space after the measurement and tags:
+    /// fills `spans.fields` and `spans.timestamp`, leaves the series positions alone.
+    mutating func scanFields(precision: LineProtocolPrecision, now: Int64, into spans: inout LineProtocolSpans,
+                             skippedStringFields: inout Int) throws(LineProtocolError) {
         guard pos < end, buf[pos] == 0x20 else { throw fail("missing fields after the measurement and tags") }
         while pos < end && buf[pos] == 0x20 { pos += 1 }
         var sawField = false

@@ -103,7 +103,7 @@ package enum RemoteWrite {
         return out
     }
 
-    private static func decodeSeries(_ message: ProtoReader, index: Int, limits: RemoteWriteLimits,
+    static func decodeSeries(_ message: ProtoReader, index: Int, limits: RemoteWriteLimits,
                                      into out: inout RemoteWriteRequest) throws(RemoteWriteError) {
         var reader = message
         var pairs: [Label] = []

@@ -18,6 +18,23 @@ public enum LZ4 {
         return out
     }
 
+    /// The most `compress` can write for `count` input bytes (nil when too large for LZ4).
+    static func compressBound(_ count: Int) -> Int? {
+        guard count > 0, count < Int(LZ4_MAX_INPUT_SIZE) else { return nil }
+        return Int(LZ4_compressBound(Int32(count)))
+    }
+
+    /// Compresses into `out` (at least ``compressBound(_:)`` bytes); the bytes written, or
+    /// nil when compression does not make the input smaller.
+    static func compress(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let bound = compressBound(input.count), out.count >= bound,
+              let src = input.baseAddress, let dst = out.baseAddress else { return nil }
+        let written = LZ4_compress_default(src.assumingMemoryBound(to: CChar.self), dst.assumingMemoryBound(to: CChar.self),
+                                           Int32(input.count), Int32(bound))
+        guard written > 0, Int(written) < input.count else { return nil }
+        return Int(written)
+    }
+
     public static func compress(_ input: [UInt8]) -> [UInt8]? {
         input.withUnsafeBytes { compress($0) }
     }

@@ -33,12 +33,43 @@ extension SampleBatch {
             return true
         }
         if globallyOrdered { return true }
-        var newest: [UInt32: Int64] = [:]
-        for i in 0..<count {
-            let t = timestamps[i]
-            if let seen = newest[refs[i]], t < seen { return false }
-            newest[refs[i]] = t
+        // Each series' newest timestamp so far, in an open-addressing table sized to the
+        // series the batch can hold (no hashing of a `Dictionary`, one allocation).
+        var maxRef: UInt32 = 0
+        for r in refs where r > maxRef { maxRef = r }
+        var capacity = 16
+        while capacity < 2 * min(count, Int(maxRef) + 1) { capacity <<= 1 }
+        let shift = UInt64(64 - capacity.trailingZeroBitCount)
+        let mask = capacity - 1
+        var slots = [Slot](repeating: Slot(), count: capacity)
+        return slots.withUnsafeMutableBufferPointer { table in
+            refs.withUnsafeBufferPointer { r in
+                timestamps.withUnsafeBufferPointer { t in
+                    for i in 0..<r.count {
+                        let key = UInt64(r[i])
+                        var k = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+                        while true {
+                            if table[k].key == Slot.empty {
+                                table[k] = Slot(key: key, newest: t[i])
+                                break
+                            }
+                            if table[k].key == key {
+                                if t[i] < table[k].newest { return false }
+                                table[k].newest = t[i]
+                                break
+                            }
+                            k = (k &+ 1) & mask
+                        }
+                    }
+                    return true
+                }
+            }
         }
-        return true
+    }
+
+    private struct Slot {
+        static let empty = UInt64.max
+        var key = Slot.empty
+        var newest: Int64 = 0
     }
 }

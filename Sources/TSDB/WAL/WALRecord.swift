@@ -19,23 +19,49 @@ package enum WALRecord {
         batch.refs.withUnsafeBytes { raw.append(contentsOf: $0) }
         batch.timestamps.withUnsafeBytes { raw.append(contentsOf: $0) }
         batch.values.withUnsafeBytes { raw.append(contentsOf: $0) }
-        var body: [UInt8] = []
-        if compress, raw.count >= 256, let packed = LZ4.compress(raw) {
-            body.reserveCapacity(packed.count + 12)
-            body.append(typeSamplesLZ4)
-            body.appendVarint(UInt64(raw.count))
-            body.append(contentsOf: packed)
-        } else {
-            body.reserveCapacity(raw.count + 1)
-            body.append(typeSamples)
-            body.append(contentsOf: raw)
-        }
+        if compress, raw.count >= 256, let record = compressed(raw) { return record }
         var out: [UInt8] = []
-        out.reserveCapacity(body.count + headerSize)
-        out.appendFixed(UInt32(body.count))
-        out.appendFixed(CRC32C.checksum(body))
-        out.append(contentsOf: body)
+        out.reserveCapacity(headerSize + 1 + raw.count)
+        out.appendFixed(UInt32(1 + raw.count))
+        out.appendFixed(UInt32(0))  // the checksum, once the body is in place
+        out.append(typeSamples)
+        out.append(contentsOf: raw)
+        sealHeader(&out)
         return out
+    }
+
+    /// The LZ4 record of `raw`, compressed straight into the record (no copy of the block),
+    /// or nil when compression does not shrink it.
+    private static func compressed(_ raw: [UInt8]) -> [UInt8]? {
+        guard let bound = LZ4.compressBound(raw.count) else { return nil }
+        var length: [UInt8] = []
+        length.appendVarint(UInt64(raw.count))
+        let prefix = headerSize + 1 + length.count
+        let out = [UInt8](unsafeUninitializedCapacity: prefix + bound) { buf, count in
+            count = 0
+            let dst = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buf[prefix...]))
+            guard let written = raw.withUnsafeBytes({ LZ4.compress($0, into: dst) }) else { return }
+            buf[headerSize] = typeSamplesLZ4
+            for (k, b) in length.enumerated() { buf[headerSize + 1 + k] = b }
+            for k in 0..<headerSize { buf[k] = 0 }
+            count = prefix + written
+        }
+        guard !out.isEmpty else { return nil }
+        var record = out
+        let bodyCount = UInt32(record.count - headerSize)
+        record.withUnsafeMutableBytes { b in
+            b.storeBytes(of: bodyCount.littleEndian, toByteOffset: 0, as: UInt32.self)
+        }
+        sealHeader(&record)
+        return record
+    }
+
+    /// Writes the CRC32C of the body (everything after the header) into the header.
+    private static func sealHeader(_ record: inout [UInt8]) {
+        record.withUnsafeMutableBytes { b in
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[headerSize...]))
+            b.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+        }
     }
 
     /// Decodes a record body (already checksum-verified) into a batch.
