@@ -129,31 +129,11 @@ public enum ValueCodec {
         var w = BitWriter(reserving: values.count * 4)
         var prev = values[0].bitPattern
         w.write(prev, bits: 64)
-        var prevLeading = -1, prevTrailing = 0
+        var xor = XORWriter()
         for i in 1..<values.count {
             let bits = values[i].bitPattern
-            let x = bits ^ prev
+            xor.write(bits ^ prev, to: &w)
             prev = bits
-            if x == 0 {
-                w.writeBit(false)
-                continue
-            }
-            w.writeBit(true)
-            let leading = min(x.leadingZeroBitCount, 31)
-            let trailing = x.trailingZeroBitCount
-            if prevLeading >= 0, leading >= prevLeading, trailing >= prevTrailing {
-                w.writeBit(false)
-                let significant = 64 - prevLeading - prevTrailing
-                w.write(x >> UInt64(prevTrailing), bits: significant)
-            } else {
-                w.writeBit(true)
-                let significant = 64 - leading - trailing
-                w.write(UInt64(leading), bits: 5)
-                w.write(UInt64(significant == 64 ? 0 : significant), bits: 6)
-                w.write(x >> UInt64(trailing), bits: significant)
-                prevLeading = leading
-                prevTrailing = trailing
-            }
         }
         out.append(contentsOf: w.finish())
     }
@@ -244,20 +224,9 @@ public enum ValueCodec {
         var r = BitReader(bytes)
         var prev = try r.read(bits: 64)
         out[0] = Double(bitPattern: prev)
-        var leading = 0, trailing = 0
+        var xor = XORReader()
         for i in 1..<n {
-            if try r.readBit() {
-                if try r.readBit() {
-                    leading = Int(try r.read(bits: 5))
-                    var significant = Int(try r.read(bits: 6))
-                    if significant == 0 { significant = 64 }
-                    trailing = 64 - leading - significant
-                    guard trailing >= 0 else { throw CodecError.malformed("XOR block overflows 64 bits") }
-                }
-                let significant = 64 - leading - trailing
-                let x = try r.read(bits: significant) << UInt64(trailing)
-                prev ^= x
-            }
+            prev ^= try xor.read(from: &r)
             out[i] = Double(bitPattern: prev)
         }
     }

@@ -21,8 +21,7 @@ struct HeadStream: Sendable {
     private var lastDelta: Int64 = 0
     private var lastBits: UInt64 = 0
     private var unitExp: UInt8 = 0
-    private var leading: Int8 = -1
-    private var trailing: Int8 = 0
+    private var xor = XORWriter()
 
     static let pow10: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
 
@@ -73,23 +72,8 @@ struct HeadStream: Sendable {
 
     @inline(__always)
     private mutating func writeValue(_ vb: UInt64) {
-        let x = vb ^ lastBits
+        xor.write(vb ^ lastBits, to: &bits)
         lastBits = vb
-        if x == 0 { bits.write(0, bits: 1); return }
-        let lz = Int8(min(x.leadingZeroBitCount, 31)), tz = Int8(x.trailingZeroBitCount)
-        if leading >= 0, lz >= leading, tz >= trailing {
-            let significant = 64 - Int(leading) - Int(trailing)
-            bits.write(0b10, bits: 2)
-            bits.write(x >> UInt64(trailing), bits: significant)
-            return
-        }
-        let significant = 64 - Int(lz) - Int(tz)
-        bits.write(0b11, bits: 2)
-        bits.write(UInt64(lz), bits: 5)
-        bits.write(UInt64(significant == 64 ? 0 : significant), bits: 6)
-        bits.write(x >> UInt64(tz), bits: significant)
-        leading = lz
-        trailing = tz
     }
 
     /// Appends every sample of the stream, oldest first, to `ts` and `vs`.
@@ -108,20 +92,11 @@ struct HeadStream: Sendable {
                 guard count > 1 else { return }
                 var delta = Int64(bitPattern: try r.read(bits: 64))
                 let unit = Self.pow10[Int(try r.read(bits: 4))]
-                var lead = -1, trail = 0
+                var xor = XORReader()
                 for i in 1..<count {
                     if i > 1 { delta &+= try Self.readDelta(&r, unit: unit) }
                     t &+= delta
-                    if try r.readBit() {
-                        if try r.readBit() {
-                            lead = Int(try r.read(bits: 5))
-                            var significant = Int(try r.read(bits: 6))
-                            if significant == 0 { significant = 64 }
-                            trail = 64 - lead - significant
-                        }
-                        let significant = 64 - lead - trail
-                        vb ^= try r.read(bits: significant) << UInt64(trail)
-                    }
+                    vb ^= try xor.read(from: &r)
                     ts.append(t)
                     vs.append(Double(bitPattern: vb))
                 }
