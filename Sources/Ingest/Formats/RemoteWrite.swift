@@ -86,21 +86,31 @@ package struct RemoteWriteRequest: Sendable {
 package enum RemoteWrite {
     package static func decode(_ bytes: [UInt8], limits: RemoteWriteLimits = RemoteWriteLimits()) throws(RemoteWriteError) -> RemoteWriteRequest {
         var out = RemoteWriteRequest()
+        (out.seriesCount, out.metadataCount) = try walk(bytes) { (sub, index) throws(RemoteWriteError) in
+            try decodeSeries(sub, index: index, limits: limits, into: &out)
+        }
+        return out
+    }
+
+    /// Walks a `WriteRequest`: `series` gets each `TimeSeries` message with its index;
+    /// `MetricMetadata` messages are counted, unknown fields skipped. Returns both counts.
+    static func walk(_ bytes: [UInt8], series: (ProtoReader, Int) throws(RemoteWriteError) -> Void)
+        throws(RemoteWriteError) -> (series: Int, metadata: Int) {
+        var seriesCount = 0, metadataCount = 0
         var reader = ProtoReader(bytes: bytes, start: 0, end: bytes.count)
         while let (field, wire, at) = try reader.nextTag() {
             switch (field, wire) {
             case (1, 2):
-                let sub = try reader.subMessage(at: at, what: "TimeSeries")
-                try decodeSeries(sub, index: out.seriesCount, limits: limits, into: &out)
-                out.seriesCount += 1
+                try series(try reader.subMessage(at: at, what: "TimeSeries"), seriesCount)
+                seriesCount += 1
             case (3, 2):
                 _ = try reader.subMessage(at: at, what: "MetricMetadata")
-                out.metadataCount += 1
+                metadataCount += 1
             default:
                 try reader.skip(wire: wire, field: field, at: at)
             }
         }
-        return out
+        return (seriesCount, metadataCount)
     }
 
     static func decodeSeries(_ message: ProtoReader, index: Int, limits: RemoteWriteLimits,
@@ -117,18 +127,7 @@ package enum RemoteWrite {
                 }
                 pairs.append(try decodeLabel(try reader.subMessage(at: at, what: "Label"), series: index, limits: limits))
             case (2, 2):
-                var sample = try reader.subMessage(at: at, what: "Sample")
-                var value = 0.0
-                var millis: Int64 = 0
-                while let (f, w, a) = try sample.nextTag() {
-                    switch (f, w) {
-                    case (1, 1): value = Double(bitPattern: try sample.fixed64(at: a))
-                    case (2, 0): millis = Int64(bitPattern: try sample.varint())
-                    default: try sample.skip(wire: w, field: f, at: a)
-                    }
-                }
-                let (nanos, overflow) = millis.multipliedReportingOverflow(by: 1_000_000)
-                guard !overflow else { throw .timestampOutOfRange(series: index, millis: millis) }
+                let (nanos, value) = try decodeSample(try reader.subMessage(at: at, what: "Sample"), series: index)
                 timestamps.append(nanos)
                 values.append(value)
             case (3, 2):
@@ -146,6 +145,23 @@ package enum RemoteWrite {
         out.seriesOfSample.append(contentsOf: repeatElement(out.series.count - 1, count: timestamps.count))
         out.timestamps.append(contentsOf: timestamps)
         out.values.append(contentsOf: values)
+    }
+
+    /// One `Sample` message: its time in nanoseconds (milliseconds on the wire) and its value.
+    static func decodeSample(_ message: ProtoReader, series: Int) throws(RemoteWriteError) -> (nanos: Int64, value: Double) {
+        var sample = message
+        var value = 0.0
+        var millis: Int64 = 0
+        while let (f, w, a) = try sample.nextTag() {
+            switch (f, w) {
+            case (1, 1): value = Double(bitPattern: try sample.fixed64(at: a))
+            case (2, 0): millis = Int64(bitPattern: try sample.varint())
+            default: try sample.skip(wire: w, field: f, at: a)
+            }
+        }
+        let (nanos, overflow) = millis.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { throw .timestampOutOfRange(series: series, millis: millis) }
+        return (nanos, value)
     }
 
     private static func decodeLabel(_ message: ProtoReader, series: Int, limits: RemoteWriteLimits) throws(RemoteWriteError) -> Label {

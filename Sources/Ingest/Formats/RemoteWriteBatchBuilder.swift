@@ -44,19 +44,8 @@ package final class RemoteWriteBatchBuilder: Sendable {
         p.batch = SampleBatch(capacity: bytes.count / 32 + 4)
         var labelFields: [Range<Int>] = []
         var key: [UInt8] = []
-        var reader = ProtoReader(bytes: bytes, start: 0, end: bytes.count)
-        while let (field, wire, at) = try reader.nextTag() {
-            switch (field, wire) {
-            case (1, 2):
-                let sub = try reader.subMessage(at: at, what: "TimeSeries")
-                try series(sub, index: p.seriesCount, bytes: bytes, labelFields: &labelFields, key: &key, into: &p)
-                p.seriesCount += 1
-            case (3, 2):
-                _ = try reader.subMessage(at: at, what: "MetricMetadata")
-                p.metadataCount += 1
-            default:
-                try reader.skip(wire: wire, field: field, at: at)
-            }
+        (p.seriesCount, p.metadataCount) = try RemoteWrite.walk(bytes) { (sub, index) throws(RemoteWriteError) in
+            try series(sub, index: index, bytes: bytes, labelFields: &labelFields, key: &key, into: &p)
         }
         return p
     }
@@ -125,18 +114,7 @@ package final class RemoteWriteBatchBuilder: Sendable {
                 _ = try reader.bytesRange(at: at, what: "Label")
                 labelFields.append(at..<reader.position)
             case (2, 2):
-                var sample = try reader.subMessage(at: at, what: "Sample")
-                var value = 0.0
-                var millis: Int64 = 0
-                while let (f, w, a) = try sample.nextTag() {
-                    switch (f, w) {
-                    case (1, 1): value = Double(bitPattern: try sample.fixed64(at: a))
-                    case (2, 0): millis = Int64(bitPattern: try sample.varint())
-                    default: try sample.skip(wire: w, field: f, at: a)
-                    }
-                }
-                let (nanos, overflow) = millis.multipliedReportingOverflow(by: 1_000_000)
-                guard !overflow else { throw .timestampOutOfRange(series: 0, millis: millis) }
+                let (nanos, value) = try RemoteWrite.decodeSample(try reader.subMessage(at: at, what: "Sample"), series: 0)
                 batch.append(SeriesRef(0), nanos, value)
             case (3, 2):
                 _ = try reader.subMessage(at: at, what: "Exemplar")
