@@ -70,14 +70,7 @@ extension APIHandlers {
         }
         let result: AppendResult
         do {
-            do {
-                result = try await db.append(try remoteWriteBuilder.seal(&decoded, db: db))
-            } catch TSDBError.unknownSeries {
-                // A cached ref went stale (retention dropped its series): resolve afresh once.
-                remoteWriteBuilder.invalidate()
-                decoded = try parse()
-                result = try await db.append(try remoteWriteBuilder.seal(&decoded, db: db))
-            }
+            result = try await remoteWriteBuilder.append(&decoded, to: db, reparse: parse)
         } catch let e as TSDBError {
             throw APIError.from(e)
         }

@@ -116,15 +116,7 @@ extension APIHandlers {
         }
         var parsed = try parse()
         guard !parsed.batch.isEmpty else { return (parsed, nil) }
-        let result: AppendResult
-        do {
-            result = try await db.append(try lineProtocol.seal(&parsed, db: db))
-        } catch TSDBError.unknownSeries {
-            // A cached ref went stale (retention dropped its series): resolve afresh once.
-            lineProtocol.invalidate()
-            parsed = try parse()
-            result = try await db.append(try lineProtocol.seal(&parsed, db: db))
-        }
+        let result = try await lineProtocol.append(&parsed, to: db, reparse: parse)
         metrics.samplesWritten.increment(by: Int64(result.appended))
         return (parsed, result)
     }
@@ -171,15 +163,7 @@ extension APIHandlers {
         }
         var parsed = try parse()
         guard !parsed.batch.isEmpty else { throw APIError.badRequest("the body holds no samples") }
-        let result: AppendResult
-        do {
-            result = try await db.append(try jsonSamples.seal(&parsed, db: db))
-        } catch TSDBError.unknownSeries {
-            // A cached ref went stale (retention dropped its series): resolve afresh once.
-            jsonSamples.invalidate()
-            parsed = try parse()
-            result = try await db.append(try jsonSamples.seal(&parsed, db: db))
-        }
+        let result = try await jsonSamples.append(&parsed, to: db, reparse: parse)
         metrics.samplesWritten.increment(by: Int64(result.appended))
         return try answer(result)
     }

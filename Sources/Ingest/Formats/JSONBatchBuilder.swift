@@ -11,11 +11,10 @@ import TSDB
 /// ```swift
 /// let builder = JSONBatchBuilder()
 /// var parsed = try builder.parse(body, ndjson: false, now: now)
-/// let batch = try builder.seal(&parsed, db: db)
-/// try await db.append(batch)   // TSDBError.unknownSeries: builder.invalidate(), parse again
+/// let result = try await builder.append(&parsed, to: db) { try builder.parse(body, ndjson: false, now: now) }  // stale refs: parsed again
 /// ```
-package final class JSONBatchBuilder: Sendable {
-    let cache: LabelBytesCache
+package final class JSONBatchBuilder: CachedBatchBuilder {
+    package let cache: LabelBytesCache
 
     package init(maxCachedSeries: Int = 2_000_000) {
         cache = LabelBytesCache(maxSeries: maxCachedSeries)
@@ -51,13 +50,8 @@ package final class JSONBatchBuilder: Sendable {
         return p
     }
 
-    /// Resolves the new series of `p` (one catalog call; series limits apply there), caches
-    /// them and returns the finished batch. Throws what ``TSDB/resolve(_:)`` throws.
     package func seal(_ p: inout Parsed, db: TSDB) throws -> SampleBatch {
         try p.series.resolve(into: &p.batch, db: db, cache: cache)
         return p.batch
     }
-
-    /// Forgets every cached ref (after `TSDBError.unknownSeries`: a series was dropped).
-    package func invalidate() { cache.invalidate() }
 }

@@ -13,11 +13,10 @@ import TSDB
 /// ```swift
 /// let builder = LineProtocolBatchBuilder()
 /// var parsed = try builder.parse(body, precision: .ms, now: now)
-/// let batch = try builder.seal(&parsed, db: db)
-/// try await db.append(batch)   // TSDBError.unknownSeries: builder.invalidate(), parse again
+/// let result = try await builder.append(&parsed, to: db) { try builder.parse(body, precision: .ms, now: now) }  // stale refs: parsed again
 /// ```
-package final class LineProtocolBatchBuilder: Sendable {
-    let cache: LabelBytesCache
+package final class LineProtocolBatchBuilder: CachedBatchBuilder {
+    package let cache: LabelBytesCache
 
     package init(maxCachedSeries: Int = 2_000_000) {
         cache = LabelBytesCache(maxSeries: maxCachedSeries)
@@ -116,13 +115,8 @@ package final class LineProtocolBatchBuilder: Sendable {
         return nil
     }
 
-    /// Resolves the new series of `p` (one catalog call; series limits apply there), caches
-    /// them and returns the finished batch. Throws what ``TSDB/resolve(_:)`` throws.
     package func seal(_ p: inout Parsed, db: TSDB) throws -> SampleBatch {
         try p.series.resolve(into: &p.batch, db: db, cache: cache)
         return p.batch
     }
-
-    /// Forgets every cached ref (after `TSDBError.unknownSeries`: a series was dropped).
-    package func invalidate() { cache.invalidate() }
 }

@@ -13,12 +13,12 @@ import TSDB
 ///
 /// ```swift
 /// let builder = RemoteWriteBatchBuilder()
-/// var parsed = try builder.parse(try Snappy.decompress(body, limit: 64 << 20))
-/// let batch = try builder.seal(&parsed, db: db)
-/// try await db.append(batch)   // TSDBError.unknownSeries: builder.invalidate(), parse again
+/// let bytes = try Snappy.decompress(body, limit: 64 << 20)
+/// var parsed = try builder.parse(bytes)
+/// let result = try await builder.append(&parsed, to: db) { try builder.parse(bytes) }  // stale refs: parsed again
 /// ```
-package final class RemoteWriteBatchBuilder: Sendable {
-    let cache: LabelBytesCache
+package final class RemoteWriteBatchBuilder: CachedBatchBuilder {
+    package let cache: LabelBytesCache
     package let limits: RemoteWriteLimits
 
     package init(limits: RemoteWriteLimits = RemoteWriteLimits(), maxCachedSeries: Int = 2_000_000) {
@@ -129,15 +129,10 @@ package final class RemoteWriteBatchBuilder: Sendable {
         return (exemplars, histograms)
     }
 
-    /// Resolves the new series of `p` (one catalog call; series limits apply there), caches
-    /// them and returns the finished batch. Throws what ``TSDB/resolve(_:)`` throws.
     package func seal(_ p: inout Parsed, db: TSDB) throws -> SampleBatch {
         try p.series.resolve(into: &p.batch, db: db, cache: cache)
         return p.batch
     }
-
-    /// Forgets every cached ref (after `TSDBError.unknownSeries`: a series was dropped).
-    package func invalidate() { cache.invalidate() }
 }
 
 extension SampleBatch {
