@@ -120,6 +120,30 @@ struct LineProtocolBatchBuilderTests {
         try await second.close()
     }
 
+    /// ``CachedBatchBuilder/append(_:to:reparse:)``: a stale ref is refused by the engine,
+    /// the cache cleared and the body parsed and appended again, once.
+    @Test func appendReparsesOnceAfterAStaleRef() async throws {
+        let dirTemp = TempDir("ingest-lp-batch-retry")
+        let first = try await TSDB.open(TSDBOptions(directory: dirTemp.path + "/a"))
+        let second = try await TSDB.open(TSDBOptions(directory: dirTemp.path + "/b"))
+        let builder = LineProtocolBatchBuilder()
+        let body = Array("a,x=1 value=1 \(Self.ms)\nb,x=2 value=2 \(Self.ms)\n".utf8)
+        var p = try builder.parse(body, precision: .ms, now: Self.now)
+        #expect(try await builder.append(&p, to: first) { try builder.parse(body, precision: .ms, now: Self.now) }.appended == 2)
+        _ = try second.resolve(Labels(["__name__": "other"]))
+        var reparses = 0
+        var q = try builder.parse(body, precision: .ms, now: Self.now)
+        let result = try await builder.append(&q, to: second) {
+            reparses += 1
+            return try builder.parse(body, precision: .ms, now: Self.now)
+        }
+        #expect(reparses == 1)
+        #expect(result.appended == 2)
+        #expect(try second.query(Query(metric: "b")).series.first?.values == [2])
+        try await first.close()
+        try await second.close()
+    }
+
     /// Seeded corruption of a body whose series are all cached (so lines take the quick
     /// path that scans only the field set): lines, samples and errors are the parser's,
     /// with bad lines refused and skipped, so a cache hit skips no check a line must pass.
