@@ -53,7 +53,11 @@ class TelemetryAdapter(Adapter):
             self._start_api()
 
     def _start_api(self):
-        cmd = [self.binary, "api", "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data, "--insecure-no-auth"]
+        # --rate-limit 0: the harness posts as fast as the server answers, one client doing a bulk
+        # load; the default per-client limit (200 requests/s, burst 400) would answer 429 once
+        # ingest passes ~1 M points/s, and the peers have no such limit.
+        cmd = [self.binary, "api", "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data, "--insecure-no-auth",
+               "--rate-limit", "0"]
         self.start_server(cmd, self.api + "/ready")
 
     def ingest(self, ds):

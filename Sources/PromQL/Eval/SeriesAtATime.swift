@@ -90,7 +90,7 @@ extension Evaluator {
         // where both have a value. Leave that to the step evaluator.
         if !keepName && !Self.namesOneMetric(vs) && Set(labels).count != labels.count { return nil }
         var m = StepMatrix(steps: steps)
-        let sliding = SlidingWindow(name)
+        let sliding = SlidingWindow(name, steps: steps)
         for (n, s) in series.enumerated() {
             try checkDeadline()
             let i = m.appendSeries(labels[n])

@@ -41,9 +41,12 @@ final class SlidingWindow {
     private var sumLo = 0, sumHi = -1, ops = 0
     private var lastLo = 0, lastHi = 0
 
-    init(_ name: String) {
+    /// `steps`: the windows per series. With one (an instant query) nothing slides, and the
+    /// prefix arrays ``begin(_:)`` builds would only be more work than the window itself, so
+    /// every function is then evaluated directly, in Prometheus' order.
+    init(_ name: String, steps: Int) {
         self.name = name
-        switch name {
+        switch steps > 1 ? name : "" {
         case "rate": kind = .rate
         case "increase": kind = .increase
         case "changes": kind = .changes
