@@ -11,20 +11,25 @@ struct XORWriter: Sendable {
     /// Writes `x`, the value's bits XOR the previous value's.
     @inline(__always)
     mutating func write(_ x: UInt64, to w: inout BitWriter) {
-        if x == 0 { w.write(0, bits: 1); return }
-        let lz = min(x.leadingZeroBitCount, 31), tz = x.trailingZeroBitCount
-        if leading >= 0, lz >= Int(leading), tz >= Int(trailing) {
-            w.write(0b10, bits: 2)
-            w.write(x >> UInt64(trailing), bits: 64 - Int(leading) - Int(trailing))
+        if x == 0 {
+            w.writeBit(false)
             return
         }
-        let significant = 64 - lz - tz
-        w.write(0b11, bits: 2)
-        w.write(UInt64(lz), bits: 5)
-        w.write(UInt64(significant == 64 ? 0 : significant), bits: 6)
-        w.write(x >> UInt64(tz), bits: significant)
-        leading = Int8(lz)
-        trailing = Int8(tz)
+        w.writeBit(true)
+        let lz = min(x.leadingZeroBitCount, 31), tz = x.trailingZeroBitCount
+        let prevLeading = Int(leading), prevTrailing = Int(trailing)
+        if prevLeading >= 0, lz >= prevLeading, tz >= prevTrailing {
+            w.writeBit(false)
+            w.write(x >> UInt64(prevTrailing), bits: 64 - prevLeading - prevTrailing)
+        } else {
+            w.writeBit(true)
+            let significant = 64 - lz - tz
+            w.write(UInt64(lz), bits: 5)
+            w.write(UInt64(significant == 64 ? 0 : significant), bits: 6)
+            w.write(x >> UInt64(tz), bits: significant)
+            leading = Int8(lz)
+            trailing = Int8(tz)
+        }
     }
 }
 
