@@ -166,17 +166,9 @@ struct LineProtocolBatchBuilderTests {
         #expect(same.batch.refs.allSatisfy { $0 != 0 } && same.batch.count == 5)
         var checked = 0
         for _ in 0..<3_000 {
-            var body = base
-            for _ in 0..<(1 + Int(rng.next() % 2)) {
-                let i = Int(rng.next() % UInt64(body.count))
-                let bytes: [UInt8] = [0x20, 0x5C, 0x2C, 0x3D, 0x22, 0x0A, 0x69, 0x31, 0x23]
-                switch rng.next() % 3 {
-                case 0: body[i] = bytes[Int(rng.next() % UInt64(bytes.count))]
-                case 1: body.remove(at: i)
-                default: body.insert(bytes[Int(rng.next() % UInt64(bytes.count))], at: i)
-                }
-                if body.isEmpty { body = [0x0A] }
-            }
+            // Line protocol's own syntax bytes (space, backslash, comma, =, quote, newline, …).
+            let bytes: [UInt8] = [0x20, 0x5C, 0x2C, 0x3D, 0x22, 0x0A, 0x69, 0x31, 0x23]
+            let body = rng.corrupt(base, maxEdits: 2, whenEmpty: 0x0A) { bytes[Int($0.next() % UInt64(bytes.count))] }
             for mode in [LineProtocolParser.BadLines.refuse, .skip] {
                 let a = Result { () throws(LineProtocolError) in try LineProtocolParser.parse(body, precision: .ms, now: Self.now, badLines: mode) }
                 let b = Result { () throws(LineProtocolError) in try warm.parse(body, precision: .ms, now: Self.now, badLines: mode) }

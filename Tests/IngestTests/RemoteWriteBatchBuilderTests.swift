@@ -106,16 +106,7 @@ struct RemoteWriteBatchBuilderTests {
         _ = try warm.seal(&p, db: db)
         var decoded = 0, refused = 0
         for _ in 0..<3_000 {
-            var body = base
-            for _ in 0..<(1 + Int(rng.next() % 3)) {
-                let i = Int(rng.next() % UInt64(body.count))
-                switch rng.next() % 3 {
-                case 0: body[i] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: body.remove(at: i)
-                default: body.insert(UInt8(truncatingIfNeeded: rng.next()), at: i)
-                }
-                if body.isEmpty { body = [0] }
-            }
+            let body = rng.corrupt(base, maxEdits: 3)
             let plain = Result { () throws(RemoteWriteError) in try RemoteWrite.decode(body) }
             for builder in [warm, RemoteWriteBatchBuilder()] {
                 let batched = Result { () throws(RemoteWriteError) in try builder.parse(body) }

@@ -181,16 +181,7 @@ struct RemoteWriteTests {
         let base = Self.twoSeries()
         var decoded = 0, refused = 0
         for _ in 0..<5_000 {
-            var body = base
-            for _ in 0..<(1 + Int(rng.next() % 4)) {
-                let i = Int(rng.next() % UInt64(body.count))
-                switch rng.next() % 3 {
-                case 0: body[i] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: body.remove(at: i)
-                default: body.insert(UInt8(truncatingIfNeeded: rng.next()), at: i)
-                }
-                if body.isEmpty { body = [0] }
-            }
+            let body = rng.corrupt(base, maxEdits: 4)
             if (try? RemoteWrite.decode(body)) != nil { decoded += 1 } else { refused += 1 }
         }
         #expect(decoded + refused == 5_000, "seed \(seed)")

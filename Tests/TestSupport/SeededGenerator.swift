@@ -18,3 +18,23 @@ package struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension SeededGenerator {
+    /// `bytes` after 1 to `maxEdits` random edits, each a byte replaced, removed or inserted
+    /// (`byte` draws the new ones); an edit that empties it leaves `[whenEmpty]`. The corruption
+    /// the parser tests feed their decoders, one seed replaying one sequence.
+    package mutating func corrupt(_ bytes: [UInt8], maxEdits: Int, whenEmpty: UInt8 = 0,
+                                  byte: (inout SeededGenerator) -> UInt8 = { UInt8(truncatingIfNeeded: $0.next()) }) -> [UInt8] {
+        var body = bytes
+        for _ in 0..<(1 + Int(next() % UInt64(maxEdits))) {
+            let i = Int(next() % UInt64(body.count))
+            switch next() % 3 {
+            case 0: body[i] = byte(&self)
+            case 1: body.remove(at: i)
+            default: body.insert(byte(&self), at: i)
+            }
+            if body.isEmpty { body = [whenEmpty] }
+        }
+        return body
+    }
+}
