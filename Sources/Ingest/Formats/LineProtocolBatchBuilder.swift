@@ -83,7 +83,7 @@ package final class LineProtocolBatchBuilder: CachedBatchBuilder {
                 raw.append(0x20)
                 raw.append(contentsOf: key)
                 let position = p.batch.count
-                p.series.add(hash: hash, key: raw, at: position) { LineProtocolParser.labels(buf, spans, field: field) }
+                p.series.add(hash: hash, key: raw, split: series.count, at: position) { LineProtocolParser.labels(buf, spans, field: field) }
                 p.batch.append(SeriesRef(0), spans.timestamp, field.value)
             }
         }

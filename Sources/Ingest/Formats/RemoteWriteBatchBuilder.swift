@@ -3,8 +3,8 @@ import TSDB
 
 /// Prometheus remote_write (a decompressed `WriteRequest`) straight into the ``SampleBatch``
 /// the engine appends: each `TimeSeries`' series is found in a ``LabelBytesCache`` by the raw
-/// protobuf bytes of its `Label` fields, so a known series costs a hash, a probe and a
-/// `memcmp` — no `String`, no ``Labels``. Series the cache does not know are decoded, checked
+/// protobuf bytes of its `Label` fields, so a known series costs two hashes and a probe —
+/// no `String`, no ``Labels``. Series the cache does not know are decoded, checked
 /// and given labels exactly as ``RemoteWrite/decode(_:limits:)`` does (and resolved in one
 /// catalog call per request by ``seal(_:db:)``): the same samples, errors and error order.
 ///
