@@ -95,7 +95,7 @@ extension TSDB {
             var rejected: [Int] = []
             for i in 0..<ordered.count {
                 let id = ordered.refs[i]
-                guard id >= 1, id <= maxID, s.index.labels(of: id) != nil else { throw TSDBError.unknownSeries(id) }
+                guard id >= 1, id <= maxID, s.index.contains(id) else { throw TSDBError.unknownSeries(id) }
                 let newest = s.seriesMax[Int(id)]
                 guard newest != Int64.min else { continue }
                 let reference = min(newest, now)

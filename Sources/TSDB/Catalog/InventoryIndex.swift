@@ -79,8 +79,7 @@ struct InventoryIndex: Sendable {
             let earlier = names[..<k]
             for (value, ids) in byValue {
                 let own = earlier.isEmpty ? ids : ids.filter { id in
-                    guard let l = s.index.labels(of: id) else { return false }
-                    return !earlier.contains { l[$0] != nil }
+                    s.index.contains(id) && !earlier.contains { s.index.hasLabel($0, id) }
                 }
                 guard !own.isEmpty else { continue }
                 if let existing = out[value] { out[value] = existing.mergeSorted(own) } else { out[value] = own }
@@ -95,8 +94,7 @@ struct InventoryIndex: Sendable {
             guard let ids = s.index.postings[name]?[value] else { continue }
             let earlier = names[..<k]
             let own = earlier.isEmpty ? ids : ids.filter { id in
-                guard let l = s.index.labels(of: id) else { return false }
-                return !earlier.contains { l[$0] != nil }
+                s.index.contains(id) && !earlier.contains { s.index.hasLabel($0, id) }
             }
             out = out.mergeSorted(own)
         }

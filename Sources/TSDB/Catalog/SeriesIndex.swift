@@ -1,9 +1,21 @@
 /// The in-memory mirror of the catalog's series and postings, used on every write (label
 /// set → id without touching SQLite) and every query (matchers → ids).
+///
+/// A series' labels are kept as ids of interned (name, value) pairs in one flat array —
+/// about 4 bytes a label instead of a 32-byte ``Label`` in an array of its own — and
+/// ``labels(of:)`` builds the ``Labels`` when asked (their strings are shared, not copied).
 struct SeriesIndex: Sendable {
-    /// Labels by series id; id 0 is never used (SQLite rowids start at 1).
-    private(set) var labels: [Labels?] = [nil]
-    private var byHash: [UInt64: [UInt32]] = [:]
+    /// Every distinct pair once, by pair id; its strings are the postings' keys.
+    private var pairs: [Label] = []
+    private var pairIDs: [Label: UInt32] = [:]
+    /// Series id → where its labels start in `flat` (0: no such series; id 0 is never used,
+    /// SQLite rowids start at 1). `flat[start]` is the label count, then the pair ids follow
+    /// in label order.
+    private var starts: [UInt32] = [0]
+    private var flat: [UInt32] = [0]
+    /// Series by label hash: the first series of a hash, and the rare later ones.
+    private var byHash: [UInt64: UInt32] = [:]
+    private var moreByHash: [UInt64: [UInt32]] = [:]
     /// name → value → ascending series ids.
     private(set) var postings: [String: [String: [UInt32]]] = [:]
     /// name → its distinct values in the order they first appeared (only ever appended):
@@ -11,43 +23,78 @@ struct SeriesIndex: Sendable {
     private var valueOrders: [String: [String]] = [:]
     private(set) var count = 0
 
-    var maxID: UInt32 { UInt32(labels.count - 1) }
+    var maxID: UInt32 { UInt32(starts.count - 1) }
 
     mutating func add(id: UInt32, labels l: Labels, hash: UInt64) {
         let i = Int(id)
-        if labels.count <= i { labels.append(contentsOf: repeatElement(nil, count: i - labels.count + 1)) }
-        guard labels[i] == nil else { return }
-        // Names and values already indexed share the postings' string storage, so a series
-        // costs its label array, not a heap string per long value (UUIDs, pods, models).
-        var pairs: [Label] = []
-        pairs.reserveCapacity(l.count)
-        for pair in l { pairs.append(interned(pair)) }
-        labels[i] = Labels(sortedPairs: pairs)
-        count += 1
-        byHash[hash, default: []].append(id)
-        for pair in pairs {
-            if postings[pair.name]?[pair.value] == nil { valueOrders[pair.name, default: []].append(pair.value) }
-            postings[pair.name, default: [:]][pair.value, default: []].insertSorted(id)
+        if starts.count <= i { starts.append(contentsOf: repeatElement(0, count: i - starts.count + 1)) }
+        guard starts[i] == 0 else { return }
+        precondition(flat.count + l.count < Int(UInt32.max), "series index over 2^32 labels")
+        starts[i] = UInt32(flat.count)
+        flat.append(UInt32(l.count))
+        for pair in l {
+            if let known = pairIDs[pair] {
+                flat.append(known)
+                postings[pair.name, default: [:]][pair.value, default: []].insertSorted(id)
+                continue
+            }
+            // A new pair: its name (when indexed already) shares the postings' string storage.
+            let p = interned(pair)
+            let pid = UInt32(pairs.count)
+            pairs.append(p)
+            pairIDs[p] = pid
+            flat.append(pid)
+            valueOrders[p.name, default: []].append(p.value)
+            postings[p.name, default: [:]][p.value, default: []].insertSorted(id)
         }
+        count += 1
+        if byHash[hash] == nil { byHash[hash] = id } else { moreByHash[hash, default: []].append(id) }
     }
 
-    /// The pair with the name and value strings the postings already hold, where they do.
+    /// The pair with the name string the postings already hold, where they do.
     /// (A separate function, so no copy of a postings map outlives it into the mutation.)
     private func interned(_ pair: Label) -> Label {
         guard let n = postings.index(forKey: pair.name) else { return pair }
-        let values = postings.values[n]
-        guard let v = values.index(forKey: pair.value) else { return Label(postings.keys[n], pair.value) }
-        return Label(postings.keys[n], values.keys[v])
+        return Label(postings.keys[n], pair.value)
     }
 
     func lookup(_ l: Labels, hash: UInt64) -> UInt32? {
-        guard let ids = byHash[hash] else { return nil }
-        for id in ids where labels[Int(id)] == l { return id }
+        guard let first = byHash[hash] else { return nil }
+        if has(first, l) { return first }
+        for id in moreByHash[hash] ?? [] where has(id, l) { return id }
         return nil
     }
 
+    /// Whether series `id` has exactly the labels `l`.
+    private func has(_ id: UInt32, _ l: Labels) -> Bool {
+        let s = Int(starts[Int(id)])
+        guard Int(flat[s]) == l.count else { return false }
+        for (k, pair) in l.pairs.enumerated() where pairs[Int(flat[s + 1 + k])] != pair { return false }
+        return true
+    }
+
+    /// Whether series `id` exists (cheaper than ``labels(of:)``: nothing is built).
+    @inline(__always)
+    func contains(_ id: UInt32) -> Bool {
+        Int(id) < starts.count && starts[Int(id)] != 0
+    }
+
     func labels(of id: UInt32) -> Labels? {
-        Int(id) < labels.count ? labels[Int(id)] : nil
+        guard contains(id) else { return nil }
+        let s = Int(starts[Int(id)])
+        let n = Int(flat[s])
+        var out: [Label] = []
+        out.reserveCapacity(n)
+        for k in 0..<n { out.append(pairs[Int(flat[s + 1 + k])]) }
+        return Labels(sortedPairs: out)
+    }
+
+    /// Whether series `id` has a label named `name` (nothing is built).
+    func hasLabel(_ name: String, _ id: UInt32) -> Bool {
+        guard contains(id) else { return false }
+        let s = Int(starts[Int(id)])
+        for k in 0..<Int(flat[s]) where pairs[Int(flat[s + 1 + k])].name == name { return true }
+        return false
     }
 
     /// What ``Selector`` needs to resolve these matchers, in O(matchers): the posting maps
