@@ -11,9 +11,11 @@
 /// more than a few decodes of a column.
 extension HeadColumn {
     /// Raw samples kept behind the stream before any disorder was seen: small, because at
-    /// 200,000 series every raw sample kept costs 3 MB.
-    static let minRawTail = 8
-    static let maxUnpacks: UInt8 = 4
+    /// 200,000 series every raw sample kept costs 3 MB (and the two raw arrays of an
+    /// in-order column then fit 8 samples each: 2 × 96 bytes of heap). Columns that see
+    /// disorder widen it (below), up to 4 << 5 = 128 samples.
+    static let minRawTail = 4
+    static let maxUnpacks: UInt8 = 5
 
     /// Raw samples this column keeps behind its stream.
     var rawTail: Int { Self.minRawTail << Int(unpacks) }
@@ -29,8 +31,19 @@ extension HeadColumn {
         let move = timestamps.count - rawTail
         guard move > 0 else { return }
         for i in 0..<move { stream.append(timestamps[i], values[i]) }
-        timestamps.removeSubrange(0..<move)
-        values.removeSubrange(0..<move)
+        if timestamps.capacity > 4 * rawTail {
+            // Arrays widened by an unpack or a merge: keep the tail in arrays of its own size.
+            var ts: [Int64] = [], vs: [Double] = []
+            ts.reserveCapacity(2 * rawTail)
+            vs.reserveCapacity(2 * rawTail)
+            ts.append(contentsOf: timestamps[move...])
+            vs.append(contentsOf: values[move...])
+            timestamps = ts
+            values = vs
+        } else {
+            timestamps.removeSubrange(0..<move)
+            values.removeSubrange(0..<move)
+        }
     }
 
     /// Decodes the stream in front of the main run (before an out-of-order merge into it).
