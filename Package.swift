@@ -141,6 +141,7 @@ var targets: [Target] = [
         name: "TelemetryTestSupport",
         dependencies: [
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ],
         path: "Tests/TestSupport"
