@@ -157,7 +157,7 @@ var targets: [Target] = [
         path: "Tests/Tools/DebugAppend"
     ),
     .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "TelemetryTestSupport"]),
-    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives", "TelemetryTestSupport"]),
+    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives", "TelemetryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(
         name: "PromQLTests",
         dependencies: ["PromQL", "TSDB"],
