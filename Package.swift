@@ -141,6 +141,7 @@ var targets: [Target] = [
         name: "TelemetryTestSupport",
         dependencies: [
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ],
         path: "Tests/TestSupport"
@@ -156,7 +157,7 @@ var targets: [Target] = [
         path: "Tests/Tools/DebugAppend"
     ),
     .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "TelemetryTestSupport"]),
-    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives", "TelemetryTestSupport"]),
+    .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Primitives", "TelemetryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(
         name: "PromQLTests",
         dependencies: ["PromQL", "TSDB"],

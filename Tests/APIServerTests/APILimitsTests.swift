@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Testing
+import TelemetryTestSupport
 
 /// The API's request limits over real HTTP on 127.0.0.1:0: Grafana targets per query and
 /// concurrent live streams, each refused with a status and a message naming the limit.
@@ -33,7 +34,7 @@ import Testing
             func open(_ client: HTTPClient) async throws -> HTTPClientResponse {
                 var request = HTTPClientRequest(url: server.base + "/api/v1/gpus/\(uuid)/stream")
                 request.headers.add(name: "X-API-Key", value: "test-key")
-                return try await client.execute(request, timeout: .seconds(10))
+                return try await client.execute(request, timeout: Patience.replyTimeAmount)
             }
             let first = HTTPClient(eventLoopGroupProvider: .singleton)
             let opened = try await open(first)
@@ -48,7 +49,7 @@ import Testing
 
             // The client goes away: the next heartbeat write fails and the slot is freed.
             try await first.shutdown()
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + Patience.reply
             var again: HTTPClientResponse?
             while ContinuousClock.now < deadline {
                 let r = try await open(HTTPClient.shared)

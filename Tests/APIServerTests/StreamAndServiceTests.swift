@@ -5,6 +5,7 @@ import Ingest
 import NIOCore
 import Prometheus
 import Testing
+import TelemetryTestSupport
 
 @Suite struct StreamAndServiceTests {
     @Test func streamDeliversNewSamplesAsServerSentEvents() async throws {
@@ -12,7 +13,7 @@ import Testing
             let uuid = "GPU-5fd4f087-86f3-7a43-b711-4771313afc50"
             var request = HTTPClientRequest(url: server.base + "/api/v1/gpus/\(uuid)/stream?metric=DCGM_FI_DEV_GPU_TEMP")
             request.headers.add(name: "X-API-Key", value: "test-key")
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(request, timeout: Patience.replyTimeAmount)
             #expect(response.status.code == 200)
             #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
             let writer = Task {
@@ -27,7 +28,7 @@ import Testing
             defer { writer.cancel() }
             var text = ""
             var iterator = response.body.makeAsyncIterator()
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + Patience.reply
             while !text.contains("event: sample"), ContinuousClock.now < deadline, let chunk = try await iterator.next() {
                 text += String(buffer: chunk)
             }

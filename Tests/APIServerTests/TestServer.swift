@@ -99,7 +99,7 @@ struct TestServer {
         for (k, v) in headers { req.headers.add(name: k, value: v) }
         if let contentType { req.headers.add(name: "Content-Type", value: contentType) }
         if let body { req.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(req, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(req, timeout: Patience.replyTimeAmount)
         let buffer = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                      body: Array(buffer.readableBytesView))

@@ -69,7 +69,7 @@ struct AuthTests {
             #expect(try await http(.GET, base + "/topics", headers: auth).status == 200)
             var request = HTTPClientRequest(url: base + "/consume" + Self.query)
             request.headers.add(name: "Authorization", value: "Bearer \(Self.token)")
-            let stream = try await httpClient.execute(request, timeout: .seconds(10))
+            let stream = try await httpClient.execute(request, timeout: Patience.replyTimeAmount)
             #expect(stream.status == .ok)
             _ = stream  // the stream ends with the server
         }

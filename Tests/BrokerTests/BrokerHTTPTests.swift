@@ -50,7 +50,7 @@ struct BrokerHTTPTests {
             _ = try await produceBatch(b.url, topic: "vt", partition: 0, [payload(1)])
             let opened = ContinuousClock.now
             let sse = SSEConnection.open(b.url, topic: "vt", partition: 0, group: "g")
-            let both = await sse.waitFor(2, timeout: .seconds(5))
+            let both = await sse.waitFor(2)
             await sse.close()
             try #require(both.count == 2)
             #expect(both[1].id == both[0].id)
@@ -183,7 +183,7 @@ struct BrokerHTTPTests {
             try #require(first.count == 2)
             _ = try await ack(b.url, topic: "dl", partition: 3, group: "g", ids: [first[1].id])
             let dlq = SSEConnection.open(b.url, topic: deadLetterTopic(for: "dl"), partition: 3, group: "ops")
-            let dead = await dlq.waitFor(1, timeout: .seconds(5))
+            let dead = await dlq.waitFor(1)
             try await Task.sleep(for: .milliseconds(300))
             await dlq.close()
             await sse.close()

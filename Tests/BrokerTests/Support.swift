@@ -175,7 +175,7 @@ final class SSEConnection: Sendable {
     }
 
     /// Waits until at least `count` events arrived (or `timeout`), returns all so far.
-    func waitFor(_ count: Int, timeout: Duration = .seconds(10)) async -> [SSEEvent] {
+    func waitFor(_ count: Int, timeout: Duration = Patience.reply) async -> [SSEEvent] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let e = events.withLock { $0 }

@@ -120,7 +120,7 @@ struct PipelineEndToEndTests {
         /// Index of the broker the proxy routes partition 0 of the topic to.
         func ownerOfPartition0() async throws -> Int {
             let r = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: proxyURL + "/status?topic=telemetry&partitions=4"), timeout: .seconds(10))
+                HTTPClientRequest(url: proxyURL + "/status?topic=telemetry&partitions=4"), timeout: Patience.replyTimeAmount)
             let body = String(buffer: try await r.body.collect(upTo: 1 << 20))
             let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
             let routes = json?["routes"] as? [[String: Any]] ?? []

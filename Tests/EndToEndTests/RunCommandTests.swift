@@ -121,7 +121,7 @@ struct RunCommandTests {
         write.headers.add(name: "X-API-Key", value: "my-own-key")
         write.headers.add(name: "Content-Type", value: "text/csv")
         write.body = .bytes(Array(csv.utf8))
-        #expect(try await HTTPClient.shared.execute(write, timeout: .seconds(10)).status.code == 204)
+        #expect(try await HTTPClient.shared.execute(write, timeout: Patience.replyTimeAmount).status.code == 204)
         var streamRequest = HTTPClientRequest(url: base + "/api/v1/gpus/\(exampleGPU)/stream")
         streamRequest.headers.add(name: "X-API-Key", value: "my-own-key")
         let stream = try await HTTPClient.shared.execute(streamRequest, timeout: .seconds(60))

@@ -13,9 +13,20 @@ struct CrashTests {
 
     /// Runs one writer until it printed `target` acks (or died by itself at its crash point),
     /// waits up to `extraMicros`, kills it with SIGKILL and returns the highest batch acked
-    /// and whether it had died by itself before that kill.
+    /// and whether it had died by itself before that kill. The reads of the child's output and
+    /// the wait for its exit block, so they run on a Dispatch thread: on one of the
+    /// cooperative pool's threads (two on a 2-core machine) they would stall every other test
+    /// of the process, and the servers those tests run, for the whole round.
     static func crashRound(_ dir: TempDir, fsync: String, crashAt: String?, series: Int = 16, target: Int,
-                           within seconds: TimeInterval = 60, pauseMs: Int = 0, extraMicros: UInt32) throws -> (acked: Int, selfKilled: Bool) {
+                           within seconds: TimeInterval = 60, pauseMs: Int = 0, extraMicros: UInt32) async throws -> (acked: Int, selfKilled: Bool) {
+        try await offPool {
+            try blockingCrashRound(dir, fsync: fsync, crashAt: crashAt, series: series, target: target,
+                                   within: seconds, pauseMs: pauseMs, extraMicros: extraMicros)
+        }
+    }
+
+    private static func blockingCrashRound(_ dir: TempDir, fsync: String, crashAt: String?, series: Int, target: Int,
+                                           within seconds: TimeInterval, pauseMs: Int, extraMicros: UInt32) throws -> (acked: Int, selfKilled: Bool) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["--data-dir", dir.path, "--fsync", fsync, "--series", String(series), "--samples", "50", "--pause-ms", String(pauseMs),
@@ -79,7 +90,7 @@ struct CrashTests {
         var acked = -1
         for round in 0..<4 {
             let target = Int.random(in: 3...40, using: &g)
-            acked = max(acked, try Self.crashRound(dir, fsync: "always", crashAt: nil, target: target,
+            acked = max(acked, try await Self.crashRound(dir, fsync: "always", crashAt: nil, target: target,
                                                    extraMicros: UInt32.random(in: 0...30_000, using: &g)).acked)
             #expect(acked >= 0, "round \(round): the writer acknowledged nothing")
         }
@@ -107,7 +118,7 @@ struct CrashTests {
             // At a crash point the child dies by itself once a seal (within ~1 s) or a
             // compaction runs; the deadline only bounds a round that never got there.
             let target = point == nil ? Int.random(in: 2...12, using: &g) : Int.max
-            let r = try Self.crashRound(dir, fsync: "batch", crashAt: point, series: 4, target: target, within: 3, pauseMs: 5,
+            let r = try await Self.crashRound(dir, fsync: "batch", crashAt: point, series: 4, target: target, within: 3, pauseMs: 5,
                                         extraMicros: UInt32.random(in: 0...20_000, using: &g))
             acked = max(acked, r.acked)
             if let point, r.selfKilled { crashedAt[point, default: 0] += 1 }

@@ -34,7 +34,7 @@ private func blockingRawStatus(port: Int, method: String, target: String, header
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    var timeout = timeval(tv_sec: Patience.replySeconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     guard connectLoopback(fd, port: port) == 0 else { throw TestSupportError("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
     var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
@@ -50,15 +50,19 @@ private func blockingRawStatus(port: Int, method: String, target: String, header
     // Only the status line is needed ("HTTP/1.1 401 ..."); a stream route never ends its body.
     var reply: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 1024)
+    var ended = "the server closed the connection"
     while !reply.contains(UInt8(ascii: "\n")) {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 {
+            ended = errno == EAGAIN || errno == EWOULDBLOCK ? "no reply within \(Patience.reply)" : "recv: \(String(cString: strerror(errno)))"
+        }
         guard n > 0 else { break }
         reply.append(contentsOf: buffer[..<n])
     }
     let line = String(decoding: reply.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
     let fields = line.split(separator: " ")
     guard fields.count >= 2, let status = Int(fields[1]) else {
-        throw TestSupportError("no status line for \(method) \(target): \"\(line)\"")
+        throw TestSupportError("no status line for \(method) \(target) (\(ended)): \"\(line)\"")
     }
     return status
 }

@@ -29,8 +29,9 @@ package struct BlockRecord: Sendable, Equatable {
     }
 }
 
-/// The metadata store (SQLite in WAL mode through GRDB): series and their labels, label
-/// postings, the GPU inventory and the block registry. Samples never go here.
+/// The metadata store (SQLite in WAL mode through GRDB): series and their labels (as ids of
+/// `label_values` rows, from which the in-memory postings are built at open), the GPU
+/// inventory and the block registry. Samples never go here.
 final class Catalog: Sendable {
     let pool: DatabasePool
     let path: String
@@ -104,6 +105,12 @@ final class Catalog: Sendable {
         migrator.registerMigration("v2-pending-deletions") { db in
             try db.execute(sql: "CREATE TABLE pending_deletions (id TEXT PRIMARY KEY) WITHOUT ROWID")
         }
+        // The postings table was written (one row per label of every series) and never read:
+        // the postings are in memory, rebuilt from `series.label_ids` at open. At a million
+        // series it was most of the catalog's size and of the cost of creating a series.
+        migrator.registerMigration("v3-no-postings-table") { db in
+            try db.execute(sql: "DROP TABLE IF EXISTS postings")
+        }
         try migrator.migrate(pool)
         // A pre-release catalog stored canonical label bytes in series.labels; refuse it
         // clearly instead of failing on a missing column later.
@@ -153,8 +160,14 @@ final class Catalog: Sendable {
         return Labels(sortedPairs: pairs)
     }
 
-    /// Inserts new series with their postings and inventory rows in one transaction and
+    /// Inserts new series with their labels and inventory rows in one transaction and
     /// returns their ids in order.
+    ///
+    /// The cost is per new series, so it stays low at a million series: each distinct
+    /// (name, value) of the call is looked up or inserted once (a request creating the
+    /// series of 400 GPUs shares its model, namespace and device values), a GPU's inventory
+    /// row is written once per call however many of its metrics are new, and the postings
+    /// live only in memory (``SeriesIndex``, rebuilt from `series.label_ids` at open).
     func insertSeries(_ new: [Labels]) throws -> [UInt32] {
         guard !new.isEmpty else { return [] }
         return try wrap("inserting \(new.count) series") {
@@ -164,29 +177,37 @@ final class Catalog: Sendable {
                 let insertSeries = try db.cachedStatement(sql: "INSERT INTO series(hash, label_ids) VALUES (?, ?)")
                 let insertLabel = try db.cachedStatement(sql: "INSERT INTO label_values(name, value) VALUES (?, ?) ON CONFLICT(name, value) DO NOTHING")
                 let findLabel = try db.cachedStatement(sql: "SELECT id FROM label_values WHERE name = ? AND value = ?")
-                let insertPosting = try db.cachedStatement(sql: "INSERT OR IGNORE INTO postings(label_id, series_id) VALUES (?, ?)")
                 let upsertGPU = try db.cachedStatement(sql: """
                     INSERT INTO gpus(uuid, gpu_index, device, model, hostname) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(uuid) DO UPDATE SET gpu_index = COALESCE(excluded.gpu_index, gpu_index), device = COALESCE(excluded.device, device),
                         model = COALESCE(excluded.model, model), hostname = COALESCE(excluded.hostname, hostname)
                     """)
                 let insertNamespace = try db.cachedStatement(sql: "INSERT OR IGNORE INTO gpu_namespaces(uuid, namespace) VALUES (?, ?)")
+                var labelIDs: [Label: Int64] = [:]
+                var written: [String: GPUIdentity] = [:]
                 for labels in new {
-                    var labelIDs: [Int64] = []
                     var blob: [UInt8] = []
                     for pair in labels {
-                        try insertLabel.execute(arguments: [pair.name, pair.value])
-                        guard let labelID = try Int64.fetchOne(findLabel, arguments: [pair.name, pair.value]) else {
-                            throw TSDBError.catalog("label \(pair.name)=\(pair.value) vanished while inserting")
+                        let labelID: Int64
+                        if let known = labelIDs[pair] {
+                            labelID = known
+                        } else {
+                            try insertLabel.execute(arguments: [pair.name, pair.value])
+                            if db.changesCount > 0 {
+                                labelID = db.lastInsertedRowID
+                            } else if let existing = try Int64.fetchOne(findLabel, arguments: [pair.name, pair.value]) {
+                                labelID = existing
+                            } else {
+                                throw TSDBError.catalog("label \(pair.name)=\(pair.value) vanished while inserting")
+                            }
+                            labelIDs[pair] = labelID
                         }
-                        labelIDs.append(labelID)
                         blob.appendVarint(UInt64(labelID))
                     }
                     try insertSeries.execute(arguments: [Int64(bitPattern: labels.stableHash), Data(blob)])
-                    let id = UInt32(truncatingIfNeeded: db.lastInsertedRowID)
-                    ids.append(id)
-                    for labelID in labelIDs { try insertPosting.execute(arguments: [labelID, Int64(id)]) }
-                    if let gpu = GPULabelAliases.identity(of: labels) {
+                    ids.append(UInt32(truncatingIfNeeded: db.lastInsertedRowID))
+                    if let gpu = GPULabelAliases.identity(of: labels), written[gpu.uuid] != gpu {
+                        written[gpu.uuid] = gpu
                         try upsertGPU.execute(arguments: [gpu.uuid, gpu.index, gpu.device, gpu.model, gpu.hostname])
                         if let ns = gpu.namespace {
                             try insertNamespace.execute(arguments: [gpu.uuid, ns])
