@@ -90,7 +90,7 @@ def main():
                  "victoria-metrics": (client(VictoriaMetricsAdapter, vm_url), "/health")}
         probes = ["noop", "q1", "q2", "q3", "q4"]
         times = {p: {q: [] for q in probes} for p in peers}
-        for round in range(args.warmup + args.runs):
+        for i in range(args.warmup + args.runs):
             for name, (a, noop) in peers.items():
                 for q in probes:
                     t = time.perf_counter()
@@ -101,7 +101,7 @@ def main():
                             raise RuntimeError("%s %s -> HTTP %d" % (name, noop, r.status_code))
                     else:
                         a.query(q, specs[q])
-                    if round >= args.warmup:
+                    if i >= args.warmup:
                         times[name][q].append((time.perf_counter() - t) * 1000)
     finally:
         for p in procs:
