@@ -121,14 +121,23 @@ package struct PromQLEngine: Sendable {
     private static func series(_ m: StepMatrix, start: Int64, step: Int64) -> [Series] {
         var out: [Series] = []
         out.reserveCapacity(m.labels.count)
-        for (i, labels) in m.labels.enumerated() {
-            let base = i * m.steps
-            var s = Series(labels: labels)
-            for j in 0..<m.steps where m.present[base + j] {
-                s.timestamps.append(start + Int64(j) * step)
-                s.values.append(m.values[base + j])
+        m.present.withUnsafeBufferPointer { present in
+            m.values.withUnsafeBufferPointer { values in
+                for (i, labels) in m.labels.enumerated() {
+                    let base = i * m.steps
+                    var n = 0
+                    for j in 0..<m.steps where present[base + j] { n += 1 }
+                    guard n > 0 else { continue }
+                    var s = Series(labels: labels)
+                    s.timestamps.reserveCapacity(n)
+                    s.values.reserveCapacity(n)
+                    for j in 0..<m.steps where present[base + j] {
+                        s.timestamps.append(start + Int64(j) * step)
+                        s.values.append(values[base + j])
+                    }
+                    out.append(s)
+                }
             }
-            if !s.timestamps.isEmpty { out.append(s) }
         }
         out.sort { Labels.promLess($0.labels, $1.labels) }
         return out

@@ -38,6 +38,15 @@ package enum PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension PromQLError {
+    /// ``TSDB/rawSamples(_:timeUnit:)`` in milliseconds, its errors mapped as ``query(_:_:)``'s.
+    static func rawSamples(_ db: TSDB, _ q: Query) throws(PromQLError) -> QueryResult {
+        do { return try db.rawSamples(q, timeUnit: 1_000_000) } catch let e as TSDBError {
+            throw .execution(e.description)
+        } catch {
+            throw .execution("\(error)")
+        }
+    }
+
     /// The TSDB's answer to `q`; its errors (limits, timeouts) become ``execution(_:)``.
     static func query(_ db: TSDB, _ q: Query) throws(PromQLError) -> QueryResult {
         do { return try db.query(q) } catch let e as TSDBError {

@@ -30,13 +30,14 @@ extension TSDB {
         try creation.withLock { budget in
             // Another writer may have created some meanwhile.
             var unique: [Labels] = []
+            var uniqueHashes: [UInt64] = []
             var positions: [Labels: [Int]] = [:]
             state.withLock { s in
                 for i in missing {
                     if let id = s.index.lookup(labels[i], hash: hashes[i]) {
                         out[i] = SeriesRef(id)
                     } else {
-                        if positions[labels[i]] == nil { unique.append(labels[i]) }
+                        if positions[labels[i]] == nil { unique.append(labels[i]); uniqueHashes.append(hashes[i]) }
                         positions[labels[i], default: []].append(i)
                     }
                 }
@@ -57,7 +58,7 @@ extension TSDB {
             budget = charged
             state.withLock { s in
                 for (k, l) in unique.enumerated() {
-                    s.index.add(id: ids[k], labels: l, hash: XXHash64.hash(l.canonicalBytes))
+                    s.index.add(id: ids[k], labels: l, hash: uniqueHashes[k])
                     s.ensureSeries(ids[k])
                     for i in positions[l] ?? [] { out[i] = SeriesRef(ids[k]) }
                 }

@@ -38,6 +38,10 @@ import TSDB
         "max_over_time(noisy[5m])", "min_over_time(noisy[1m])", "sum_over_time(noisy[5m])", "avg_over_time(noisy[5m])",
         "avg_over_time(noisy[10s])", "count_over_time(noisy[1m])", "changes(noisy[2m])", "resets(noisy[5m])",
         "rate(noisy[1m])", "increase(noisy[5m])", "max_over_time(noisy[2s])", "min_over_time(noisy[2s])", "last_over_time(noisy[30s])", "max_over_time(noisy[1m] offset 2m)",
+        "stddev_over_time(noisy[5m])", "stdvar_over_time(noisy[1m])", "stddev_over_time(util[2m])", "stdvar_over_time(energy[30s])",
+        "quantile_over_time(0.9, noisy[5m])", "quantile_over_time(0.5, noisy[10s])", "quantile_over_time(0, gappy[3m])",
+        "quantile_over_time(1, energy[1m])", "quantile_over_time(0.25, noisy[1m] offset 1m)", "quantile_over_time(NaN, util[1m])",
+        "quantile_over_time(2, util[1m])", "quantile_over_time(0.75, util[1m] @ 300)",
         // Not on the fast path (fall back): still equal, trivially.
         "topk(0, util)", #"{__name__=~"util|energy"} * 2"#, "rate({__name__=~\"energy|util\"}[1m])",
     ]
@@ -51,8 +55,8 @@ import TSDB
                 let b = try slow.rangeQuery(query, start: start, end: end, step: step).0.matrix
                 #expect(a.count == b.count, "\(query): \(a.count) series vs \(b.count)")
                 // Sliding sums and means are within a few ulps of Prometheus' sample-by-sample
-                // order, rates with counter resets within 1e-9 (SlidingWindow.swift);
-                // everything else is equal to the bit.
+                // order, rates with counter resets and deviations within 1e-9
+                // (SlidingWindow.swift); everything else is equal to the bit.
                 let tolerance = Self.tolerance(query)
                 for (x, y) in zip(a, b) {
                     #expect(x.labels == y.labels, "\(query)")
@@ -67,7 +71,7 @@ import TSDB
     }
 
     static func tolerance(_ query: String) -> Double {
-        if query.contains("rate(") || query.contains("increase(") { return 1e-9 }
+        if query.contains("rate(") || query.contains("increase(") || query.contains("stddev") || query.contains("stdvar") { return 1e-9 }
         return query.contains("sum_over_time") || query.contains("avg_over_time") ? 1e-12 : 0
     }
 

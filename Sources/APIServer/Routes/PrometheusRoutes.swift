@@ -34,7 +34,8 @@ extension APIHandlers {
                     let withStats = form.string("stats") != nil
                     return try await offload {
                         let (value, stats) = try engine.rangeQuery(query, start: start, end: end, step: step, timeout: timeout)
-                        return PrometheusJSON.query(value, stats: withStats ? stats : nil)
+                        let grid = (start: start, step: step, count: Int((end - start) / step) + 1)
+                        return PrometheusJSON.query(value, stats: withStats ? stats : nil, grid: grid)
                     }
                 }
             }
@@ -49,7 +50,11 @@ extension APIHandlers {
             group.on("labels", method: method) { request, _ in
                 await prometheus(request) { form in
                     let selectors = form.all("match[]")
-                    if selectors.isEmpty { return PrometheusJSON.strings(db.labelNames()) }
+                    if selectors.isEmpty {
+                        // Prometheus lists the names of the series with samples in the window.
+                        guard let w = try window(form) else { return PrometheusJSON.strings(db.labelNames()) }
+                        return PrometheusJSON.strings(db.labelNames(overlapping: w.from, w.to))
+                    }
                     let names = Set(try seriesSets(selectors, form).flatMap { $0.pairs.map(\.name) })
                     return PrometheusJSON.strings(names.sorted())
                 }
@@ -58,7 +63,10 @@ extension APIHandlers {
                 await prometheus(request) { form in
                     let name = try pathParameter(context, "name")
                     let selectors = form.all("match[]")
-                    if selectors.isEmpty { return PrometheusJSON.strings(db.labelValues(name)) }
+                    if selectors.isEmpty {
+                        guard let w = try window(form) else { return PrometheusJSON.strings(db.labelValues(name)) }
+                        return PrometheusJSON.strings(db.labelValues(name, overlapping: w.from, w.to))
+                    }
                     let values = Set(try seriesSets(selectors, form).compactMap { $0[name] })
                     return PrometheusJSON.strings(values.sorted())
                 }
@@ -87,25 +95,32 @@ extension APIHandlers {
     /// The series `match[]` selects, restricted to those with samples in [start, end] when
     /// either is given (Prometheus' default is all time).
     private func seriesSets(_ selectors: [String], _ form: PrometheusForm) throws -> [Labels] {
-        let start = try form.string("start").map { v throws(PromQLError) in try PrometheusParameters.time(v, name: "start") }
-        let end = try form.string("end").map { v throws(PromQLError) in try PrometheusParameters.time(v, name: "end") }
+        let window = try window(form)
         var seen = Set<Labels>()
         var out: [Labels] = []
         for selector in selectors {
             let matchers = try PromQLEngine.matchers(selector)
             let sets: [Labels]
-            if start == nil && end == nil {
-                sets = db.series(matchers: matchers)
-            } else {
+            if let window {
                 // Which series have samples in the window: the catalog's postings and each
                 // series' first and last sample time answer that without reading a chunk.
-                let from = (start ?? Int64.min / 1_000_000) * 1_000_000, to = (end ?? Int64.max / 1_000_000) * 1_000_000 + 999_999
-                do { sets = try db.series(matchers: matchers, overlapping: from, to, maxSeries: queryLimits?.maxSeries) }
+                do { sets = try db.series(matchers: matchers, overlapping: window.from, window.to, maxSeries: queryLimits?.maxSeries) }
                 catch let e as TSDBError { throw PromQLError.execution(e.description) }
+            } else {
+                sets = db.series(matchers: matchers)
             }
             for s in sets where seen.insert(s).inserted { out.append(s) }
         }
         return out.sorted(by: Labels.promLess)
+    }
+
+    /// The request's `start`/`end` window in nanoseconds (the milliseconds of `end` taken
+    /// whole), or nil when neither is given (Prometheus' default: all time).
+    private func window(_ form: PrometheusForm) throws(PromQLError) -> (from: Int64, to: Int64)? {
+        let start = try form.string("start").map { v throws(PromQLError) in try PrometheusParameters.time(v, name: "start") }
+        let end = try form.string("end").map { v throws(PromQLError) in try PrometheusParameters.time(v, name: "end") }
+        if start == nil && end == nil { return nil }
+        return ((start ?? Int64.min / 1_000_000) * 1_000_000, (end ?? Int64.max / 1_000_000) * 1_000_000 + 999_999)
     }
 
     /// Runs a handler with the request's form (query string plus a urlencoded POST body) and

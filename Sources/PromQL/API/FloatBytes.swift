@@ -12,6 +12,14 @@ extension FloatFormat {
             out.append(contentsOf: api(v).utf8)
             return
         }
+        // A short decimal is, times 10^9, an integer but for rounding; most results of
+        // arithmetic (rates, means) are not, and skip the ten tries below. (Either path
+        // prints the same text: this only saves time.)
+        let s9 = a * 1e9
+        if s9 < 1e15, abs(s9 - s9.rounded()) > s9 * 1e-12 + 1e-6 {
+            appendPlainShortest(v, to: &out)
+            return
+        }
         // The fewest decimals d with v == N / 10^d for an exact integer N: that decimal
         // round-trips to v (IEEE division of exact operands rounds correctly, as parsing does)
         // and no shorter one does, so it is the shortest text, as Go's FormatFloat(v, 'f', -1).

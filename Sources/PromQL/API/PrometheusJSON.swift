@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import TSDB
 
 /// The Prometheus HTTP API's JSON bodies, byte for byte as Prometheus 2.42 shapes them:
@@ -5,7 +7,9 @@ import TSDB
 /// `[seconds, "value"]` with millisecond timestamps and Go's float text, and errors as
 /// `{"status":"error","errorType":…,"error":…}`.
 package enum PrometheusJSON {
-    package static func query(_ value: QueryValue, stats: PromQLEngine.Stats? = nil) -> [UInt8] {
+    /// `grid`: a range query's steps (`start`, `step` in milliseconds, `count` of them); each
+    /// step's timestamp text is then written once and copied to every series' point there.
+    package static func query(_ value: QueryValue, stats: PromQLEngine.Stats? = nil, grid: (start: Int64, step: Int64, count: Int)? = nil) -> [UInt8] {
         var w = Writer()
         w.raw(#"{"status":"success","data":{"resultType":""#)
         w.raw(value.resultType)
@@ -26,16 +30,7 @@ package enum PrometheusJSON {
             w.raw("]")
         case .matrix(let series):
             w.raw("[")
-            for (k, s) in series.enumerated() {
-                if k > 0 { w.raw(",") }
-                w.raw(#"{"metric":"#); labels(&w, s.labels)
-                w.raw(#","values":["#)
-                for i in s.timestamps.indices {
-                    if i > 0 { w.raw(",") }
-                    point(&w, s.timestamps[i], s.values[i])
-                }
-                w.raw("]}")
-            }
+            matrix(series, grid: grid, into: &w)
             w.raw("]")
         }
         if let stats {
@@ -47,6 +42,61 @@ package enum PrometheusJSON {
         }
         w.raw("}}")
         return w.bytes
+    }
+
+    /// A matrix's series, comma-separated. A large one is written in parts on the cores at
+    /// once (series split by their points), each part into its own buffer, then joined.
+    private static func matrix(_ series: [Series], grid: (start: Int64, step: Int64, count: Int)?, into w: inout Writer) {
+        let points = series.reduce(0) { $0 + $1.timestamps.count }
+        let parts = points >= 16_384 && series.count >= 8 ? min(ProcessInfo.processInfo.activeProcessorCount, 4) : 1
+        guard parts > 1 else {
+            // About 24 bytes a point (`[1700000000.5,"12.25"],`), so the buffer grows rarely.
+            w.bytes.reserveCapacity(w.bytes.count + 24 * points + 256 * series.count)
+            var texts = TimestampTexts(grid)
+            for k in series.indices { seriesJSON(series[k], first: k == 0, &texts, &w) }
+            return
+        }
+        // Part p takes the series from bounds[p] up to bounds[p + 1].
+        var bounds = [0]
+        var seen = 0
+        for (k, s) in series.enumerated() {
+            seen += s.timestamps.count
+            if bounds.count < parts, seen * parts >= points * bounds.count { bounds.append(k + 1) }
+        }
+        while bounds.count <= parts { bounds.append(series.count) }
+        let splits = bounds
+        var out = [[UInt8]](repeating: [], count: parts)
+        out.withUnsafeMutableBufferPointer { o in
+            nonisolated(unsafe) let o = o.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                let range = splits[p]..<splits[p + 1]
+                var pw = Writer(capacity: 24 * points / parts + 256 * range.count + 64)
+                var texts = TimestampTexts(grid)
+                for k in range { seriesJSON(series[k], first: k == 0, &texts, &pw) }
+                o[p] = pw.bytes
+            }
+        }
+        for part in out { w.bytes.append(contentsOf: part) }
+    }
+
+    /// One series of a matrix, `{"metric":{…},"values":[[t,"v"],…]}`, after a comma unless first.
+    private static func seriesJSON(_ s: Series, first: Bool, _ texts: inout TimestampTexts, _ w: inout Writer) {
+        if !first { w.bytes.append(UInt8(ascii: ",")) }
+        w.raw(#"{"metric":"#); labels(&w, s.labels)
+        w.raw(#","values":["#)
+        s.timestamps.withUnsafeBufferPointer { ts in
+            s.values.withUnsafeBufferPointer { vs in
+                for i in 0..<min(ts.count, vs.count) {
+                    if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                    w.bytes.append(UInt8(ascii: "["))
+                    texts.append(ts[i], to: &w)
+                    w.bytes.append(UInt8(ascii: ",")); w.bytes.append(UInt8(ascii: "\""))
+                    FloatFormat.appendAPI(vs[i], to: &w.bytes)
+                    w.bytes.append(UInt8(ascii: "\"")); w.bytes.append(UInt8(ascii: "]"))
+                }
+            }
+        }
+        w.raw("]}")
     }
 
     /// `{"status":"success","data":[{…labels…}, …]}` for /series.
@@ -123,9 +173,39 @@ package enum PrometheusJSON {
         }
     }
 
+    /// The text of each step's timestamp of a range query, written on first use.
+    struct TimestampTexts {
+        let start: Int64, step: Int64
+        var bytes: [UInt8] = []
+        /// Where step j's text lies in `bytes` (offset << 8 | length); 0: not written yet.
+        var spans: [Int]
+
+        init(_ grid: (start: Int64, step: Int64, count: Int)?) {
+            start = grid?.start ?? 0
+            step = max(grid?.step ?? 1, 1)
+            spans = [Int](repeating: 0, count: grid.map { max($0.count, 0) } ?? 0)
+        }
+
+        mutating func append(_ t: Int64, to w: inout Writer) {
+            let (d, o) = t.subtractingReportingOverflow(start)
+            guard !o, d >= 0, d % step == 0, d / step < Int64(spans.count) else { PrometheusJSON.timestamp(&w, t); return }
+            let j = Int(d / step)
+            if spans[j] == 0 {
+                var tmp = Writer(capacity: 0)
+                swap(&tmp.bytes, &bytes)
+                let at = tmp.bytes.count
+                PrometheusJSON.timestamp(&tmp, t)
+                spans[j] = at << 8 | (tmp.bytes.count - at)
+                swap(&tmp.bytes, &bytes)
+            }
+            let at = spans[j] >> 8, n = spans[j] & 0xFF
+            bytes.withUnsafeBufferPointer { w.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[at..<(at + n)])) }
+        }
+    }
+
     struct Writer {
         var bytes: [UInt8] = []
-        init() { bytes.reserveCapacity(4096) }
+        init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
         mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
         mutating func string(_ s: String) {
             bytes.append(UInt8(ascii: "\""))

@@ -56,15 +56,16 @@ final class Evaluator {
                 samplesFetched += same.reduce(0) { $0 + $1.timestamps.count }
                 continue
             }
-            var result = try PromQLError.query(db, q)
+            // Timestamps come in milliseconds, one array shared by the series of one scrape.
+            var result = try PromQLError.rawSamples(db, q)
             var out: [Series] = []
             out.reserveCapacity(result.series.count)
             for i in result.series.indices {
-                // Moved out, so the conversion runs in place in the TSDB's own arrays.
+                // Moved out, so a series that needs no change keeps the shared arrays.
                 var ts: [Int64] = [], vs: [Double] = []
                 swap(&ts, &result.series[i].timestamps)
                 swap(&vs, &result.series[i].values)
-                Self.toMilliseconds(&ts, &vs, dropStale: isMatrix)
+                Self.normalise(&ts, &vs, dropStale: isMatrix)
                 samplesFetched += ts.count
                 out.append(Series(labels: result.series[i].labels, timestamps: ts, values: vs))
             }
@@ -82,18 +83,28 @@ final class Evaluator {
         return key
     }
 
-    /// A series' samples on Prometheus' millisecond clock: a sub-millisecond sample lands on
-    /// its millisecond (the later one wins, as a newer write would). Range selectors never
-    /// see staleness markers (`dropStale`); instant ones stop at them.
-    static func toMilliseconds(_ ts: inout [Int64], _ vs: inout [Double], dropStale: Bool) {
+    /// A series' samples (timestamps already in milliseconds) on Prometheus' clock: samples
+    /// that fell on one millisecond keep the later one (as a newer write would). Range
+    /// selectors never see staleness markers (`dropStale`); instant ones stop at them. The
+    /// arrays are only written (so copied, when shared) where something changes.
+    static func normalise(_ ts: inout [Int64], _ vs: inout [Double], dropStale: Bool) {
         let n = min(ts.count, vs.count)
+        let clean = ts.withUnsafeBufferPointer { t in
+            vs.withUnsafeBufferPointer { v in
+                var tied = false, stale = false
+                for i in 1..<max(n, 1) where t[i] == t[i - 1] { tied = true; break }
+                if dropStale && !tied { for i in 0..<n where v[i].bitPattern == staleNaN { stale = true; break } }
+                return !tied && !stale && ts.count == vs.count
+            }
+        }
+        if clean { return }
         var k = 0
         ts.withUnsafeMutableBufferPointer { t in
             vs.withUnsafeMutableBufferPointer { v in
                 for i in 0..<n {
                     let x = v[i]
                     if dropStale && x.bitPattern == staleNaN { continue }
-                    let ms = floorDiv(t[i], 1_000_000)
+                    let ms = t[i]
                     if k > 0 && t[k - 1] == ms { v[k - 1] = x; continue }
                     t[k] = ms; v[k] = x
                     k += 1

@@ -7,7 +7,14 @@ enum Quantile {
         if values.isEmpty || q.isNaN { return .nan }
         if q < 0 { return -.infinity }
         if q > 1 { return .infinity }
-        let sorted = values.sorted { ($0.isNaN && !$1.isNaN) || $0 < $1 }
+        return quantile(q, sorted: values.sorted { ($0.isNaN && !$1.isNaN) || $0 < $1 })
+    }
+
+    /// ``quantile(_:_:)`` of values already sorted in its order (NaN first, then ascending).
+    static func quantile(_ q: Double, sorted: [Double]) -> Double {
+        if sorted.isEmpty || q.isNaN { return .nan }
+        if q < 0 { return -.infinity }
+        if q > 1 { return .infinity }
         let n = Double(sorted.count)
         let rank = q * (n - 1)
         let lower = max(0, rank.rounded(.down))

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import TSDB
 
 /// Range-query evaluation series by series instead of step by step, for the shapes dashboards
@@ -47,6 +49,11 @@ extension Evaluator {
         case .paren(let x): return try evalSeries(x)
         case .vector(let vs): return try selectSeries(vs, steps: steps)
         case .call(let f, let args):
+            // quantile_over_time with a number for its quantile (any other scalar varies by step).
+            if f.name == "quantile_over_time", args.count == 2, case .number(let q) = args[0].unwrapped,
+               case .matrix(let vs, let range) = args[1].unwrapped {
+                return try rangeFunctionSeries(f.name, vs, range, steps: steps, scalars: [q])
+            }
             guard args.count == 1, Self.seriesRangeFunctions.contains(f.name),
                   case .matrix(let vs, let range) = args[0].unwrapped else { return nil }
             return try rangeFunctionSeries(f.name, vs, range, steps: steps)
@@ -82,7 +89,7 @@ extension Evaluator {
         return m
     }
 
-    private func rangeFunctionSeries(_ name: String, _ vs: VectorSelector, _ range: Int64, steps: Int) throws(PromQLError) -> StepMatrix? {
+    private func rangeFunctionSeries(_ name: String, _ vs: VectorSelector, _ range: Int64, steps: Int, scalars: [Double] = []) throws(PromQLError) -> StepMatrix? {
         let series = data[vs.id] ?? []
         let keepName = name == "last_over_time"
         let labels = series.map { keepName ? $0.labels : $0.labels.droppingMetricName }
@@ -90,31 +97,61 @@ extension Evaluator {
         // where both have a value. Leave that to the step evaluator.
         if !keepName && !Self.namesOneMetric(vs) && Set(labels).count != labels.count { return nil }
         var m = StepMatrix(steps: steps)
-        let sliding = SlidingWindow(name, steps: steps)
-        for (n, s) in series.enumerated() {
-            try checkDeadline()
-            let i = m.appendSeries(labels[n])
-            let base = i * steps
-            var lo = 0, hi = 0
-            let ts = s.timestamps
-            sliding.begin(s.values)
-            for j in 0..<steps {
-                let t = start + Int64(j) * step
-                let ref = refTime(vs, t)
-                if hi > 0 && ts[hi - 1] > ref { lo = 0; hi = 0 }
-                while lo < ts.count && ts[lo] < ref - range { lo += 1 }
-                if hi < lo { hi = lo }
-                while hi < ts.count && ts[hi] <= ref { hi += 1 }
-                guard lo < hi else { continue }
-                let w = RangeFunctions.Window(ts: ts[lo..<hi], vs: s.values[lo..<hi], rangeStart: ref - range,
-                                              rangeEnd: ref, range: range, evalTime: t)
-                if let v = sliding.value(w, lo: lo, hi: hi) {
-                    m.values[base + j] = v
-                    m.present[base + j] = true
+        m.labels = labels
+        m.values = [Double](repeating: 0, count: labels.count * steps)
+        m.present = [Bool](repeating: false, count: labels.count * steps)
+        // Each step's evaluation time and the time its window ends at.
+        let times: [(eval: Int64, ref: Int64)] = (0..<steps).map { j in
+            let t = start + Int64(j) * step
+            return (t, refTime(vs, t))
+        }
+        // Series are independent: the workers take every `workers`-th one, each writing only
+        // its series' rows of the matrix.
+        let workers = series.count >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        var timedOut = [Bool](repeating: false, count: workers)
+        let deadline = self.deadline
+        m.values.withUnsafeMutableBufferPointer { values in
+            m.present.withUnsafeMutableBufferPointer { present in
+                timedOut.withUnsafeMutableBufferPointer { late in
+                    nonisolated(unsafe) let values = values.baseAddress!, present = present.baseAddress!, late = late.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var sliding = SlidingWindow(name, steps: steps, scalars: scalars)
+                        var n = w
+                        while n < series.count {
+                            if let deadline, ContinuousClock.now > deadline { late[w] = true; return }
+                            Self.slide(series[n], range: range, times: times, &sliding,
+                                       values: values + n * steps, present: present + n * steps)
+                            n += workers
+                        }
+                    }
                 }
             }
         }
+        if timedOut.contains(true) { try checkDeadline() }
         return m
+    }
+
+    /// One series' windows, step by step: two indices that only move forward (or start over
+    /// where an `@` modifier holds the window still and it went back).
+    private static func slide(_ s: Series, range: Int64, times: [(eval: Int64, ref: Int64)], _ sliding: inout SlidingWindow,
+                              values: UnsafeMutablePointer<Double>, present: UnsafeMutablePointer<Bool>) {
+        var lo = 0, hi = 0
+        let ts = s.timestamps
+        sliding.begin(s.values)
+        for (j, time) in times.enumerated() {
+            let ref = time.ref
+            if hi > 0 && ts[hi - 1] > ref { lo = 0; hi = 0 }
+            while lo < ts.count && ts[lo] < ref - range { lo += 1 }
+            if hi < lo { hi = lo }
+            while hi < ts.count && ts[hi] <= ref { hi += 1 }
+            guard lo < hi else { continue }
+            let w = RangeFunctions.Window(ts: ts[lo..<hi], vs: s.values[lo..<hi], rangeStart: ref - range,
+                                          rangeEnd: ref, range: range, evalTime: time.eval)
+            if let v = sliding.value(w, lo: lo, hi: hi) {
+                values[j] = v
+                present[j] = true
+            }
+        }
     }
 
     /// True when a selector can only match one metric name (so dropping it keeps sets apart).

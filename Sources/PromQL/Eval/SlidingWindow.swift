@@ -16,36 +16,49 @@
 ///   The mean is that sum over the count, within a few ulps of Prometheus' incremental mean
 ///   (not to the bit). A window holding a non-finite value, or whose sum cancels to under
 ///   1e-7 of the sum of magnitudes, is computed sample by sample in Prometheus' order.
+/// - `stddev_over_time`, `stdvar_over_time`: two such sums, of the samples and of their
+///   squares; the variance is `(Σx² − (Σx)²/n) / n`. Where that difference cancels to under
+///   1e-5 of `Σx²` (a nearly constant window, where Prometheus' Welford steps give 0 or close
+///   to it), or the window holds a non-finite value, it is computed sample by sample in
+///   Prometheus' order; elsewhere the two agree to about 1e-10.
+/// - `quantile_over_time` with a number: the window's values kept sorted (samples leaving
+///   are removed and entering ones inserted by binary search, ``SortedWindow``), so a step
+///   costs a few moves instead of a sort. The same sorted values, so the same result.
 /// - every other function: sample by sample (``RangeFunctions/apply(_:_:scalars:)``).
 ///
 /// ``begin(_:)`` starts a series; ``value(_:lo:hi:)`` then takes its windows in order
 /// (`lo` and `hi` never decrease; if they do, the state restarts).
-final class SlidingWindow {
-    enum Kind { case rate, increase, changes, resets, count, present, last, max, min, sum, avg, direct }
+struct SlidingWindow {
+    enum Kind { case rate, increase, changes, resets, count, present, last, max, min, sum, avg, stddev, stdvar, quantile, direct }
 
     let name: String
     let kind: Kind
+    /// The function's number arguments (`quantile_over_time`'s quantile).
+    let scalars: [Double]
     private var vs: [Double] = []
-    /// What the sliding sum adds: the samples (`sum`/`avg`) or, at i, the counter-reset
-    /// correction of the pair (i-1, i) (`rate`/`increase`).
+    /// What the sliding sum adds: the samples (`sum`/`avg`/`stddev`) or, at i, the
+    /// counter-reset correction of the pair (i-1, i) (`rate`/`increase`).
     private var terms: [Double] = []
+    /// `stddev`/`stdvar`: the samples' squares.
+    private var squares: [Double] = []
     /// `rate`/`increase`: non-finite corrections before k.
     private var badTerms: [Int32] = []
     /// `rate`/`increase`/`resets`: resets among pairs (i-1, i) with i <= k; `changes`: changes.
-    /// `sum`/`avg`: non-finite samples before k (`prefix`) and non-zero ones (`nonZero`).
+    /// `sum`/`avg`/`stddev`: non-finite samples before k (`prefix`) and non-zero ones (`nonZero`).
     private var prefix: [Int32] = []
     private var nonZero: [Int32] = []
     private var deque: [Int] = []
     private var head = 0, tail = 0, pushed = 0
-    private var sum = 0.0, comp = 0.0, magnitude = 0.0
-    private var sumLo = 0, sumHi = -1, ops = 0
+    private var window = WindowSum(), window2 = WindowSum()
+    private var sorted = SortedWindow()
     private var lastLo = 0, lastHi = 0
 
     /// `steps`: the windows per series. With one (an instant query) nothing slides, and the
     /// prefix arrays ``begin(_:)`` builds would only be more work than the window itself, so
     /// every function is then evaluated directly, in Prometheus' order.
-    init(_ name: String, steps: Int) {
+    init(_ name: String, steps: Int, scalars: [Double] = []) {
         self.name = name
+        self.scalars = scalars
         switch steps > 1 ? name : "" {
         case "rate": kind = .rate
         case "increase": kind = .increase
@@ -58,58 +71,75 @@ final class SlidingWindow {
         case "min_over_time": kind = .min
         case "sum_over_time": kind = .sum
         case "avg_over_time": kind = .avg
+        case "stddev_over_time": kind = .stddev
+        case "stdvar_over_time": kind = .stdvar
+        case "quantile_over_time" where scalars.count == 1: kind = .quantile
         default: kind = .direct
         }
     }
 
-    /// Starts a series (its values; timestamps come with each window).
-    func begin(_ values: [Double]) {
+    /// Starts a series (its values; timestamps come with each window). The prefix arrays are
+    /// filled through buffer pointers in one pass: appending to them one element at a time
+    /// (as this once did, when this was a class) paid a dynamic exclusivity check per append,
+    /// most of a range `rate`'s time.
+    mutating func begin(_ values: [Double]) {
         vs = values
         let n = values.count
         head = 0; tail = 0; pushed = 0
-        sumHi = -1; lastLo = 0; lastHi = 0
+        window.reset(); window2.reset(); sorted.reset(); lastLo = 0; lastHi = 0
         switch kind {
         case .rate, .increase:
-            prefix.removeAll(keepingCapacity: true)
-            terms.removeAll(keepingCapacity: true)
-            badTerms.removeAll(keepingCapacity: true)
-            prefix.reserveCapacity(n); terms.reserveCapacity(n); badTerms.reserveCapacity(n + 1)
+            Self.resize(&prefix, n); Self.resize(&terms, n); Self.resize(&badTerms, n + 1)
             values.withUnsafeBufferPointer { v in
-                var c: Int32 = 0, bad: Int32 = 0
-                badTerms.append(0)
-                for i in 0..<n {
-                    var term = 0.0
-                    if i > 0 && v[i] < v[i - 1] { c += 1; term = v[i - 1] }
-                    if !term.isFinite { bad += 1 }
-                    prefix.append(c); terms.append(term); badTerms.append(bad)
+                prefix.withUnsafeMutableBufferPointer { p in
+                    terms.withUnsafeMutableBufferPointer { t in
+                        badTerms.withUnsafeMutableBufferPointer { b in
+                            var c: Int32 = 0, bad: Int32 = 0
+                            b[0] = 0
+                            var prev = 0.0
+                            for i in 0..<n {
+                                let x = v[i]
+                                var term = 0.0
+                                if i > 0 && x < prev { c += 1; term = prev }
+                                if !term.isFinite { bad += 1 }
+                                p[i] = c; t[i] = term; b[i + 1] = bad
+                                prev = x
+                            }
+                        }
+                    }
                 }
             }
         case .resets, .changes:
-            prefix.removeAll(keepingCapacity: true)
-            prefix.reserveCapacity(n)
+            Self.resize(&prefix, n)
+            let changes = kind == .changes
             values.withUnsafeBufferPointer { v in
-                var c: Int32 = 0
-                for i in 0..<n {
-                    if i > 0 {
-                        let hit = kind == .changes ? (v[i] != v[i - 1] && !(v[i].isNaN && v[i - 1].isNaN)) : v[i] < v[i - 1]
-                        if hit { c += 1 }
+                prefix.withUnsafeMutableBufferPointer { p in
+                    var c: Int32 = 0
+                    for i in 0..<n {
+                        if i > 0 {
+                            let hit = changes ? (v[i] != v[i - 1] && !(v[i].isNaN && v[i - 1].isNaN)) : v[i] < v[i - 1]
+                            if hit { c += 1 }
+                        }
+                        p[i] = c
                     }
-                    prefix.append(c)
                 }
             }
-        case .sum, .avg:
+        case .sum, .avg, .stddev, .stdvar:
             terms = values
-            prefix.removeAll(keepingCapacity: true)
-            nonZero.removeAll(keepingCapacity: true)
-            prefix.reserveCapacity(n + 1)
-            nonZero.reserveCapacity(n + 1)
+            if kind == .stddev || kind == .stdvar { squares = values.map { $0 * $0 } }
+            Self.resize(&prefix, n + 1); Self.resize(&nonZero, n + 1)
             values.withUnsafeBufferPointer { v in
-                var f: Int32 = 0, z: Int32 = 0
-                prefix.append(0); nonZero.append(0)
-                for x in v {
-                    if !x.isFinite { f += 1 }
-                    if x != 0 { z += 1 }
-                    prefix.append(f); nonZero.append(z)
+                prefix.withUnsafeMutableBufferPointer { p in
+                    nonZero.withUnsafeMutableBufferPointer { z in
+                        var f: Int32 = 0, nz: Int32 = 0
+                        p[0] = 0; z[0] = 0
+                        for i in 0..<n {
+                            let x = v[i]
+                            if !x.isFinite { f += 1 }
+                            if x != 0 { nz += 1 }
+                            p[i + 1] = f; z[i + 1] = nz
+                        }
+                    }
                 }
             }
         case .max, .min:
@@ -118,9 +148,14 @@ final class SlidingWindow {
         }
     }
 
+    /// Makes `a` hold exactly `n` elements (their values are about to be overwritten).
+    private static func resize<T: Numeric>(_ a: inout [T], _ n: Int) {
+        if a.count > n { a.removeLast(a.count - n) } else if a.count < n { a.append(contentsOf: repeatElement(0, count: n - a.count)) }
+    }
+
     /// The function over samples `lo..<hi` of the series (`w` is the same window as slices).
-    func value(_ w: RangeFunctions.Window, lo: Int, hi: Int) -> Double? {
-        if lo < lastLo || hi < lastHi { head = 0; tail = 0; pushed = lo; sumHi = -1 }
+    mutating func value(_ w: RangeFunctions.Window, lo: Int, hi: Int) -> Double? {
+        if lo < lastLo || hi < lastHi { head = 0; tail = 0; pushed = lo; window.reset(); window2.reset(); sorted.reset() }
         lastLo = lo; lastHi = hi
         switch kind {
         case .count: return Double(hi - lo)
@@ -130,23 +165,33 @@ final class SlidingWindow {
         case .rate, .increase:
             let isRate = kind == .rate
             guard prefix[hi - 1] != prefix[lo] else { return RangeFunctions.extrapolatedRate(w, isCounter: true, isRate: isRate, resets: false) }
-            guard badTerms[hi] == badTerms[lo + 1] else { sumHi = -1; return RangeFunctions.apply(name, w, scalars: []) }
-            let correction = slidingSum(lo: lo + 1, hi: hi)
+            guard badTerms[hi] == badTerms[lo + 1] else { window.reset(); return RangeFunctions.apply(name, w, scalars: []) }
+            let correction = terms.withUnsafeBufferPointer { window.sum($0, lo: lo + 1, hi: hi) }
             let delta = vs[hi - 1] - vs[lo], result = delta + correction
-            if !result.isFinite || abs(result) < 1e-4 * (abs(delta) + magnitude) { sumHi = -1; return RangeFunctions.apply(name, w, scalars: []) }
+            if !result.isFinite || abs(result) < 1e-4 * (abs(delta) + window.magnitude) { window.reset(); return RangeFunctions.apply(name, w, scalars: []) }
             return RangeFunctions.extrapolatedRate(w, isCounter: true, isRate: isRate, correction: correction)
         case .max, .min: return extreme(lo: lo, hi: hi, max: kind == .max)
         case .sum, .avg:
-            if prefix[hi] != prefix[lo] { sumHi = -1; return RangeFunctions.apply(name, w, scalars: []) }
+            if prefix[hi] != prefix[lo] { window.reset(); return RangeFunctions.apply(name, w, scalars: []) }
             if nonZero[hi] == nonZero[lo] { return 0 }
-            let s = slidingSum(lo: lo, hi: hi)
-            if !s.isFinite || abs(s) < 1e-7 * magnitude { sumHi = -1; return RangeFunctions.apply(name, w, scalars: []) }
+            let s = terms.withUnsafeBufferPointer { window.sum($0, lo: lo, hi: hi) }
+            if !s.isFinite || abs(s) < 1e-7 * window.magnitude { window.reset(); return RangeFunctions.apply(name, w, scalars: []) }
             return kind == .sum ? s : s / Double(hi - lo)
-        case .direct: return RangeFunctions.apply(name, w, scalars: [])
+        case .stddev, .stdvar:
+            if prefix[hi] != prefix[lo] { window.reset(); window2.reset(); return RangeFunctions.apply(name, w, scalars: []) }
+            if nonZero[hi] == nonZero[lo] { return 0 }
+            let s1 = terms.withUnsafeBufferPointer { window.sum($0, lo: lo, hi: hi) }
+            let s2 = squares.withUnsafeBufferPointer { window2.sum($0, lo: lo, hi: hi) }
+            let n = Double(hi - lo), m2 = s2 - s1 * s1 / n
+            guard m2.isFinite, m2 > 1e-5 * s2 else { return RangeFunctions.apply(name, w, scalars: []) }
+            return kind == .stdvar ? m2 / n : (m2 / n).squareRoot()
+        case .quantile:
+            return vs.withUnsafeBufferPointer { sorted.quantile(scalars[0], $0, lo: lo, hi: hi) }
+        case .direct: return RangeFunctions.apply(name, w, scalars: scalars)
         }
     }
 
-    private func extreme(lo: Int, hi: Int, max: Bool) -> Double {
+    private mutating func extreme(lo: Int, hi: Int, max: Bool) -> Double {
         if pushed < lo { head = 0; tail = 0; pushed = lo }
         return vs.withUnsafeBufferPointer { v in
             deque.withUnsafeMutableBufferPointer { d in
@@ -167,24 +212,35 @@ final class SlidingWindow {
             }
         }
     }
+}
+
+/// A compensated (Neumaier) sum over a window of an array that only moves forward: the terms
+/// entering are added and those leaving subtracted, and it is rebuilt from scratch once as
+/// many operations as the window holds have gone by, so its error stays that of summing about
+/// two windows. `magnitude` is the sum of the terms' absolute values.
+struct WindowSum {
+    private var sum = 0.0, comp = 0.0
+    private(set) var magnitude = 0.0
+    private var lo = 0, hi = -1, ops = 0
+
+    /// Forgets the window: the next sum starts from scratch.
+    mutating func reset() { hi = -1 }
 
     /// The sum of `terms[lo..<hi]`.
-    private func slidingSum(lo: Int, hi: Int) -> Double {
-        terms.withUnsafeBufferPointer { v in
-            if sumHi < 0 || lo >= sumHi || lo < sumLo || hi < sumHi || ops > 2 * (hi - lo) + 32 {
-                sum = 0; comp = 0; magnitude = 0; ops = 0
-                for i in lo..<hi { add(v[i]); magnitude += abs(v[i]) }
-            } else {
-                for i in sumHi..<hi { add(v[i]); magnitude += abs(v[i]) }
-                for i in sumLo..<lo { add(-v[i]); magnitude -= abs(v[i]) }
-                ops += (hi - sumHi) + (lo - sumLo)
-            }
-            sumLo = lo; sumHi = hi
-            return sum + comp
+    mutating func sum(_ terms: UnsafeBufferPointer<Double>, lo: Int, hi: Int) -> Double {
+        if self.hi < 0 || lo >= self.hi || lo < self.lo || hi < self.hi || ops > 2 * (hi - lo) + 32 {
+            sum = 0; comp = 0; magnitude = 0; ops = 0
+            for i in lo..<hi { add(terms[i]); magnitude += abs(terms[i]) }
+        } else {
+            for i in self.hi..<hi { add(terms[i]); magnitude += abs(terms[i]) }
+            for i in self.lo..<lo { add(-terms[i]); magnitude -= abs(terms[i]) }
+            ops += (hi - self.hi) + (lo - self.lo)
         }
+        self.lo = lo; self.hi = hi
+        return sum + comp
     }
 
-    @inline(__always) private func add(_ x: Double) {
+    @inline(__always) private mutating func add(_ x: Double) {
         let t = sum + x
         if abs(sum) >= abs(x) { comp += (sum - t) + x } else { comp += (x - t) + sum }
         sum = t

@@ -131,7 +131,7 @@ extension TSDB {
     }
 }
 
-private final class ErrorBox: @unchecked Sendable {
+final class ErrorBox: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Error?
     func set(_ e: Error) { lock.withLock { if stored == nil { stored = e } } }
