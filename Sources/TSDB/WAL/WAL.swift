@@ -46,7 +46,11 @@ final class WAL: @unchecked Sendable {
         plannedSegment = next
         plannedBytes = WALSegments.headerSize
         fd = try Self.create(segment: next, in: directory)
-        let t = Thread { [unowned self] in self.run() }
+        // The thread holds the WAL until `close()` ends it. An unowned capture crashed the
+        // process ("read an unowned reference but object … was already destroyed") when an
+        // engine was released before its writer thread first ran, which a loaded machine makes
+        // likely for a short-lived engine.
+        let t = Thread { self.run() }
         t.name = "tsdb-wal"
         thread = t
         t.start()
