@@ -8,7 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$1; LP=$2; TAG=$3; LIMIT=${LIMIT:-0}
 D=${OUT:-/tmp}/memrun-$TAG; rm -rf $D; mkdir -p $D
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-env $MENV $BIN api --listen 127.0.0.1:$PORT --data-dir $D/data --insecure-no-auth > $D/server.log 2>&1 &
+env $MENV $BIN api --listen 127.0.0.1:$PORT --data-dir $D/data --insecure-no-auth --rate-limit 0 > $D/server.log 2>&1 &
 PID=$!
 for i in $(seq 100); do curl -sf http://127.0.0.1:$PORT/ready >/dev/null && break; sleep 0.2; done
 python3 $HERE/post_lp.py $LP $PORT $PID 5000 2 $LIMIT | tee $D/feed.txt

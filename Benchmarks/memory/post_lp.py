@@ -26,9 +26,14 @@ def writer():
     while True:
         body = q.get()
         if body is None: return
-        c.request('POST', '/api/v1/write?precision=ms', body, {'Content-Type': 'text/plain'})
-        r = c.getresponse(); data = r.read()
-        if r.status != 204: errors.append((r.status, data[:300])); return
+        if errors: continue   # keep draining so the reader never blocks on a full queue
+        while True:
+            c.request('POST', '/api/v1/write?precision=ms', body, {'Content-Type': 'text/plain'})
+            r = c.getresponse(); data = r.read()
+            if r.status != 429: break
+            # Over the server's rate limit: wait as told and send the same body again.
+            time.sleep(float(r.getheader('Retry-After') or 1))
+        if r.status != 204: errors.append((r.status, data[:300])); continue
         with lock: sent[0] += body.count(b'\n')
 hwm = [0]
 def status():
