@@ -22,6 +22,46 @@ extension TSDB {
         return out.sorted()
     }
 
+    /// Label names, or with `value` the values of label `value`, of the series any of
+    /// `selections` selects (each a matcher list, as one `match[]`), restricted to those whose
+    /// span meets [`start`, `end`] when a window is given; sorted, each once. Prometheus'
+    /// `/labels` and `/label/<name>/values` with `match[]`: the series' interned pair ids are
+    /// collected, so no ``Labels`` is built.
+    ///
+    /// - Throws: ``TSDBError/seriesLimitExceeded(limit:returned:)`` when one selection keeps
+    ///   more than `maxSeries` series (as ``series(matchers:overlapping:_:maxSeries:)``), and
+    ///   the selection's own errors.
+    package func labelStrings(of selections: [[LabelMatcher]], value name: String? = nil,
+                              overlapping window: (start: Int64, end: Int64)?, maxSeries: Int? = nil) throws -> [String] {
+        var pids = Set<UInt32>()
+        for matchers in selections {
+            let ids = try selectSeries(metric: nil, matchers: matchers).ids
+            let kept = state.withLock { s -> Int in
+                var kept = 0
+                for id in ids {
+                    let i = Int(id)
+                    if let window {
+                        guard i < s.seriesMin.count, s.seriesMin[i] <= window.end, s.seriesMax[i] >= window.start else { continue }
+                    }
+                    guard s.index.contains(id) else { continue }
+                    kept += 1
+                    s.index.insertPairIDs(of: id, into: &pids)
+                }
+                return kept
+            }
+            if let maxSeries, kept > maxSeries { throw TSDBError.seriesLimitExceeded(limit: maxSeries, returned: kept) }
+        }
+        let out = state.withLock { s -> Set<String> in
+            var out = Set<String>()
+            for pid in pids {
+                let p = s.index.pair(pid)
+                if let name { if p.name == name { out.insert(p.value) } } else { out.insert(p.name) }
+            }
+            return out
+        }
+        return out.sorted()
+    }
+
     private static func anyOverlaps<C: Collection>(_ lists: C, _ lo: [Int64], _ hi: [Int64], _ start: Int64, _ end: Int64) -> Bool
     where C.Element == [UInt32] {
         for ids in lists {

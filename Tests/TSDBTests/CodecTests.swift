@@ -73,6 +73,40 @@ struct CodecTests {
         }
     }
 
+    @Test("decoding only the needed values gives those values bit for bit", arguments: seeds)
+    func valueRangeDecode(seed: UInt64) throws {
+        var g = SeededGenerator(seed: seed)
+        var cases = Self.valueCases(seed: seed)
+        // Long columns of each scaled order and bit-packed form: frame of reference (noisy
+        // integers), first differences (a random walk), second (a counter), plateaus (sparse).
+        var walk = 500.0, counter = 0.0, rate = 3.0
+        var noisy: [Double] = [], walks: [Double] = [], counters: [Double] = [], flat: [Double] = []
+        for i in 0..<4096 {
+            noisy.append(Double(Int.random(in: 0...100, using: &g)))
+            walk += Double(Int.random(in: -3...3, using: &g)) / 10
+            walks.append((walk * 10).rounded() / 10)
+            rate += Double(Int.random(in: -1...1, using: &g))
+            counter += rate
+            counters.append(counter)
+            flat.append(i % 700 < 350 ? 7 : Double(i / 700))
+        }
+        cases += [noisy, walks, counters, flat]
+        for (k, vs) in cases.enumerated() where !vs.isEmpty {
+            let enc = ValueCodec.encode(vs)
+            var ranges = [0..<vs.count, 0..<0, (vs.count - 1)..<vs.count, 0..<1]
+            for _ in 0..<20 {
+                let a = Int.random(in: 0..<vs.count, using: &g)
+                ranges.append(a..<Int.random(in: a...vs.count, using: &g))
+            }
+            for r in ranges {
+                var out = [Double](repeating: -1, count: vs.count)
+                let n = try enc.withUnsafeBytes { raw in try out.withUnsafeMutableBufferPointer { try ValueCodec.decode(raw, into: $0, needed: r) } }
+                #expect(n == vs.count)
+                #expect(out[r].map(\.bitPattern) == vs[r].map(\.bitPattern), "seed \(seed) case \(k) range \(r)")
+            }
+        }
+    }
+
     @Test("the decimal path is chosen for decimal data, XOR otherwise")
     func valueKinds() throws {
         let cases = Self.valueCases(seed: 1)

@@ -55,8 +55,7 @@ extension APIHandlers {
                         guard let w = try window(form) else { return PrometheusJSON.strings(db.labelNames()) }
                         return PrometheusJSON.strings(db.labelNames(overlapping: w.from, w.to))
                     }
-                    let names = Set(try seriesSets(selectors, form).flatMap { $0.pairs.map(\.name) })
-                    return PrometheusJSON.strings(names.sorted())
+                    return PrometheusJSON.strings(try labelStrings(selectors, value: nil, form))
                 }
             }
             group.on("label/:name/values", method: method) { request, context in
@@ -67,8 +66,7 @@ extension APIHandlers {
                         guard let w = try window(form) else { return PrometheusJSON.strings(db.labelValues(name)) }
                         return PrometheusJSON.strings(db.labelValues(name, overlapping: w.from, w.to))
                     }
-                    let values = Set(try seriesSets(selectors, form).compactMap { $0[name] })
-                    return PrometheusJSON.strings(values.sorted())
+                    return PrometheusJSON.strings(try labelStrings(selectors, value: name, form))
                 }
             }
         }
@@ -109,9 +107,22 @@ extension APIHandlers {
             } else {
                 sets = db.series(matchers: matchers)
             }
+            // One selector's series are distinct already: only a union needs the set.
+            if selectors.count == 1 { out = sets; break }
             for s in sets where seen.insert(s).inserted { out.append(s) }
         }
         return out.sorted(by: Labels.promLess)
+    }
+
+    /// Label names (`value` nil) or the values of label `value` of the series `match[]`
+    /// selects, restricted to the window as ``seriesSets(_:_:)`` is, sorted.
+    private func labelStrings(_ selectors: [String], value: String?, _ form: PrometheusForm) throws -> [String] {
+        let window = try window(form)
+        let selections = try selectors.map { s throws(PromQLError) in try PromQLEngine.matchers(s) }
+        do {
+            return try db.labelStrings(of: selections, value: value, overlapping: window.map { ($0.from, $0.to) },
+                                       maxSeries: window == nil ? nil : queryLimits?.maxSeries)
+        } catch let e as TSDBError { throw PromQLError.execution(e.description) }
     }
 
     /// The request's `start`/`end` window in nanoseconds (the milliseconds of `end` taken

@@ -79,6 +79,12 @@ package final class Block: @unchecked Sendable {
         try decodeColumn(meta, at: meta.valueOffset, into: &values, scratch: &scratch) { try ValueCodec.decode($0, into: $1) }
     }
 
+    /// As ``decodeValues(_:into:scratch:)``, but only the slots at `needed` are filled (the
+    /// rest are unspecified): decoding stops after them and skips what it can before them.
+    func decodeValues(_ meta: ChunkMeta, needed: Range<Int>, into values: inout [Double], scratch: inout [UInt8]) throws {
+        try decodeColumn(meta, at: meta.valueOffset, into: &values, scratch: &scratch) { try ValueCodec.decode($0, into: $1, needed: needed) }
+    }
+
     /// Reads the column frame at `offset`, decompresses it when needed and decodes it with
     /// `codec`, checking it yields the announced sample count; codec errors name the file
     /// and offset.

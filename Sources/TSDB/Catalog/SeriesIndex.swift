@@ -89,6 +89,17 @@ struct SeriesIndex: Sendable {
         return Labels(sortedPairs: out)
     }
 
+    /// Adds the ids of series `id`'s (name, value) pairs to `set` (nothing is built); see
+    /// ``pair(_:)``.
+    func insertPairIDs(of id: UInt32, into set: inout Set<UInt32>) {
+        guard contains(id) else { return }
+        let s = Int(starts[Int(id)])
+        for k in 0..<Int(flat[s]) { set.insert(flat[s + 1 + k]) }
+    }
+
+    /// The interned pair with this id (from ``insertPairIDs(of:into:)``).
+    func pair(_ pid: UInt32) -> Label { pairs[Int(pid)] }
+
     /// Whether series `id` has a label named `name` (nothing is built).
     func hasLabel(_ name: String, _ id: UInt32) -> Bool {
         guard contains(id) else { return false }

@@ -123,11 +123,28 @@ enum BitPacking {
     /// Unpacks `count` values into `out`; returns the bytes consumed.
     @discardableResult
     static func unpack(_ src: UnsafeRawBufferPointer, count: Int, into out: UnsafeMutablePointer<UInt64>) throws -> Int {
+        try unpack(src, count: count, needed: 0..<count, into: out)
+    }
+
+    /// Unpacks the groups of a `count`-value column that hold the values at `needed` into
+    /// their places in `out`: groups wholly before it are stepped over by their headers alone,
+    /// decoding stops after the group holding its last value, and the slots of groups not
+    /// decoded are left as they were. Returns the bytes consumed (the whole column's only when
+    /// `needed` reaches its end).
+    @discardableResult
+    static func unpack(_ src: UnsafeRawBufferPointer, count: Int, needed: Range<Int>,
+                       into out: UnsafeMutablePointer<UInt64>) throws -> Int {
         var offset = 0
         var start = 0
+        let stop = min(count, needed.upperBound)
+        // Groups before the needed values: only their sizes are read.
+        while start + group <= needed.lowerBound, start < stop {
+            offset = try skipGroup(src, at: offset, n: group)
+            start += group
+        }
         // Each group is copied into a zero-padded scratch so word loads never pass the end.
         var scratch = [UInt64](repeating: 0, count: group + 2)
-        while start < count {
+        while start < stop {
             let n = min(count - start, group)
             guard offset < src.count else { throw CodecError.truncated }
             let mode = src[offset]
@@ -136,7 +153,7 @@ enum BitPacking {
                 let a = try RiceGroup(src, at: offset, k: Int(mode & 0x3F))
                 // Two full Rice groups in a row decode interleaved: each value's decode waits
                 // on the one before it, so two independent chains keep the core twice as busy.
-                if n == group, count - start >= 2 * group, a.inPlace, a.end < src.count, src[a.end] & riceFlag == riceFlag {
+                if n == group, count - start >= 2 * group, stop - start > group, a.inPlace, a.end < src.count, src[a.end] & riceFlag == riceFlag {
                     let b = try RiceGroup(src, at: a.end + 1, k: Int(src[a.end] & 0x3F))
                     if b.inPlace {
                         try RiceGroup.decodePair(a, b, count: group, into: out + start, out + start + group)
@@ -204,6 +221,28 @@ enum BitPacking {
             start += n
         }
         return offset
+    }
+
+    /// Where the group of `n` values at `offset` ends, read from its header alone.
+    private static func skipGroup(_ src: UnsafeRawBufferPointer, at offset: Int, n: Int) throws -> Int {
+        guard offset < src.count else { throw CodecError.truncated }
+        let mode = src[offset]
+        var at = offset + 1
+        if mode & riceFlag == riceFlag { return try RiceGroup(src, at: at, k: Int(mode & 0x3F)).end }
+        let sparse = mode & sparseFlag != 0
+        let w = sparse ? Int(mode & 0x3F) + 1 : Int(mode)
+        guard w <= 64 else { throw CodecError.malformed("bit width \(w) over 64") }
+        var packedCount = n
+        if sparse {
+            let mapBytes = (n + 7) / 8
+            guard src.count - at >= mapBytes else { throw CodecError.truncated }
+            packedCount = UnsafeRawBufferPointer(rebasing: src[at..<(at + mapBytes)]).reduce(0) { $0 + $1.nonzeroBitCount }
+            guard packedCount <= n else { throw CodecError.malformed("sparse bitmap") }
+            at += mapBytes
+        }
+        let bytes = (packedCount * w + 7) / 8
+        guard src.count - at >= bytes else { throw CodecError.truncated }
+        return at + bytes
     }
 }
 

@@ -146,18 +146,30 @@ public enum ValueCodec {
     /// Decodes into `out` (at least ``count(_:)`` elements); returns the count.
     @discardableResult
     public static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Double>) throws -> Int {
+        try decode(bytes, into: out, needed: 0..<Int.max)
+    }
+
+    /// Decodes the values at `needed` (clamped to the column) into their places in `out` (at
+    /// least ``count(_:)`` elements); returns the column's count. Slots outside `needed` hold
+    /// unspecified values. Decoding stops after the last needed value; values before the first
+    /// are skipped by whole bit-packed groups where the encoding allows it (constant and
+    /// order-0 columns), otherwise decoded but not converted.
+    @discardableResult
+    static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Double>, needed: Range<Int>) throws -> Int {
         var r = ByteReader(bytes)
         let n = try r.columnCount("values", fitting: out.count)
         guard n > 0 else { return 0 }
+        let lo = min(max(0, needed.lowerBound), n), hi = max(lo, min(n, needed.upperBound))
+        guard lo < hi else { return n }
         guard let kind = Kind(rawValue: try r.byte()) else { throw CodecError.malformed("unknown value kind") }
         switch kind {
         case .constant:
             let v = Double(bitPattern: try r.fixed(UInt64.self))
-            out.baseAddress!.update(repeating: v, count: n)
+            (out.baseAddress! + lo).update(repeating: v, count: hi - lo)
         case .scaled:
-            try decodeScaled(&r, n: n, into: out)
+            try decodeScaled(&r, n: n, lo: lo, hi: hi, into: out)
         case .xor:
-            try decodeXOR(r.slice(r.remaining), n: n, into: out)
+            try decodeXOR(r.slice(r.remaining), n: hi, into: out)
         }
         return n
     }
@@ -171,7 +183,8 @@ public enum ValueCodec {
         }
     }
 
-    private static func decodeScaled(_ r: inout ByteReader, n: Int, into out: UnsafeMutableBufferPointer<Double>) throws {
+    /// Values `lo..<hi` of an `n`-value scaled column into `out[lo..<hi]`.
+    private static func decodeScaled(_ r: inout ByteReader, n: Int, lo: Int, hi: Int, into out: UnsafeMutableBufferPointer<Double>) throws {
         let exp = Int(try r.byte())
         guard exp <= maxExponent else { throw CodecError.malformed("decimal exponent \(exp)") }
         let order = try r.byte()
@@ -183,13 +196,20 @@ public enum ValueCodec {
         let packed = try r.slice(r.remaining)
         let scale = pow10[exp]
         // Work in place: the output's 8-byte slots hold zigzags, then integers, then doubles.
+        guard lo < hi else { return }
         try out.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: n) { u throws in
-            try BitPacking.unpack(packed, count: packedCount, into: u + skip)
-            u.withMemoryRebound(to: Int64.self, capacity: n) { m in
-                if order == 0 {
-                    for i in 0..<n { m[i] = first &+ Int64(bitPattern: u[i]) }
-                    return
+            if order == 0 {
+                // Frame of reference: each value stands alone, so only its groups are read.
+                try BitPacking.unpack(packed, count: packedCount, needed: lo..<hi, into: u)
+                u.withMemoryRebound(to: Int64.self, capacity: n) { m in
+                    for i in lo..<hi { m[i] = first &+ Int64(bitPattern: u[i]) }
                 }
+                return
+            }
+            // Differences: every one up to the last needed value is summed.
+            try BitPacking.unpack(packed, count: packedCount, needed: 0..<max(0, hi - skip), into: u + skip)
+            u.withMemoryRebound(to: Int64.self, capacity: n) { m in
+                let n = hi
                 m[0] = first
                 if order == 1 {
                     var acc = first
@@ -213,9 +233,9 @@ public enum ValueCodec {
         out.baseAddress!.withMemoryRebound(to: Int64.self, capacity: n) { m in
             // Integral columns (the common DCGM case) skip the division.
             if exp == 0 {
-                for i in 0..<n { out[i] = Double(m[i]) }
+                for i in lo..<hi { out[i] = Double(m[i]) }
             } else {
-                for i in 0..<n { out[i] = Double(m[i]) / scale }
+                for i in lo..<hi { out[i] = Double(m[i]) / scale }
             }
         }
     }

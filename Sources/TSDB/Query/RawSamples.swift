@@ -188,7 +188,7 @@ private struct TimestampShape {
         out.reserveCapacity(timestamps.count)
         for (i, step) in series.steps.enumerated() where !cuts[i].isEmpty {
             guard case .decode(let bi, let m) = step else { continue }
-            try snap.blocks[bi].decodeValues(m, into: &decoded, scratch: &scratch)
+            try snap.blocks[bi].decodeValues(m, needed: cuts[i], into: &decoded, scratch: &scratch)
             decoded.withUnsafeBufferPointer { d in out.append(contentsOf: d[cuts[i]]) }
         }
         return out
