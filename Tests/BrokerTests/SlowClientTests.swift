@@ -9,7 +9,10 @@ import Testing
 /// ``HTTPTimeouts`` and guard): slowloris and stalled produce bodies after the idle timeout,
 /// a trickled produce body after the read timeout, while `/health` keeps answering.
 @Suite struct SlowClientTests {
-    static let timeouts = HTTPTimeouts(idle: .seconds(1), read: .seconds(3), write: .seconds(3))
+    /// The trickle sends a byte every 0.2 s; an idle timeout of 2 s leaves it ten periods of
+    /// slack, so a trickler stalled for a second on a loaded machine (which CI saw with 1 s:
+    /// two trickled bodies closed by the idle timeout at 1.0 s) is not taken for a slow client.
+    static let timeouts = HTTPTimeouts(idle: .seconds(2), read: .seconds(5), write: .seconds(5))
 
     @Test func brokerClosesSlowClients() async throws {
         try await withBroker({ $0.httpTimeouts = Self.timeouts }) { broker in
@@ -39,7 +42,7 @@ import Testing
         }
         let trickle = Task {
             try await offPool {
-                let deadline = ContinuousClock.now + .seconds(15)
+                let deadline = ContinuousClock.now + .seconds(20)
                 while ContinuousClock.now < deadline, !(loris + stalled + trickled).allSatisfy(\.isClosed) {
                     for s in loris { s.send("a"); s.poll() }
                     for s in trickled { s.send("x"); s.poll() }
@@ -56,7 +59,7 @@ import Testing
             let d = at - started
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
-        for (name, group, timeout) in [("slowloris", loris, 1.0), ("stalled body", stalled, 1.0), ("trickled body", trickled, 3.0)] {
+        for (name, group, timeout) in [("slowloris", loris, 2.0), ("stalled body", stalled, 2.0), ("trickled body", trickled, 5.0)] {
             let times = group.map(seconds)
             #expect(times.allSatisfy { $0 >= timeout - 0.3 && $0 < timeout + 8 }, "\(name) closed at \(times.map { String(format: "%.1f", $0) }) s, timeout \(timeout) s")
         }
