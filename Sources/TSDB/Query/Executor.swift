@@ -12,8 +12,14 @@ extension TSDB {
     /// ``TSDBError/queryTimeout(limit:)``. A query whose plan is over its ``QueryLimits``
     /// is refused before anything is decoded.
     public func query(_ query: Query) throws -> QueryResult {
+        try underDeadline(query) { try run(query, deadline: $0) }
+    }
+
+    /// Runs `body` under the query's deadline (``Query/timeout``, else
+    /// ``TSDBOptions/queryTimeout``); a query stopped by it is counted and logged once here.
+    func underDeadline(_ query: Query, _ body: (QueryDeadline) throws -> QueryResult) throws -> QueryResult {
         do {
-            return try run(query, deadline: QueryDeadline(limit: query.timeout ?? options.queryTimeout))
+            return try body(QueryDeadline(limit: query.timeout ?? options.queryTimeout))
         } catch TSDBError.queryTimeout(let limit) {
             engineMetrics.queryTimeouts.increment()
             logger.warning("query stopped at its deadline", metadata: ["limit_ns": "\(limit)", "metric": "\(query.metric ?? "*")"])
@@ -97,10 +103,20 @@ extension TSDB {
                 series.append(SeriesResult(labels: snap.labels[k], timestamps: perSeries[k].timestamps, values: perSeries[k].values))
             }
         }
-        series.sort { $0.labels.canonicalBytes.lexicographicallyPrecedes($1.labels.canonicalBytes) }
+        return try finishQuery(series, query, stats: stats, started: started)
+    }
+
+    /// The end every query path shares: the series in the order of their canonical label
+    /// bytes (each key built once), the query's series limit, the returned counts and the
+    /// duration, recorded in the engine's query timer.
+    func finishQuery(_ unsorted: [SeriesResult], _ query: Query, stats: QueryStats, started: UInt64) throws -> QueryResult {
+        var keyed = unsorted.map { (key: $0.labels.canonicalBytes, series: $0) }
+        keyed.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        let series = keyed.map(\.series)
         if let limit = query.limit, series.count > limit {
             throw TSDBError.resultLimitExceeded(limit: limit, series: series.count)
         }
+        var stats = stats
         stats.seriesReturned = series.count
         stats.samplesReturned = series.reduce(0) { $0 + $1.timestamps.count }
         stats.durationNanos = Int64(DispatchTime.now().uptimeNanoseconds - started)

@@ -25,13 +25,7 @@ extension TSDB {
             throw TSDBError.invalidQuery("rawSamples reads raw samples: no aggregation, step, grouping or earliestSamples")
         }
         guard timeUnit > 0 else { throw TSDBError.invalidQuery("timeUnit must be positive") }
-        do {
-            return try rawSamples(query, unit: timeUnit, deadline: QueryDeadline(limit: query.timeout ?? options.queryTimeout))
-        } catch TSDBError.queryTimeout(let limit) {
-            engineMetrics.queryTimeouts.increment()
-            logger.warning("query stopped at its deadline", metadata: ["limit_ns": "\(limit)", "metric": "\(query.metric ?? "*")"])
-            throw TSDBError.queryTimeout(limit: limit)
-        }
+        return try underDeadline(query) { try rawSamples(query, unit: timeUnit, deadline: $0) }
     }
 
     private func rawSamples(_ query: Query, unit: Int64, deadline: QueryDeadline) throws -> QueryResult {
@@ -123,19 +117,7 @@ extension TSDB {
         stats.seriesMatched = n
         for s in workerStats { stats.add(s) }
         stats.blocksTouched = plan.blocks.count
-        var keyed: [(key: [UInt8], series: SeriesResult)] = []
-        keyed.reserveCapacity(n)
-        for case let s? in perSeries { keyed.append((s.labels.canonicalBytes, s)) }
-        keyed.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        let series = keyed.map(\.series)
-        if let limit = query.limit, series.count > limit {
-            throw TSDBError.resultLimitExceeded(limit: limit, series: series.count)
-        }
-        stats.seriesReturned = series.count
-        stats.samplesReturned = series.reduce(0) { $0 + $1.timestamps.count }
-        stats.durationNanos = Int64(DispatchTime.now().uptimeNanoseconds - started)
-        engineMetrics.query.recordNanoseconds(stats.durationNanos)
-        return QueryResult(series: series, stats: stats)
+        return try finishQuery(perSeries.compactMap { $0 }, query, stats: stats, started: started)
     }
 
     /// Timestamps divided by `unit`, rounded down, in place.
