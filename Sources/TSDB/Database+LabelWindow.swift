@@ -39,10 +39,7 @@ extension TSDB {
             let kept = state.withLock { s -> Int in
                 var kept = 0
                 for id in ids {
-                    let i = Int(id)
-                    if let window {
-                        guard i < s.seriesMin.count, s.seriesMin[i] <= window.end, s.seriesMax[i] >= window.start else { continue }
-                    }
+                    if let window, !Self.span(of: id, s.seriesMin, s.seriesMax, meets: window.start, window.end) { continue }
                     guard s.index.contains(id) else { continue }
                     kept += 1
                     s.index.insertPairIDs(of: id, into: &pids)
@@ -65,11 +62,16 @@ extension TSDB {
     private static func anyOverlaps<C: Collection>(_ lists: C, _ lo: [Int64], _ hi: [Int64], _ start: Int64, _ end: Int64) -> Bool
     where C.Element == [UInt32] {
         for ids in lists {
-            for id in ids {
-                let i = Int(id)
-                if i < lo.count, lo[i] <= end, hi[i] >= start { return true }
-            }
+            for id in ids where span(of: id, lo, hi, meets: start, end) { return true }
         }
         return false
+    }
+
+    /// Whether series `id`'s first-to-last sample span (`lo`, `hi`: the engine's per-series
+    /// bounds) meets [`start`, `end`], inclusive; false for an id the bounds do not cover.
+    @inline(__always)
+    static func span(of id: UInt32, _ lo: [Int64], _ hi: [Int64], meets start: Int64, _ end: Int64) -> Bool {
+        let i = Int(id)
+        return i < lo.count && lo[i] <= end && hi[i] >= start
     }
 }

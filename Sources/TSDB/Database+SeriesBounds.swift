@@ -12,8 +12,7 @@ extension TSDB {
         let out = state.withLock { s -> [Labels] in
             var out: [Labels] = []
             for id in ids {
-                let i = Int(id)
-                guard i < s.seriesMin.count, s.seriesMin[i] <= end, s.seriesMax[i] >= start,
+                guard Self.span(of: id, s.seriesMin, s.seriesMax, meets: start, end),
                       let labels = s.index.labels(of: id) else { continue }
                 out.append(labels)
             }
