@@ -126,12 +126,20 @@ extension APIHandlers {
     }
 
     /// The request's `start`/`end` window in nanoseconds (the milliseconds of `end` taken
-    /// whole), or nil when neither is given (Prometheus' default: all time).
+    /// whole), or nil when neither is given (Prometheus' default: all time). Times past what
+    /// Int64 nanoseconds hold (after 2262 or before 1677; the parameters accept ±292 million
+    /// years in milliseconds) saturate: such a window starts after, or ends before, all data.
     private func window(_ form: PrometheusForm) throws(PromQLError) -> (from: Int64, to: Int64)? {
         let start = try form.string("start").map { v throws(PromQLError) in try PrometheusParameters.time(v, name: "start") }
         let end = try form.string("end").map { v throws(PromQLError) in try PrometheusParameters.time(v, name: "end") }
         if start == nil && end == nil { return nil }
-        return ((start ?? Int64.min / 1_000_000) * 1_000_000, (end ?? Int64.max / 1_000_000) * 1_000_000 + 999_999)
+        func nanos(_ ms: Int64, plus extra: Int64) -> Int64 {
+            let (ns, overflow) = ms.multipliedReportingOverflow(by: 1_000_000)
+            if overflow { return ms < 0 ? .min : .max }
+            let (sum, past) = ns.addingReportingOverflow(extra)
+            return past ? .max : sum
+        }
+        return (start.map { nanos($0, plus: 0) } ?? .min, end.map { nanos($0, plus: 999_999) } ?? .max)
     }
 
     /// Runs a handler with the request's form (query string plus a urlencoded POST body) and
