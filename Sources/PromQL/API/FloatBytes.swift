@@ -37,19 +37,24 @@ extension FloatFormat {
     }
 
     /// `FormatFloat(v, 'f', -1, 64)` for a finite non-zero `v`: Swift's shortest digits
-    /// (`123.456`, `1.5e-05`, `1e+16`) are written at the end of `out`, read back as digits
-    /// and a decimal exponent, and replaced by the plain form, as ``plain(_:)`` builds it.
+    /// (`123.456`, `1.5e-05`, `1e+16`) are written at the end of `out`. Where Swift wrote
+    /// them plainly (`0.0333…`, `123.456`: no exponent and no integral `.0`) they already are
+    /// Go's text; otherwise they are read back as digits and a decimal exponent and replaced
+    /// by the plain form, as ``plain(_:)`` builds it.
     static func appendPlainShortest(_ v: Double, to out: inout [UInt8]) {
         let start = out.count
+        if v.sign == .minus { out.append(UInt8(ascii: "-")) }
+        let digitsStart = out.count
         var sink = ASCIISink()
         swap(&sink.bytes, &out)
         v.magnitude.write(to: &sink)
         swap(&sink.bytes, &out)
+        if isPlainFraction(out, from: digitsStart) { return }
         // digits (at most 17 significant) and value = 0.d1d2… × 10^exp
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         let (count, exp): (Int, Int) = withUnsafeMutableBytes(of: &digits) { d in
             var n = 0, intDigits = 0, exp10 = 0, seenDot = false, negExp = false, inExp = false
-            for i in start..<out.count {
+            for i in digitsStart..<out.count {
                 let b = out[i]
                 if inExp {
                     if b == UInt8(ascii: "-") { negExp = true } else if b >= 48 && b <= 57 { exp10 = exp10 * 10 + Int(b - 48) }
@@ -85,6 +90,15 @@ extension FloatFormat {
                 for i in exp..<count { out.append(d[i]) }
             }
         }
+    }
+
+    /// Whether the text from `from` on has no exponent and does not end in `.0`: Swift's
+    /// shortest digits written plainly, which have no other trailing zero.
+    private static func isPlainFraction(_ out: [UInt8], from: Int) -> Bool {
+        let n = out.count
+        guard n - from >= 2, !(out[n - 1] == UInt8(ascii: "0") && out[n - 2] == UInt8(ascii: ".")) else { return false }
+        for i in from..<n where out[i] == UInt8(ascii: "e") || out[i] == UInt8(ascii: "E") { return false }
+        return true
     }
 
     /// Receives `Double.write(to:)`'s ASCII; `_writeASCII` is the standard library's hook
