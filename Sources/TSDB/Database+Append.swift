@@ -186,14 +186,12 @@ extension TSDB {
     private func notifySubscribers(_ batch: SampleBatch) {
         let subs = subscribers.withLock { Array($0.values) }
         guard !subs.isEmpty else { return }
-        let samples: [LabeledSample] = state.withLock { s in
-            var out: [LabeledSample] = []
-            out.reserveCapacity(batch.count)
-            for i in 0..<batch.count {
-                guard let labels = s.index.labels(of: batch.refs[i]) else { continue }
-                out.append(LabeledSample(labels: labels, timestamp: batch.timestamps[i], value: batch.values[i]))
-            }
-            return out
+        let view = state.withLock { $0.index.view }
+        var samples: [LabeledSample] = []
+        samples.reserveCapacity(batch.count)
+        for i in 0..<batch.count {
+            guard let labels = view.labels(of: batch.refs[i]) else { continue }
+            samples.append(LabeledSample(labels: labels, timestamp: batch.timestamps[i], value: batch.values[i]))
         }
         for c in subs { c.yield(samples) }
     }

@@ -143,6 +143,7 @@ extension TSDB {
     /// Labels of every series the metric and matchers select (for series listings).
     public func series(metric: String? = nil, matchers: [LabelMatcher] = []) -> [Labels] {
         guard let ids = try? selectSeries(metric: metric, matchers: matchers).ids else { return [] }
-        return state.withLock { s in ids.compactMap { s.index.labels(of: $0) } }
+        let view = state.withLock { $0.index.view }
+        return ids.compactMap { view.labels(of: $0) }
     }
 }

@@ -162,7 +162,7 @@ struct LineProtocolBatchBuilderTests {
         let warm = LineProtocolBatchBuilder()
         var p = try warm.parse(base, precision: .ms, now: Self.now)
         _ = try warm.seal(&p, db: db)
-        var same = try warm.parse(base, precision: .ms, now: Self.now)
+        let same = try warm.parse(base, precision: .ms, now: Self.now)
         #expect(same.batch.refs.allSatisfy { $0 != 0 } && same.batch.count == 5)
         var checked = 0
         for _ in 0..<3_000 {

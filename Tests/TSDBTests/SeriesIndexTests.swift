@@ -46,4 +46,50 @@ struct SeriesIndexTests {
         #expect(index.lookup(b, hash: 2) == nil)
         #expect(!index.contains(1) && !index.contains(2))
     }
+
+    /// A query's view, taken before more series arrive, still reads exactly what it saw,
+    /// across page boundaries of the paged storage (pages of 16,384 entries), and the
+    /// index goes on reading the new series; the narrowed and counted forms equal the
+    /// full labels'.
+    @Test func aViewTakenEarlierIsUnchangedByLaterSeries() {
+        var index = SeriesIndex()
+        var all: [Labels] = []
+        for i in 0..<30_000 {
+            let l = Self.labels("h\(i / 8)", gpu: i % 8)
+            index.add(id: UInt32(i + 1), labels: l, hash: UInt64(i + 1))
+            all.append(l)
+        }
+        let view = index.view
+        for i in 30_000..<45_000 {
+            let l = Self.labels("late\(i / 8)", gpu: i % 8)
+            index.add(id: UInt32(i + 1), labels: l, hash: UInt64(i + 1))
+            all.append(l)
+        }
+        #expect(!view.contains(30_001) && view.labels(of: 30_001) == nil)
+        #expect(index.contains(45_000) && !index.contains(45_001))
+        var mismatches = 0
+        for (k, l) in all.enumerated() {
+            let id = UInt32(k + 1)
+            if index.labels(of: id) != l { mismatches += 1 }
+            if k < 30_000 {
+                if view.labels(of: id) != l { mismatches += 1 }
+                if view.labels(of: id, keeping: ["gpu", "Hostname"]) != l.keeping(["gpu", "Hostname"]) { mismatches += 1 }
+                if view.canonicalByteCount(of: id) != l.canonicalBytes.count { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(view.canonicalByteCount(of: 99_999) == 0)
+    }
+
+    @Test func pagedArrayGrowsAndWritesAcrossPages() {
+        var a = PagedArray<UInt32>(first: 7)
+        a.grow(to: 40_000, with: 0)
+        a[33_000] = 5
+        let copy = a
+        a[16_384] = 9
+        a.append(11)
+        #expect(a.count == 40_001 && copy.count == 40_000)
+        #expect(a[0] == 7 && a[33_000] == 5 && a[16_384] == 9 && a[40_000] == 11)
+        #expect(copy[16_384] == 0 && copy[33_000] == 5)
+    }
 }

@@ -4,15 +4,11 @@
 /// A series' labels are kept as ids of interned (name, value) pairs in one flat array —
 /// about 4 bytes a label instead of a 32-byte ``Label`` in an array of its own — and
 /// ``labels(of:)`` builds the ``Labels`` when asked (their strings are shared, not copied).
+/// A query takes ``view`` under the engine lock (O(1)) and builds what it needs after.
 struct SeriesIndex: Sendable {
-    /// Every distinct pair once, by pair id; its strings are the postings' keys.
-    private var pairs: [Label] = []
+    /// The pairs and the series' pair ids; see ``SeriesLabelView``.
+    private(set) var view = SeriesLabelView()
     private var pairIDs: [Label: UInt32] = [:]
-    /// Series id → where its labels start in `flat` (0: no such series; id 0 is never used,
-    /// SQLite rowids start at 1). `flat[start]` is the label count, then the pair ids follow
-    /// in label order.
-    private var starts: [UInt32] = [0]
-    private var flat: [UInt32] = [0]
     /// Series by label hash: the first series of a hash, and the rare later ones.
     private var byHash: [UInt64: UInt32] = [:]
     private var moreByHash: [UInt64: [UInt32]] = [:]
@@ -23,27 +19,27 @@ struct SeriesIndex: Sendable {
     private var valueOrders: [String: [String]] = [:]
     private(set) var count = 0
 
-    var maxID: UInt32 { UInt32(starts.count - 1) }
+    var maxID: UInt32 { UInt32(view.starts.count - 1) }
 
     mutating func add(id: UInt32, labels l: Labels, hash: UInt64) {
         let i = Int(id)
-        if starts.count <= i { starts.append(contentsOf: repeatElement(0, count: i - starts.count + 1)) }
-        guard starts[i] == 0 else { return }
-        precondition(flat.count + l.count < Int(UInt32.max), "series index over 2^32 labels")
-        starts[i] = UInt32(flat.count)
-        flat.append(UInt32(l.count))
+        if view.starts.count <= i { view.starts.grow(to: i + 1, with: 0) }
+        guard view.starts[i] == 0 else { return }
+        precondition(view.flat.count + l.count < Int(UInt32.max), "series index over 2^32 labels")
+        view.starts[i] = UInt32(view.flat.count)
+        view.flat.append(UInt32(l.count))
         for pair in l {
             if let known = pairIDs[pair] {
-                flat.append(known)
+                view.flat.append(known)
                 postings[pair.name, default: [:]][pair.value, default: []].insertSorted(id)
                 continue
             }
             // A new pair: its name (when indexed already) shares the postings' string storage.
             let p = interned(pair)
-            let pid = UInt32(pairs.count)
-            pairs.append(p)
+            let pid = UInt32(view.pairs.count)
+            view.pairs.append(p)
             pairIDs[p] = pid
-            flat.append(pid)
+            view.flat.append(pid)
             valueOrders[p.name, default: []].append(p.value)
             postings[p.name, default: [:]][p.value, default: []].insertSorted(id)
         }
@@ -67,44 +63,34 @@ struct SeriesIndex: Sendable {
 
     /// Whether series `id` has exactly the labels `l`.
     private func has(_ id: UInt32, _ l: Labels) -> Bool {
-        let s = Int(starts[Int(id)])
-        guard Int(flat[s]) == l.count else { return false }
-        for (k, pair) in l.pairs.enumerated() where pairs[Int(flat[s + 1 + k])] != pair { return false }
+        let s = Int(view.starts[Int(id)])
+        guard Int(view.flat[s]) == l.count else { return false }
+        for (k, pair) in l.pairs.enumerated() where view.pairs[Int(view.flat[s + 1 + k])] != pair { return false }
         return true
     }
 
     /// Whether series `id` exists (cheaper than ``labels(of:)``: nothing is built).
     @inline(__always)
-    func contains(_ id: UInt32) -> Bool {
-        Int(id) < starts.count && starts[Int(id)] != 0
-    }
+    func contains(_ id: UInt32) -> Bool { view.contains(id) }
 
-    func labels(of id: UInt32) -> Labels? {
-        guard contains(id) else { return nil }
-        let s = Int(starts[Int(id)])
-        let n = Int(flat[s])
-        var out: [Label] = []
-        out.reserveCapacity(n)
-        for k in 0..<n { out.append(pairs[Int(flat[s + 1 + k])]) }
-        return Labels(sortedPairs: out)
-    }
+    func labels(of id: UInt32) -> Labels? { view.labels(of: id) }
 
     /// Adds the ids of series `id`'s (name, value) pairs to `set` (nothing is built); see
     /// ``pair(_:)``.
     func insertPairIDs(of id: UInt32, into set: inout Set<UInt32>) {
         guard contains(id) else { return }
-        let s = Int(starts[Int(id)])
-        for k in 0..<Int(flat[s]) { set.insert(flat[s + 1 + k]) }
+        let s = Int(view.starts[Int(id)])
+        for k in 0..<Int(view.flat[s]) { set.insert(view.flat[s + 1 + k]) }
     }
 
     /// The interned pair with this id (from ``insertPairIDs(of:into:)``).
-    func pair(_ pid: UInt32) -> Label { pairs[Int(pid)] }
+    func pair(_ pid: UInt32) -> Label { view.pairs[Int(pid)] }
 
     /// Whether series `id` has a label named `name` (nothing is built).
     func hasLabel(_ name: String, _ id: UInt32) -> Bool {
         guard contains(id) else { return false }
-        let s = Int(starts[Int(id)])
-        for k in 0..<Int(flat[s]) where pairs[Int(flat[s + 1 + k])].name == name { return true }
+        let s = Int(view.starts[Int(id)])
+        for k in 0..<Int(view.flat[s]) where view.pairs[Int(view.flat[s + 1 + k])].name == name { return true }
         return false
     }
 
@@ -123,6 +109,92 @@ struct SeriesIndex: Sendable {
     var labelNames: [String] { postings.keys.sorted() }
 
     func values(of name: String) -> [String] { (postings[name] ?? [:]).keys.sorted() }
+}
+
+/// The series' labels as pair ids, with the pairs they name: what a query needs to build any
+/// series' ``Labels`` (or only the labels it groups by) after it let go of the engine lock.
+/// Copying one is O(1). Its storage is paged, so a series added while a query still holds a
+/// copy costs the index a copy of one page, not of every series' labels.
+struct SeriesLabelView: Sendable {
+    /// Every distinct pair once, by pair id; its strings are the postings' keys.
+    fileprivate(set) var pairs = PagedArray<Label>()
+    /// Series id → where its labels start in `flat` (0: no such series; id 0 is never used,
+    /// SQLite rowids start at 1). `flat[start]` is the label count, then the pair ids follow
+    /// in label order.
+    fileprivate(set) var starts = PagedArray<UInt32>(first: 0)
+    fileprivate(set) var flat = PagedArray<UInt32>(first: 0)
+
+    @inline(__always)
+    func contains(_ id: UInt32) -> Bool {
+        Int(id) < starts.count && starts[Int(id)] != 0
+    }
+
+    func labels(of id: UInt32) -> Labels? {
+        guard contains(id) else { return nil }
+        let s = Int(starts[Int(id)])
+        let n = Int(flat[s])
+        var out: [Label] = []
+        out.reserveCapacity(n)
+        for k in 0..<n { out.append(pairs[Int(flat[s + 1 + k])]) }
+        return Labels(sortedPairs: out)
+    }
+
+    /// `labels(of: id)?.keeping(names)`, building only the kept pairs.
+    func labels(of id: UInt32, keeping names: [String]) -> Labels? {
+        guard contains(id) else { return nil }
+        let s = Int(starts[Int(id)])
+        var out: [Label] = []
+        out.reserveCapacity(names.count)
+        for k in 0..<Int(flat[s]) {
+            let p = pairs[Int(flat[s + 1 + k])]
+            if names.contains(p.name) { out.append(p) }
+        }
+        return Labels(sortedPairs: out)
+    }
+
+    /// `labels(of: id)?.canonicalBytes.count`, without building either.
+    func canonicalByteCount(of id: UInt32) -> Int {
+        guard contains(id) else { return 0 }
+        let s = Int(starts[Int(id)])
+        var n = 0
+        for k in 0..<Int(flat[s]) {
+            let p = pairs[Int(flat[s + 1 + k])]
+            n += p.name.utf8.count + p.value.utf8.count + 2
+        }
+        return n
+    }
+}
+
+/// An append-mostly array kept in fixed pages: a copy shares every page, and a write to a
+/// shared copy duplicates only the page it touches (and the short list of pages).
+struct PagedArray<Element: Sendable>: Sendable {
+    private static var pageShift: Int { 14 }
+    private static var pageSize: Int { 1 << pageShift }
+    private var pages: [[Element]] = []
+    private(set) var count = 0
+
+    init() {}
+    init(first: Element) { append(first) }
+
+    subscript(i: Int) -> Element {
+        get { pages[i >> Self.pageShift][i & (Self.pageSize - 1)] }
+        set { pages[i >> Self.pageShift][i & (Self.pageSize - 1)] = newValue }
+    }
+
+    mutating func append(_ x: Element) {
+        if count & (Self.pageSize - 1) == 0 {
+            var page: [Element] = []
+            page.reserveCapacity(Self.pageSize)
+            pages.append(page)
+        }
+        pages[pages.count - 1].append(x)
+        count += 1
+    }
+
+    /// Appends `x` until there are `n` elements.
+    mutating func grow(to n: Int, with x: Element) {
+        while count < n { append(x) }
+    }
 }
 
 extension Array where Element == UInt32 {

@@ -80,7 +80,7 @@ struct Planner: Sendable {
             var index: [Labels: Int] = [:]
             var of = [Int](repeating: -1, count: n)
             for k in 0..<n where !series[k].isEmpty {
-                var key = snap.labels[k].keeping(groupBy)
+                var key = snap.labels.keeping(groupBy, k)
                 if let metric { key = Labels(key.pairs + [Label(Labels.metricName, metric)]) }
                 if let g = index[key] { of[k] = g } else {
                     of[k] = groupLabels.count
@@ -186,7 +186,7 @@ struct Planner: Sendable {
                     case .merge(let g): samples += g.reduce(0) { $0 + $1.count }
                     }
                 }
-                bytes = bytes.addingClamped(samples.multipliedClamped(16)).addingClamped(snap.labels[k].canonicalBytes.count + perSeries)
+                bytes = bytes.addingClamped(samples.multipliedClamped(16)).addingClamped(snap.labels.canonicalByteCount(k) + perSeries)
             }
             return bytes
         }
@@ -206,7 +206,7 @@ struct Planner: Sendable {
         } else {
             for (k, p) in series.enumerated() where !p.isEmpty {
                 let own = min(buckets, p.steps.count.addingClamped(p.samplesToDecode))
-                bytes = bytes.addingClamped(own.multipliedClamped(bucketBytes)).addingClamped(snap.labels[k].canonicalBytes.count + perSeries)
+                bytes = bytes.addingClamped(own.multipliedClamped(bucketBytes)).addingClamped(snap.labels.canonicalByteCount(k) + perSeries)
             }
         }
         if aggregation?.quantile != nil { bytes = bytes.addingClamped(decode.multipliedClamped(8)) }

@@ -3,7 +3,7 @@
 /// outside it. Later writes do not change it.
 struct Snapshot {
     var ids: [UInt32]
-    var labels: [Labels]
+    var labels: SnapshotLabels
     var blocks: [Block]
     /// Per selected series, its in-memory columns oldest first (frozen heads in priority
     /// order, then the head), each flattened to one sorted run.
@@ -81,26 +81,40 @@ struct Snapshot {
     }
 }
 
+/// The selected series' labels, built from the index's view when a step asks for them.
+struct SnapshotLabels {
+    let view: SeriesLabelView
+    let ids: [UInt32]
+
+    /// Series `k`'s labels (every selected series exists in the view: series are never
+    /// removed from the index).
+    subscript(k: Int) -> Labels { view.labels(of: ids[k]) ?? Labels(sortedPairs: []) }
+
+    /// `self[k].keeping(names)`, building only those pairs.
+    func keeping(_ names: [String], _ k: Int) -> Labels { view.labels(of: ids[k], keeping: names) ?? Labels(sortedPairs: []) }
+
+    /// `self[k].canonicalBytes.count`, building nothing.
+    func canonicalByteCount(_ k: Int) -> Int { view.canonicalByteCount(of: ids[k]) }
+}
+
 extension TSDB {
     /// Resolves the query's matchers and takes its snapshot. The engine lock is held twice,
     /// briefly: to take the index's posting maps (O(matchers)), and to take the selected
-    /// series' labels and columns (O(series selected)). Matching — regexes included — and
-    /// merging out-of-order runs happen between and after, outside it.
+    /// series' columns (O(series selected), a retain each) with the index's label view
+    /// (O(1)). Matching — regexes included —, building labels and merging out-of-order runs
+    /// happen between and after, outside it.
     func snapshot(_ q: Query, deadline: QueryDeadline = .none) throws -> Snapshot {
         let (ids, steps) = try selectSeries(metric: q.metric, metrics: q.metrics, matchers: q.matchers, deadline: deadline)
         var snap = try state.withLock { s -> Snapshot in
             guard !s.closed else { throw TSDBError.closed }
-            var labels: [Labels] = []
             var memory: [[HeadColumn]] = []
-            labels.reserveCapacity(ids.count)
             memory.reserveCapacity(ids.count)
             var dMin = Int64.max, dMax = Int64.min
             var selected: [UInt32] = []
             selected.reserveCapacity(ids.count)
             for id in ids {
-                guard let l = s.index.labels(of: id) else { continue }
+                guard s.index.contains(id) else { continue }
                 selected.append(id)
-                labels.append(l)
                 var columns: [HeadColumn] = []
                 for f in s.frozen { if let c = f.head.column(id) { columns.append(c) } }
                 if let c = s.head.column(id) { columns.append(c) }
@@ -111,7 +125,7 @@ extension TSDB {
                     dMax = max(dMax, s.seriesMax[i])
                 }
             }
-            return Snapshot(ids: selected, labels: labels, blocks: s.blocks, memory: memory,
+            return Snapshot(ids: selected, labels: SnapshotLabels(view: s.index.view, ids: selected), blocks: s.blocks, memory: memory,
                             steps: steps, dataMin: dMin, dataMax: dMax)
         }
         for k in snap.memory.indices {
