@@ -33,7 +33,12 @@ struct ImportCommand: AsyncParsableCommand {
         // A bulk import is acknowledged when it exits: its last step seals the data into a
         // block (fsynced) or, with --no-flush, closes the WAL (fsynced). Per-batch fsyncs
         // would only slow it down, so the default policy here is none.
-        let db = try await TSDB.open(try storage.tsdbOptions(defaultFsync: .none))
+        // The per-request bound on new series guards a server from one hostile request; an
+        // import's batches are its own cut of a file the operator chose, and the first
+        // batches of a 16,000-GPU fleet's export create far more than 100,000 series.
+        var seriesDefaults = SeriesLimits()
+        seriesDefaults.maxNewSeriesPerRequest = nil
+        let db = try await TSDB.open(try storage.tsdbOptions(defaultFsync: .none, seriesDefaults: seriesDefaults))
         var failure: Error?
         let started = Date()
         var totals = DCGMImporter.Summary()

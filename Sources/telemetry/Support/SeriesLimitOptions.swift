@@ -12,14 +12,16 @@ struct SeriesLimitOptions: ParsableArguments {
     var maxLabelNameLength: String?
     @Option(name: .customLong("max-label-value-length"), help: "Longest label value of a new series, in bytes; off: no bound (env MAX_LABEL_VALUE_LENGTH; default 4096).")
     var maxLabelValueLength: String?
-    @Option(name: .customLong("max-new-series-per-request"), help: "Most new series one request or batch may create; off: no bound (env MAX_NEW_SERIES_PER_REQUEST; default 100000).")
+    @Option(name: .customLong("max-new-series-per-request"), help: "Most new series one request or batch may create; off: no bound (env MAX_NEW_SERIES_PER_REQUEST; default 100000, for import off: a fleet's file creates all its series in its first batches).")
     var maxNewSeriesPerRequest: String?
     @Option(name: .customLong("max-new-series-per-hour"), help: "Most new series created per clock hour; over it writes creating series get 429 (env MAX_NEW_SERIES_PER_HOUR; default off).")
     var maxNewSeriesPerHour: String?
 
-    /// The limits: flag, else environment, else the default of ``SeriesLimits``.
-    func seriesLimits(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SeriesLimits {
-        var l = SeriesLimits()
+    /// The limits: flag, else environment, else `defaults` (those of ``SeriesLimits`` unless
+    /// the command says otherwise).
+    func seriesLimits(defaults: SeriesLimits = SeriesLimits(),
+                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SeriesLimits {
+        var l = defaults
         func read(_ flag: String?, _ limit: SeriesLimit, _ value: inout Int?) throws {
             guard let text = Env.text(flag, limit.environment, environment: environment) else { return }
             if ["off", "none"].contains(text.lowercased()) { value = nil; return }

@@ -22,7 +22,10 @@ struct StorageOptions: ParsableArguments {
 
     @OptionGroup var seriesLimitOptions: SeriesLimitOptions
 
-    func tsdbOptions(background: Bool = false, defaultFsync: FsyncPolicy = .batch) throws -> TSDBOptions {
+    /// - Parameter seriesDefaults: the new-series bounds where neither flag nor environment
+    ///   sets one (`import` lifts the per-request bound: a file is not a request).
+    func tsdbOptions(background: Bool = false, defaultFsync: FsyncPolicy = .batch,
+                     seriesDefaults: SeriesLimits = SeriesLimits()) throws -> TSDBOptions {
         var o = TSDBOptions(directory: dataDir)
         if let fsync {
             o.fsync = fsync
@@ -41,7 +44,7 @@ struct StorageOptions: ParsableArguments {
             o.retention = try FlagValues.nanoseconds(retention, flag: "--retention (or RETENTION)")
         }
         o.maxFuture = try maxFuture.nanoseconds()
-        o.seriesLimits = try seriesLimitOptions.seriesLimits()
+        o.seriesLimits = try seriesLimitOptions.seriesLimits(defaults: seriesDefaults)
         return o
     }
 }
