@@ -68,6 +68,7 @@ struct SeriesIndexTests {
         #expect(!view.contains(30_001) && view.labels(of: 30_001) == nil)
         #expect(index.contains(45_000) && !index.contains(45_001))
         var mismatches = 0
+        var key: [UInt32] = [7]
         for (k, l) in all.enumerated() {
             let id = UInt32(k + 1)
             if index.labels(of: id) != l { mismatches += 1 }
@@ -75,6 +76,8 @@ struct SeriesIndexTests {
                 if view.labels(of: id) != l { mismatches += 1 }
                 if view.labels(of: id, keeping: ["gpu", "Hostname"]) != l.keeping(["gpu", "Hostname"]) { mismatches += 1 }
                 if view.canonicalByteCount(of: id) != l.canonicalBytes.count { mismatches += 1 }
+                view.pairIDs(of: id, keeping: ["gpu", "Hostname"], into: &key)
+                if key.map({ index.pair($0) }) != l.keeping(["gpu", "Hostname"]).pairs { mismatches += 1 }
             }
         }
         #expect(mismatches == 0)

@@ -152,6 +152,18 @@ struct SeriesLabelView: Sendable {
         return Labels(sortedPairs: out)
     }
 
+    /// The ids of the pairs ``labels(of:keeping:)`` keeps, in label order, into `key`
+    /// (emptied first; nothing when there is no such series).
+    func pairIDs(of id: UInt32, keeping names: [String], into key: inout [UInt32]) {
+        key.removeAll(keepingCapacity: true)
+        guard contains(id) else { return }
+        let s = Int(starts[Int(id)])
+        for k in 0..<Int(flat[s]) {
+            let pid = flat[s + 1 + k]
+            if names.contains(pairs[Int(pid)].name) { key.append(pid) }
+        }
+    }
+
     /// `labels(of: id)?.canonicalBytes.count`, without building either.
     func canonicalByteCount(of id: UInt32) -> Int {
         guard contains(id) else { return 0 }

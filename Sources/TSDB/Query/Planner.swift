@@ -77,15 +77,19 @@ struct Planner: Sendable {
         var groupLabels: [Labels] = []
         var returned = inRange
         if let groupBy {
-            var index: [Labels: Int] = [:]
+            // A group is found by the interned ids of its series' grouped pairs (equal ids,
+            // equal pairs); its labels are built once, when it is first seen.
+            var index: [[UInt32]: Int] = [:]
             var of = [Int](repeating: -1, count: n)
+            var key: [UInt32] = []
             for k in 0..<n where !series[k].isEmpty {
-                var key = snap.labels.keeping(groupBy, k)
-                if let metric { key = Labels(key.pairs + [Label(Labels.metricName, metric)]) }
+                snap.labels.pairIDs(keeping: groupBy, k, into: &key)
                 if let g = index[key] { of[k] = g } else {
+                    var labels = snap.labels.keeping(groupBy, k)
+                    if let metric { labels = Labels(labels.pairs + [Label(Labels.metricName, metric)]) }
                     of[k] = groupLabels.count
                     index[key] = groupLabels.count
-                    groupLabels.append(key)
+                    groupLabels.append(labels)
                 }
             }
             groupOf = of

@@ -93,6 +93,11 @@ struct SnapshotLabels {
     /// `self[k].keeping(names)`, building only those pairs.
     func keeping(_ names: [String], _ k: Int) -> Labels { view.labels(of: ids[k], keeping: names) ?? Labels(sortedPairs: []) }
 
+    /// The pair ids of `self[k].keeping(names)`, in label order, into `key` (emptied first).
+    func pairIDs(keeping names: [String], _ k: Int, into key: inout [UInt32]) {
+        view.pairIDs(of: ids[k], keeping: names, into: &key)
+    }
+
     /// `self[k].canonicalBytes.count`, building nothing.
     func canonicalByteCount(_ k: Int) -> Int { view.canonicalByteCount(of: ids[k]) }
 }
