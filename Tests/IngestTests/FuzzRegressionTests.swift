@@ -43,6 +43,31 @@ struct IngestFuzzRegressionTests {
         #expect(records.first?.labelsRaw == #"k="a\"b\\c",j="z""#)
     }
 
+    @Test("a doubled quote outside a quoted labels_raw value means one quote, as in the unquoted field (csv/crash-d872b515…)")
+    func doubledQuoteInALabelName() throws {
+        // The same labels_raw text as a bare CSV field and quoted (its quotes doubled), and the
+        // record written back for the broker: one set of labels in all three.
+        let header = "timestamp,metric_name,uuid,value,labels_raw\n"
+        func row(_ field: String) -> [UInt8] { Array((header + #""2025-07-18T20:42:34Z","M","GPU-1","1","# + field + "\n").utf8) }
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+        let text = #"D"CGM_FI_DRIVER_VERSION="0"""#
+        let a = try DCGMCSVParser.parse(row(text)).0
+        let b = try DCGMCSVParser.parse(row(quoted(text)), strict: true).0
+        #expect(a.count == 1 && b.count == 1)
+        #expect(a.first?.labelsRaw == text && b.first?.labelsRaw == text)
+        #expect(a.first?.labels == b.first?.labels)
+        #expect(b.first?.labels[#"D"CGM_FI_DRIVER_VERSION"#] == "0")
+        let back = try DCGMCSVParser.parse(DCGMCSVWriter.document(a), strict: true).0
+        #expect(back.first?.labels == a.first?.labels)
+
+        // A bare value and a name with quotes in them, read from a quoted field.
+        let more = #"x=a""b,q"n="v""#
+        let c = try DCGMCSVParser.parse(row(quoted(more)), strict: true).0
+        #expect(c.first?.labels["x"] == #"a""b"# && c.first?.labels[#"q"n"#] == "v")
+        #expect(c.first?.labels == DCGMRecord(timestamp: 1, metric: "M", uuid: "GPU-1", value: 1, labelsRaw: more).labels)
+    }
+
     @Test("a scraped millisecond time past Int64 nanoseconds is skipped, not wrapped (prometheus/crash-ccfbacbc…)")
     func scrapeTimestampOverflow() throws {
         let converter = ScrapeConverter(instance: "127.0.0.1:9400", job: "dcgm")

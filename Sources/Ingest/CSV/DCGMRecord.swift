@@ -96,18 +96,16 @@ package enum DCGMError: Error, Sendable, Equatable, CustomStringConvertible {
 package enum LabelsRaw {
     package static func parse(_ s: String) -> [Label] {
         var s = s
-        return s.withUTF8 { parse(UnsafeRawBufferPointer($0), unescapeCSV: false) }
+        return s.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
-    /// With `unescapeCSV`, a doubled quote `""` counts as one quote (the raw CSV field).
-    static func parse(_ p: UnsafeRawBufferPointer, unescapeCSV: Bool) -> [Label] {
+    /// The field's text, CSV quoting already undone.
+    static func parse(_ p: UnsafeRawBufferPointer) -> [Label] {
         var out: [Label] = []
         var i = 0
         let n = p.count
         @inline(__always) func isQuote(_ k: Int) -> (Bool, Int) {
-            guard k < n, p[k] == 34 else { return (false, 0) }
-            if unescapeCSV { return k + 1 < n && p[k + 1] == 34 ? (true, 2) : (false, 0) }
-            return (true, 1)
+            k < n && p[k] == 34 ? (true, 1) : (false, 0)
         }
         while i < n {
             while i < n, p[i] == 44 || p[i] == 32 { i += 1 }
@@ -126,8 +124,7 @@ package enum LabelsRaw {
                     if p[i] == 92, i + 1 < n {
                         let e = p[i + 1]
                         value.append(e == 110 ? 10 : e)
-                        // In the raw CSV field an escaped quote is itself doubled (`\""`): skip both.
-                        i += unescapeCSV && e == 34 && i + 2 < n && p[i + 2] == 34 ? 3 : 2
+                        i += 2
                         continue
                     }
                     value.append(p[i])

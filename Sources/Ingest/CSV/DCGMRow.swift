@@ -107,7 +107,10 @@ package struct DCGMRow: ~Copyable {
 
     /// The series labels (DESIGN.md "Data model").
     package func labels() -> Labels {
-        let lr = map[11] >= 0 ? LabelsRaw.parse(raw(11), unescapeCSV: fields[map[11]].escaped) : []
+        // The field's text with the CSV's doubled quotes undone, then the one labels_raw
+        // parser: read straight from a quoted field's bytes, a quote doubled outside a
+        // quoted value (in a name, or a bare value) was kept as two.
+        let lr = map[11] >= 0 ? LabelsRaw.parse(string(11)) : []
         return DCGMRecord.makeLabels(metric: string(1), gpuID: string(2), device: string(3), uuid: string(4),
                                      modelName: string(5), hostname: string(6), container: string(7), pod: string(8),
                                      namespace: string(9), extra: lr)
