@@ -51,6 +51,19 @@ final class Children: @unchecked Sendable {
     }
 
     var logs: String {
-        lock.withLock { all }.map { "--- \($0.name) (\($0.arguments.joined(separator: " ")))\n\($0.log.suffix(4000))" }.joined(separator: "\n")
+        lock.withLock { all }.map { "--- \($0.name) (\($0.arguments.joined(separator: " ")))\n\(Self.excerpt($0.log))" }.joined(separator: "\n")
+    }
+
+    /// A child's log for a failure message: its last 4,000 characters, and where it crashed
+    /// earlier than that, the crash's first lines too (a backtrace dump pushes the reason and
+    /// the crashed thread's frames out of the tail).
+    static func excerpt(_ log: String) -> String {
+        let tail = String(log.suffix(4000))
+        guard log.count > 4000,
+              let r = log.range(of: "Fatal error") ?? log.range(of: "Program crashed") ?? log.range(of: "crashed:") else { return tail }
+        let from = log.index(r.lowerBound, offsetBy: -300, limitedBy: log.startIndex) ?? log.startIndex
+        let head = String(log[from...].prefix(4000))
+        if tail.contains(head.prefix(200)) { return tail }
+        return "…\n" + head + "\n…\n" + tail
     }
 }
