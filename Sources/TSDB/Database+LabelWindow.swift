@@ -34,29 +34,37 @@ extension TSDB {
     package func labelStrings(of selections: [[LabelMatcher]], value name: String? = nil,
                               overlapping window: (start: Int64, end: Int64)?, maxSeries: Int? = nil) throws -> [String] {
         var pids = Set<UInt32>()
+        var view: SeriesLabelView?
         for matchers in selections {
-            let ids = try selectSeries(metric: nil, matchers: matchers).ids
-            let kept = state.withLock { s -> Int in
-                var kept = 0
-                for id in ids {
-                    if let window, !Self.span(of: id, s.seriesMin, s.seriesMax, meets: window.start, window.end) { continue }
-                    guard s.index.contains(id) else { continue }
-                    kept += 1
-                    s.index.insertPairIDs(of: id, into: &pids)
-                }
-                return kept
-            }
-            if let maxSeries, kept > maxSeries { throw TSDBError.seriesLimitExceeded(limit: maxSeries, returned: kept) }
+            let (kept, v) = try selectedSeries(matchers, overlapping: window)
+            if let maxSeries, kept.count > maxSeries { throw TSDBError.seriesLimitExceeded(limit: maxSeries, returned: kept.count) }
+            for id in kept { v.insertPairIDs(of: id, into: &pids) }
+            view = v
         }
-        let out = state.withLock { s -> Set<String> in
-            var out = Set<String>()
-            for pid in pids {
-                let p = s.index.pair(pid)
-                if let name { if p.name == name { out.insert(p.value) } } else { out.insert(p.name) }
-            }
-            return out
+        // Pair ids only grow, so the newest view names every pair an earlier one did.
+        guard let view else { return [] }
+        var out = Set<String>()
+        for pid in pids {
+            let p = view.pair(pid)
+            if let name { if p.name == name { out.insert(p.value) } } else { out.insert(p.name) }
         }
         return out.sorted()
+    }
+
+    /// The series `matchers` select (that exist and, with a window, whose span meets it),
+    /// ascending, with the index's label view to read their labels from. The engine lock is
+    /// held for integer tests and an O(1) copy only; labels are read after.
+    func selectedSeries(_ matchers: [LabelMatcher], overlapping window: (start: Int64, end: Int64)?) throws
+        -> (ids: [UInt32], view: SeriesLabelView) {
+        let ids = try selectSeries(metric: nil, matchers: matchers).ids
+        return state.withLock { s in
+            let kept = ids.filter { id in
+                guard s.index.contains(id) else { return false }
+                guard let window else { return true }
+                return Self.span(of: id, s.seriesMin, s.seriesMax, meets: window.start, window.end)
+            }
+            return (kept, s.index.view)
+        }
     }
 
     private static func anyOverlaps<C: Collection>(_ lists: C, _ lo: [Int64], _ hi: [Int64], _ start: Int64, _ end: Int64) -> Bool

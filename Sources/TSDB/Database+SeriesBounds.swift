@@ -8,12 +8,7 @@ extension TSDB {
     /// - Throws: ``TSDBError/seriesLimitExceeded(limit:returned:)`` past `maxSeries`, and the
     ///   selection's own errors (a closed database, a timed-out regex scan).
     package func series(matchers: [LabelMatcher], overlapping start: Int64, _ end: Int64, maxSeries: Int? = nil) throws -> [Labels] {
-        let ids = try selectSeries(metric: nil, matchers: matchers).ids
-        // Under the lock only the span test (integers) and the O(1) label view; the labels
-        // are built after.
-        let (kept, view) = state.withLock { s -> ([UInt32], SeriesLabelView) in
-            (ids.filter { Self.span(of: $0, s.seriesMin, s.seriesMax, meets: start, end) && s.index.contains($0) }, s.index.view)
-        }
+        let (kept, view) = try selectedSeries(matchers, overlapping: (start, end))
         if let maxSeries, kept.count > maxSeries { throw TSDBError.seriesLimitExceeded(limit: maxSeries, returned: kept.count) }
         return kept.compactMap { view.labels(of: $0) }
     }

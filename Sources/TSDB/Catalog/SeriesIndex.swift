@@ -75,24 +75,11 @@ struct SeriesIndex: Sendable {
 
     func labels(of id: UInt32) -> Labels? { view.labels(of: id) }
 
-    /// Adds the ids of series `id`'s (name, value) pairs to `set` (nothing is built); see
-    /// ``pair(_:)``.
-    func insertPairIDs(of id: UInt32, into set: inout Set<UInt32>) {
-        guard contains(id) else { return }
-        let s = Int(view.starts[Int(id)])
-        for k in 0..<Int(view.flat[s]) { set.insert(view.flat[s + 1 + k]) }
-    }
-
-    /// The interned pair with this id (from ``insertPairIDs(of:into:)``).
-    func pair(_ pid: UInt32) -> Label { view.pairs[Int(pid)] }
+    /// The interned pair with this id.
+    func pair(_ pid: UInt32) -> Label { view.pair(pid) }
 
     /// Whether series `id` has a label named `name` (nothing is built).
-    func hasLabel(_ name: String, _ id: UInt32) -> Bool {
-        guard contains(id) else { return false }
-        let s = Int(view.starts[Int(id)])
-        for k in 0..<Int(view.flat[s]) where view.pairs[Int(view.flat[s + 1 + k])].name == name { return true }
-        return false
-    }
+    func hasLabel(_ name: String, _ id: UInt32) -> Bool { view.hasLabel(name, id) }
 
     /// What ``Selector`` needs to resolve these matchers, in O(matchers): the posting maps
     /// of the labels they name (copy-on-write references, not copies). The matching itself
@@ -137,6 +124,24 @@ struct SeriesLabelView: Sendable {
         out.reserveCapacity(n)
         for k in 0..<n { out.append(pairs[Int(flat[s + 1 + k])]) }
         return Labels(sortedPairs: out)
+    }
+
+    /// The interned pair with this id (from ``insertPairIDs(of:into:)``).
+    func pair(_ pid: UInt32) -> Label { pairs[Int(pid)] }
+
+    /// Adds the ids of series `id`'s (name, value) pairs to `set` (nothing is built).
+    func insertPairIDs(of id: UInt32, into set: inout Set<UInt32>) {
+        guard contains(id) else { return }
+        let s = Int(starts[Int(id)])
+        for k in 0..<Int(flat[s]) { set.insert(flat[s + 1 + k]) }
+    }
+
+    /// Whether series `id` has a label named `name` (nothing is built).
+    func hasLabel(_ name: String, _ id: UInt32) -> Bool {
+        guard contains(id) else { return false }
+        let s = Int(starts[Int(id)])
+        for k in 0..<Int(flat[s]) where pairs[Int(flat[s + 1 + k])].name == name { return true }
+        return false
     }
 
     /// `labels(of: id)?.keeping(names)`, building only the kept pairs.
