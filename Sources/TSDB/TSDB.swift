@@ -213,12 +213,12 @@ public final class TSDB: Sendable {
         return (blocks, maxNumber + 1)
     }
 
-    /// Writes what is queued, stops background work and closes the files. Data in the head
-    /// stays in the WAL and is replayed on the next open.
     /// An engine released without ``close()`` still stops its WAL writer thread, after it has
     /// written and synced what was queued (the thread holds the WAL until then).
     deinit { wal.close() }
 
+    /// Writes what is queued, stops background work and closes the files. Data in the head
+    /// stays in the WAL and is replayed on the next open.
     public func close() async throws {
         let task = maintenanceTask.withLock { t -> Task<Void, Never>? in
             defer { t = nil }
