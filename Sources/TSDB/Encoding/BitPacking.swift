@@ -167,27 +167,14 @@ enum BitPacking {
                 start += n
                 continue
             }
-            let sparse = mode & sparseFlag != 0
-            let w = sparse ? Int(mode & 0x3F) + 1 : Int(mode)
-            guard w <= 64 else { throw CodecError.malformed("bit width \(w) over 64") }
-            var bitmap: UnsafeRawBufferPointer? = nil
-            var packedCount = n
-            if sparse {
-                let mapBytes = (n + 7) / 8
-                guard src.count - offset >= mapBytes else { throw CodecError.truncated }
-                let map = UnsafeRawBufferPointer(rebasing: src[offset..<(offset + mapBytes)])
-                bitmap = map
-                packedCount = map.reduce(0) { $0 + $1.nonzeroBitCount }
-                guard packedCount <= n else { throw CodecError.malformed("sparse bitmap") }
-                offset += mapBytes
-            }
+            let header = try PackedHeader(src, mode: mode, at: offset, n: n)
+            let w = header.width, bitmap = header.bitmap, bytes = header.bytes
+            offset = header.payload
             if w == 0 {
                 (out + start).update(repeating: 0, count: n)
                 start += n
                 continue
             }
-            let bytes = (packedCount * w + 7) / 8
-            guard src.count - offset >= bytes else { throw CodecError.truncated }
             scratch.withUnsafeMutableBytes { s in
                 s.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + bytes)]))
                 if bytes < s.count { (s.baseAddress! + bytes).initializeMemory(as: UInt8.self, repeating: 0, count: s.count - bytes) }
@@ -227,22 +214,45 @@ enum BitPacking {
     private static func skipGroup(_ src: UnsafeRawBufferPointer, at offset: Int, n: Int) throws -> Int {
         guard offset < src.count else { throw CodecError.truncated }
         let mode = src[offset]
-        var at = offset + 1
-        if mode & riceFlag == riceFlag { return try RiceGroup(src, at: at, k: Int(mode & 0x3F)).end }
-        let sparse = mode & sparseFlag != 0
-        let w = sparse ? Int(mode & 0x3F) + 1 : Int(mode)
-        guard w <= 64 else { throw CodecError.malformed("bit width \(w) over 64") }
-        var packedCount = n
-        if sparse {
-            let mapBytes = (n + 7) / 8
-            guard src.count - at >= mapBytes else { throw CodecError.truncated }
-            packedCount = UnsafeRawBufferPointer(rebasing: src[at..<(at + mapBytes)]).reduce(0) { $0 + $1.nonzeroBitCount }
-            guard packedCount <= n else { throw CodecError.malformed("sparse bitmap") }
-            at += mapBytes
+        if mode & riceFlag == riceFlag { return try RiceGroup(src, at: offset + 1, k: Int(mode & 0x3F)).end }
+        let header = try PackedHeader(src, mode: mode, at: offset + 1, n: n)
+        return header.payload + header.bytes
+    }
+
+    /// The header of a fixed-width group of `n` values (dense, or sparse with its bitmap),
+    /// checked against the source: its bit width, bitmap, and where its payload lies.
+    private struct PackedHeader {
+        let width: Int
+        /// The sparse bitmap (a set bit: the value is packed; a clear one: it is zero).
+        let bitmap: UnsafeRawBufferPointer?
+        /// Where the packed values start, and their byte count.
+        let payload: Int
+        let bytes: Int
+
+        /// `offset`: the byte after the mode byte.
+        @inline(__always)
+        init(_ src: UnsafeRawBufferPointer, mode: UInt8, at offset: Int, n: Int) throws {
+            let sparse = mode & BitPacking.sparseFlag != 0
+            let w = sparse ? Int(mode & 0x3F) + 1 : Int(mode)
+            guard w <= 64 else { throw CodecError.malformed("bit width \(w) over 64") }
+            var at = offset, packedCount = n
+            var map: UnsafeRawBufferPointer?
+            if sparse {
+                let mapBytes = (n + 7) / 8
+                guard src.count - at >= mapBytes else { throw CodecError.truncated }
+                let m = UnsafeRawBufferPointer(rebasing: src[at..<(at + mapBytes)])
+                packedCount = m.reduce(0) { $0 + $1.nonzeroBitCount }
+                guard packedCount <= n else { throw CodecError.malformed("sparse bitmap") }
+                map = m
+                at += mapBytes
+            }
+            let bytes = (packedCount * w + 7) / 8
+            guard src.count - at >= bytes else { throw CodecError.truncated }
+            width = w
+            bitmap = map
+            payload = at
+            self.bytes = bytes
         }
-        let bytes = (packedCount * w + 7) / 8
-        guard src.count - at >= bytes else { throw CodecError.truncated }
-        return at + bytes
     }
 }
 
