@@ -31,10 +31,13 @@ var targets: [Target] = [
         pkgConfig: "liblz4",
         providers: [.apt(["liblz4-dev"])]
     ),
+    // CRC-32C with the CPU's instruction (SSE 4.2, chosen at run time): what Primitives'
+    // CRC32C uses where the CPU has it, its software path elsewhere.
+    .target(name: "CCRC32C"),
     // Hashes, fsync policy, durable files, the directory lock, JSON text, RFC 3339 / epoch /
     // duration / listen-address parsing, base64, key files: what every module shares. It
-    // depends on nothing but the standard library and Foundation.
-    .target(name: "Primitives"),
+    // depends on nothing but the standard library, Foundation and the CRC-32C instruction shim.
+    .target(name: "Primitives", dependencies: ["CCRC32C"]),
     .systemLibrary(
         name: "CSnappy",
         pkgConfig: "snappy",

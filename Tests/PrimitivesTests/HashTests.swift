@@ -1,4 +1,5 @@
 import Primitives
+import TelemetryTestSupport
 import Testing
 
 @Suite("Hashes")
@@ -16,6 +17,32 @@ struct HashTests {
             c.update(Array(bytes[split...]))
             #expect(c.value == CRC32C.checksum(bytes), "split at \(split)")
         }
+    }
+
+    @Test("CRC32C: the CPU instruction's path equals the table's at every length and alignment")
+    func crc32cHardwareEqualsSoftware() {
+        // Both paths on one CPU; where it has no instruction both are the table's.
+        var rng = SeededGenerator(seed: 0x5EED)
+        let bytes = (0..<4_200).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        bytes.withUnsafeBytes { all in
+            for start in 0..<17 {
+                for length in [0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255, 1_000, 4_096, 4_200 - start] where start + length <= all.count {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    var soft = CRC32C(), used = CRC32C()
+                    soft.updateInSoftware(slice)
+                    used.update(slice)
+                    #expect(used.value == soft.value, "start \(start), length \(length)")
+                    // Streamed in two pieces from a running state.
+                    var split = CRC32C()
+                    split.update(UnsafeRawBufferPointer(rebasing: slice[..<(length / 3)]))
+                    split.update(UnsafeRawBufferPointer(rebasing: slice[(length / 3)...]))
+                    #expect(split.value == soft.value, "split, start \(start), length \(length)")
+                }
+            }
+        }
+        var reference = CRC32C()
+        Array("123456789".utf8).withUnsafeBytes { reference.updateInSoftware($0) }
+        #expect(reference.value == 0xE306_9283)
     }
 
     @Test("xxHash64 matches its reference vectors; seeds change it; String and bytes agree")

@@ -1,11 +1,18 @@
-/// CRC-32C (Castagnoli), the checksum of every persisted record and chunk. Slicing-by-8 in
-/// software: about 1–2 GB/s, far above what the disk delivers.
+import CCRC32C
+
+/// CRC-32C (Castagnoli), the checksum of every persisted record and chunk. With the CPU's
+/// instruction where it has one (SSE 4.2 on x86-64, about 8 GB/s here), else slicing-by-8
+/// in software (about 1–2 GB/s). Queries verify every chunk they read, so this is on the
+/// read path as much as on the write path.
 ///
 /// ```swift
 /// let crc = CRC32C.checksum(bytes)            // one shot
 /// var c = CRC32C(); c.update(a); c.update(b)  // streaming; c.value
 /// ```
 package struct CRC32C: Sendable {
+    /// Whether ``update(_:)`` uses the CPU's CRC-32C instruction.
+    package static let usesHardware = ccrc32c_hardware_available() != 0
+
     package private(set) var state: UInt32 = 0xFFFF_FFFF
 
     package init() {}
@@ -13,6 +20,13 @@ package struct CRC32C: Sendable {
     package var value: UInt32 { ~state }
 
     package mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        guard Self.usesHardware else { return updateInSoftware(buffer) }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        state = ccrc32c_update(state, base, buffer.count)
+    }
+
+    /// The table path, whatever the CPU: the reference the hardware path is tested against.
+    package mutating func updateInSoftware(_ buffer: UnsafeRawBufferPointer) {
         var crc = state
         var i = 0
         let n = buffer.count
