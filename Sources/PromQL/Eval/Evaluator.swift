@@ -60,12 +60,23 @@ final class Evaluator {
             var result = try PromQLError.rawSamples(db, q)
             var out: [Series] = []
             out.reserveCapacity(result.series.count)
+            // Whether a timestamps array holds ties, by its storage: series of one scrape share
+            // one array, looked at once. (Every array stays alive in `result` or `out` meanwhile,
+            // so no storage address is reused inside this loop.)
+            var tiesIn: [UnsafeRawPointer: Bool] = [:]
             for i in result.series.indices {
                 // Moved out, so a series that needs no change keeps the shared arrays.
                 var ts: [Int64] = [], vs: [Double] = []
                 swap(&ts, &result.series[i].timestamps)
                 swap(&vs, &result.series[i].values)
-                Self.normalise(&ts, &vs, dropStale: isMatrix)
+                let tied = ts.withUnsafeBufferPointer { t -> Bool in
+                    guard let base = t.baseAddress else { return false }
+                    if let known = tiesIn[UnsafeRawPointer(base)] { return known }
+                    let found = Self.hasTies(t)
+                    tiesIn[UnsafeRawPointer(base)] = found
+                    return found
+                }
+                Self.normalise(&ts, &vs, dropStale: isMatrix, tied: tied)
                 samplesFetched += ts.count
                 out.append(Series(labels: result.series[i].labels, timestamps: ts, values: vs))
             }
@@ -87,13 +98,19 @@ final class Evaluator {
     /// that fell on one millisecond keep the later one (as a newer write would). Range
     /// selectors never see staleness markers (`dropStale`); instant ones stop at them. The
     /// arrays are only written (so copied, when shared) where something changes.
-    static func normalise(_ ts: inout [Int64], _ vs: inout [Double], dropStale: Bool) {
+    /// `tied`: whether `ts` has two equal neighbours (``hasTies(_:)``), when the caller knows.
+    static func normalise(_ ts: inout [Int64], _ vs: inout [Double], dropStale: Bool, tied: Bool? = nil) {
         let n = min(ts.count, vs.count)
         let clean = ts.withUnsafeBufferPointer { t in
             vs.withUnsafeBufferPointer { v in
-                var tied = false, stale = false
-                for i in 1..<max(n, 1) where t[i] == t[i - 1] { tied = true; break }
-                if dropStale && !tied { for i in 0..<n where v[i].bitPattern == staleNaN { stale = true; break } }
+                let tied = tied ?? hasTies(t)
+                var stale = false
+                if dropStale && !tied {
+                    // No early exit: a loop that only ORs compiles to vector compares.
+                    var hits: UInt64 = 0
+                    for i in 0..<n { hits |= v[i].bitPattern == staleNaN ? 1 : 0 }
+                    stale = hits != 0
+                }
                 return !tied && !stale && ts.count == vs.count
             }
         }
@@ -112,6 +129,14 @@ final class Evaluator {
             }
         }
         ts.removeLast(ts.count - k); vs.removeLast(vs.count - k)
+    }
+
+    /// Whether two neighbouring timestamps are equal.
+    static func hasTies(_ t: UnsafeBufferPointer<Int64>) -> Bool {
+        guard t.count > 1 else { return false }
+        var hits: UInt64 = 0
+        for i in 1..<t.count { hits |= t[i] == t[i - 1] ? 1 : 0 }
+        return hits != 0
     }
 
     static func collect(_ e: Expr, into out: inout [(VectorSelector, Int64)], lookback: Int64) {

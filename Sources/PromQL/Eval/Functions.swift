@@ -102,9 +102,14 @@ extension Evaluator {
             guard lo < hi else { continue }
             any = true
             if f.name == "absent_over_time" { break }
-            let w = RangeFunctions.Window(ts: s.timestamps[lo..<hi], vs: s.values[lo..<hi], rangeStart: ref - range,
-                                          rangeEnd: ref, range: range, evalTime: t)
-            guard let v = RangeFunctions.apply(f.name, w, scalars: scalars) else { continue }
+            let value = s.timestamps.withUnsafeBufferPointer { ts in
+                s.values.withUnsafeBufferPointer { vs in
+                    RangeFunctions.apply(f.name, RangeFunctions.Window(ts: ts[lo..<hi], vs: vs[lo..<hi], rangeStart: ref - range,
+                                                                       rangeEnd: ref, range: range, evalTime: t),
+                                         scalars: scalars)
+                }
+            }
+            guard let v = value else { continue }
             // last_over_time acts like an offset and keeps the name; the rest drop it.
             out.append(Sample(labels: f.name == "last_over_time" ? s.labels : s.labels.droppingMetricName, value: v))
         }

@@ -3,9 +3,13 @@ import Foundation
 /// Functions over a range vector, ported from Prometheus 2.42's `functions.go`. Each takes
 /// one series' samples in the window [ref - range, ref] (milliseconds) and gives at most one value.
 enum RangeFunctions {
+    /// One window's samples, as views into the series' arrays (valid only while those are
+    /// borrowed: a window is built and used inside the arrays' `withUnsafeBufferPointer`).
+    /// Views, not `ArraySlice`s: a range query builds one per series and step, and two slices
+    /// cost a retain and a release each time.
     struct Window {
-        var ts: ArraySlice<Int64>
-        var vs: ArraySlice<Double>
+        var ts: Slice<UnsafeBufferPointer<Int64>>
+        var vs: Slice<UnsafeBufferPointer<Double>>
         /// Start and end of the selected range (ref - range, ref).
         var rangeStart: Int64
         var rangeEnd: Int64
@@ -108,9 +112,11 @@ enum RangeFunctions {
         if isCounter, let correction {
             result += correction
         } else if isCounter && resets {
+            // Adding -0 is the identity (also of a -0 result), so every sample can add
+            // something and the loop has no branch to mispredict on a noisy gauge.
             var lastValue = 0.0
             for v in vs {
-                if v < lastValue { result += lastValue }
+                result += v < lastValue ? lastValue : -0.0
                 lastValue = v
             }
         }
@@ -156,7 +162,7 @@ enum RangeFunctions {
         return (slope, sumY / n - slope * sumX / n)
     }
 
-    static func holtWinters(_ vs: ArraySlice<Double>, sf: Double, tf: Double) -> Double? {
+    static func holtWinters<C: Collection<Double>>(_ vs: C, sf: Double, tf: Double) -> Double? {
         let values = Array(vs)
         guard values.count >= 2 else { return nil }
         var s0 = 0.0, s1 = values[0], b = values[1] - values[0]

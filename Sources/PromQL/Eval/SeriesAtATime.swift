@@ -68,25 +68,62 @@ extension Evaluator {
     private func selectSeries(_ vs: VectorSelector, steps: Int) throws(PromQLError) -> StepMatrix {
         let series = data[vs.id] ?? []
         var m = StepMatrix(steps: steps)
-        m.labels.reserveCapacity(series.count)
-        for s in series {
-            try checkDeadline()
-            let i = m.appendSeries(s.labels)
-            let base = i * steps
-            s.timestamps.withUnsafeBufferPointer { ts in
-                var k = 0
-                for j in 0..<steps {
-                    let ref = refTime(vs, start + Int64(j) * step)
-                    if k > 0 && ts[k - 1] > ref { k = 0 }  // an @ before: start over (ref is constant then)
-                    while k < ts.count && ts[k] <= ref { k += 1 }
-                    if k > 0 && ts[k - 1] >= ref - lookback && !Self.isStale(s.values[k - 1]) {
-                        m.values[base + j] = s.values[k - 1]
-                        m.present[base + j] = true
+        m.labels = series.map(\.labels)
+        m.values = [Double](repeating: 0, count: series.count * steps)
+        m.present = [Bool](repeating: false, count: series.count * steps)
+        let refs = (0..<steps).map { j in refTime(vs, start + Int64(j) * step) }
+        let lookback = self.lookback
+        // As for range functions: each worker takes every `workers`-th series and writes only
+        // its rows.
+        let workers = series.count >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        var timedOut = [Bool](repeating: false, count: workers)
+        let deadline = self.deadline
+        m.values.withUnsafeMutableBufferPointer { values in
+            m.present.withUnsafeMutableBufferPointer { present in
+                timedOut.withUnsafeMutableBufferPointer { late in
+                    nonisolated(unsafe) let values = values.baseAddress!, present = present.baseAddress!, late = late.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var n = w
+                        while n < series.count {
+                            if let deadline, ContinuousClock.now > deadline { late[w] = true; return }
+                            Self.lookBack(series[n], refs: refs, lookback: lookback, values: values + n * steps, present: present + n * steps)
+                            n += workers
+                        }
                     }
                 }
             }
         }
+        if timedOut.contains(true) { try checkDeadline() }
         return m
+    }
+
+    /// One series' value at each step: its latest sample at or before the step's time, within
+    /// the lookback, unless that sample is a staleness marker.
+    private static func lookBack(_ s: Series, refs: [Int64], lookback: Int64,
+                                 values: UnsafeMutablePointer<Double>, present: UnsafeMutablePointer<Bool>) {
+        s.timestamps.withUnsafeBufferPointer { ts in
+            s.values.withUnsafeBufferPointer { vs in
+                var k = 0, advance = 0
+                for (j, ref) in refs.enumerated() {
+                    if k > 0 && ts[k - 1] > ref { k = 0 }  // an @ before: start over (ref is constant then)
+                    // k becomes the count of samples at or before ref. Scrapes are regular, so
+                    // the last step's advance usually lands on it: two probes instead of a
+                    // walk over every sample in between.
+                    let guess = k + advance
+                    if advance > 0, guess <= ts.count, ts[guess - 1] <= ref, guess == ts.count || ts[guess] > ref {
+                        k = guess
+                    } else {
+                        let from = k
+                        while k < ts.count && ts[k] <= ref { k += 1 }
+                        advance = k - from
+                    }
+                    if k > 0 && ts[k - 1] >= ref - lookback && !isStale(vs[k - 1]) {
+                        values[j] = vs[k - 1]
+                        present[j] = true
+                    }
+                }
+            }
+        }
     }
 
     private func rangeFunctionSeries(_ name: String, _ vs: VectorSelector, _ range: Int64, steps: Int, scalars: [Double] = []) throws(PromQLError) -> StepMatrix? {
@@ -136,20 +173,23 @@ extension Evaluator {
     private static func slide(_ s: Series, range: Int64, times: [(eval: Int64, ref: Int64)], _ sliding: inout SlidingWindow,
                               values: UnsafeMutablePointer<Double>, present: UnsafeMutablePointer<Bool>) {
         var lo = 0, hi = 0
-        let ts = s.timestamps
         sliding.begin(s.values)
-        for (j, time) in times.enumerated() {
-            let ref = time.ref
-            if hi > 0 && ts[hi - 1] > ref { lo = 0; hi = 0 }
-            while lo < ts.count && ts[lo] < ref - range { lo += 1 }
-            if hi < lo { hi = lo }
-            while hi < ts.count && ts[hi] <= ref { hi += 1 }
-            guard lo < hi else { continue }
-            let w = RangeFunctions.Window(ts: ts[lo..<hi], vs: s.values[lo..<hi], rangeStart: ref - range,
-                                          rangeEnd: ref, range: range, evalTime: time.eval)
-            if let v = sliding.value(w, lo: lo, hi: hi) {
-                values[j] = v
-                present[j] = true
+        s.timestamps.withUnsafeBufferPointer { ts in
+            s.values.withUnsafeBufferPointer { vs in
+                for (j, time) in times.enumerated() {
+                    let ref = time.ref
+                    if hi > 0 && ts[hi - 1] > ref { lo = 0; hi = 0 }
+                    while lo < ts.count && ts[lo] < ref - range { lo += 1 }
+                    if hi < lo { hi = lo }
+                    while hi < ts.count && ts[hi] <= ref { hi += 1 }
+                    guard lo < hi else { continue }
+                    let w = RangeFunctions.Window(ts: ts[lo..<hi], vs: vs[lo..<hi], rangeStart: ref - range,
+                                                  rangeEnd: ref, range: range, evalTime: time.eval)
+                    if let v = sliding.value(w, lo: lo, hi: hi) {
+                        values[j] = v
+                        present[j] = true
+                    }
+                }
             }
         }
     }

@@ -96,12 +96,16 @@ struct SlidingWindow {
                         badTerms.withUnsafeMutableBufferPointer { b in
                             var c: Int32 = 0, bad: Int32 = 0
                             b[0] = 0
-                            var prev = 0.0
+                            // No sample is below -inf, so the first one is never a reset. The
+                            // body has no branch: on a noisy gauge a drop is a coin toss, and
+                            // a mispredicted branch per sample was most of this pass.
+                            var prev = -Double.infinity
                             for i in 0..<n {
                                 let x = v[i]
-                                var term = 0.0
-                                if i > 0 && x < prev { c += 1; term = prev }
-                                if !term.isFinite { bad += 1 }
+                                let drop = x < prev
+                                let term = drop ? prev : 0
+                                c &+= drop ? 1 : 0
+                                bad &+= term.isFinite ? 0 : 1
                                 p[i] = c; t[i] = term; b[i + 1] = bad
                                 prev = x
                             }
@@ -240,9 +244,12 @@ struct WindowSum {
         return sum + comp
     }
 
+    /// Both compensations are computed and one is kept (a select, not a branch: which term is
+    /// larger is data, and as unpredictable).
     @inline(__always) private mutating func add(_ x: Double) {
         let t = sum + x
-        if abs(sum) >= abs(x) { comp += (sum - t) + x } else { comp += (x - t) + sum }
+        let big = (sum - t) + x, small = (x - t) + sum
+        comp += abs(sum) >= abs(x) ? big : small
         sum = t
     }
 }
