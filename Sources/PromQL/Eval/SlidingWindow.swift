@@ -98,13 +98,15 @@ struct SlidingWindow {
                             b[0] = 0
                             // No sample is below -inf, so the first one is never a reset. The
                             // body has no branch: on a noisy gauge a drop is a coin toss, and
-                            // a mispredicted branch per sample was most of this pass.
+                            // a mispredicted branch per sample was most of this pass. (The term
+                            // is masked as bits: a `drop ? prev : 0` on doubles is compiled
+                            // back into a branch.)
                             var prev = -Double.infinity
                             for i in 0..<n {
                                 let x = v[i]
-                                let drop = x < prev
-                                let term = drop ? prev : 0
-                                c &+= drop ? 1 : 0
+                                let drop: UInt64 = x < prev ? 1 : 0
+                                let term = Double(bitPattern: prev.bitPattern & (0 &- drop))
+                                c &+= Int32(truncatingIfNeeded: drop)
                                 bad &+= term.isFinite ? 0 : 1
                                 p[i] = c; t[i] = term; b[i + 1] = bad
                                 prev = x
@@ -232,24 +234,38 @@ struct WindowSum {
 
     /// The sum of `terms[lo..<hi]`.
     mutating func sum(_ terms: UnsafeBufferPointer<Double>, lo: Int, hi: Int) -> Double {
+        // The state is worked on in locals: written through `self` on every term, the stores
+        // cannot be kept in registers (`terms` might alias them, as far as the compiler knows).
+        var acc = Accumulator(sum: sum, comp: comp, magnitude: magnitude)
         if self.hi < 0 || lo >= self.hi || lo < self.lo || hi < self.hi || ops > 2 * (hi - lo) + 32 {
-            sum = 0; comp = 0; magnitude = 0; ops = 0
-            for i in lo..<hi { add(terms[i]); magnitude += abs(terms[i]) }
+            acc = Accumulator(sum: 0, comp: 0, magnitude: 0)
+            ops = 0
+            for i in lo..<hi { acc.add(terms[i]) }
         } else {
-            for i in self.hi..<hi { add(terms[i]); magnitude += abs(terms[i]) }
-            for i in self.lo..<lo { add(-terms[i]); magnitude -= abs(terms[i]) }
+            for i in self.hi..<hi { acc.add(terms[i]) }
+            for i in self.lo..<lo { acc.remove(terms[i]) }
             ops += (hi - self.hi) + (lo - self.lo)
         }
+        sum = acc.sum; comp = acc.comp; magnitude = acc.magnitude
         self.lo = lo; self.hi = hi
         return sum + comp
     }
 
-    /// Both compensations are computed and one is kept (a select, not a branch: which term is
-    /// larger is data, and as unpredictable).
-    @inline(__always) private mutating func add(_ x: Double) {
-        let t = sum + x
-        let big = (sum - t) + x, small = (x - t) + sum
-        comp += abs(sum) >= abs(x) ? big : small
-        sum = t
+    private struct Accumulator {
+        var sum: Double, comp: Double, magnitude: Double
+
+        @inline(__always) mutating func add(_ x: Double) { neumaier(x); magnitude += abs(x) }
+        @inline(__always) mutating func remove(_ x: Double) { neumaier(-x); magnitude -= abs(x) }
+
+        /// Both compensations are computed and one is kept by a bit mask, not a branch: which
+        /// term is larger is data, and as unpredictable (a select on doubles is compiled back
+        /// into a branch).
+        @inline(__always) private mutating func neumaier(_ x: Double) {
+            let t = sum + x
+            let big = (sum - t) + x, small = (x - t) + sum
+            let keepBig: UInt64 = 0 &- (abs(sum) >= abs(x) ? 1 : 0)
+            comp += Double(bitPattern: (big.bitPattern & keepBig) | (small.bitPattern & ~keepBig))
+            sum = t
+        }
     }
 }
