@@ -291,6 +291,7 @@ struct RiceGroup {
         if inPlace {
             var s = RiceStream(self, base: payload.baseAddress!)
             for i in 0..<n { out[i] = try s.next() }
+            try s.finish()
             return
         }
         var buffer = [UInt8](repeating: 0, count: payload.count + 24)
@@ -298,6 +299,7 @@ struct RiceGroup {
         try buffer.withUnsafeBytes { b in
             var s = RiceStream(self, base: b.baseAddress!)
             for i in 0..<n { out[i] = try s.next() }
+            try s.finish()
         }
     }
 
@@ -310,15 +312,23 @@ struct RiceGroup {
             outA[i] = try x.next()
             outB[i] = try y.next()
         }
+        try x.finish()
+        try y.finish()
     }
 }
 
 /// The decoding state of one Rice group. The bits are consumed from a register and reloaded
 /// only when fewer than a whole non-escaped value (at most riceEscape + 1 + k ≤ 57 bits)
 /// remain in it: the chain from one value to the next is a count and a shift, not a load.
+///
+/// Whether the values read stay inside the group's bits is checked before every load (a
+/// reload or an escape), which is what keeps the loads within the payload and its slack,
+/// and once more by ``finish()`` after the last value: a corrupt group fails there instead
+/// of at the value that overran, and nothing read before is used.
 struct RiceStream {
     let base: UnsafeRawPointer
     let k: UInt64
+    let kPlusOne: Int
     let kMask: UInt64
     let longest: Int
     let escapeWidth: Int
@@ -332,6 +342,7 @@ struct RiceStream {
     init(_ g: RiceGroup, base: UnsafeRawPointer) {
         self.base = base
         k = UInt64(g.k)
+        kPlusOne = g.k + 1
         kMask = g.k == 0 ? 0 : (1 << UInt64(g.k)) - 1
         longest = BitPacking.riceEscape + 1 + g.k
         escapeWidth = g.escapeWidth
@@ -346,25 +357,37 @@ struct RiceStream {
 
     @inline(__always)
     mutating func next() throws -> UInt64 {
-        if avail < longest { w = window(bit); avail = 64 &- (bit & 7) }
+        if avail < longest {
+            guard bit <= totalBits else { throw CodecError.truncated }
+            w = window(bit)
+            avail = 64 &- (bit & 7)
+        }
         let q = (~w).trailingZeroBitCount   // leading ones (LSB first)
         let v: UInt64
         if q < BitPacking.riceEscape {
-            v = (UInt64(q) << k) | ((w &>> UInt64(q &+ 1)) & kMask)
-            let used = q &+ 1 &+ Int(k)
-            w = w &>> UInt64(used)
+            // Masking shifts: k ≤ 32 and q + 1 ≤ 24, and Swift's `<<` would add an
+            // over-shift test per value.
+            v = (UInt64(truncatingIfNeeded: q) &<< k) | ((w &>> UInt64(truncatingIfNeeded: q &+ 1)) & kMask)
+            let used = q &+ kPlusOne
+            w = w &>> UInt64(truncatingIfNeeded: used)
             avail &-= used
             bit &+= used
         } else {
             bit &+= BitPacking.riceEscape
+            guard bit <= totalBits else { throw CodecError.truncated }
             var e = window(bit)
             if escapeWidth > 56 { e |= window(bit &+ 56) << 56 }
             v = escapeWidth == 64 ? e : e & ((1 << UInt64(escapeWidth)) - 1)
             bit &+= escapeWidth
             avail = 0
         }
-        guard bit <= totalBits else { throw CodecError.truncated }
         return v
+    }
+
+    /// Throws when the values read ran past the group's bits.
+    @inline(__always)
+    func finish() throws {
+        guard bit <= totalBits else { throw CodecError.truncated }
     }
 }
 
