@@ -176,29 +176,32 @@ enum BitPacking {
                 continue
             }
             scratch.withUnsafeMutableBytes { s in
+                // The bytes after the payload are left as they were (zeros, or an earlier
+                // group's): a value's word loads see them only in bits its mask clears.
                 s.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + bytes)]))
-                if bytes < s.count { (s.baseAddress! + bytes).initializeMemory(as: UInt8.self, repeating: 0, count: s.count - bytes) }
                 let base = s.baseAddress!
                 let mask: UInt64 = w == 64 ? ~0 : (1 << UInt64(w)) - 1
                 let o = out + start
+                // Value k from its word and the next, always both (the scratch has two words
+                // to spare): no branch on whether it straddles them. `(next << 1) << (63 - shift)`
+                // is `next << (64 - shift)`, and 0 where shift is 0.
                 @inline(__always) func value(_ k: Int) -> UInt64 {
                     let bit = k &* w
-                    let word = bit &>> 6, shift = bit & 63
-                    var v = base.load(fromByteOffset: word &* 8, as: UInt64.self).littleEndian &>> UInt64(shift)
-                    if shift &+ w > 64 {
-                        v |= base.load(fromByteOffset: (word &+ 1) &* 8, as: UInt64.self).littleEndian &<< UInt64(64 &- shift)
-                    }
-                    return v & mask
+                    let word = bit &>> 6, shift = UInt64(truncatingIfNeeded: bit & 63)
+                    let lo = base.load(fromByteOffset: word &* 8, as: UInt64.self).littleEndian
+                    let hi = base.load(fromByteOffset: (word &+ 1) &* 8, as: UInt64.self).littleEndian
+                    return ((lo &>> shift) | ((hi &<< 1) &<< (63 &- shift))) & mask
                 }
                 if let bitmap {
+                    // Branch-free too: which values of a gauge that moves now and then are
+                    // packed is data, and a branch on the bitmap mispredicted on many of them.
+                    // Where the bit is clear the value read (at most one past the packed ones,
+                    // still inside the scratch) is masked to 0 and k stays.
                     var k = 0
                     for i in 0..<n {
-                        if bitmap[i &>> 3] & (1 << UInt8(i & 7)) != 0 {
-                            o[i] = value(k)
-                            k &+= 1
-                        } else {
-                            o[i] = 0
-                        }
+                        let present = UInt64(truncatingIfNeeded: bitmap[i &>> 3] &>> UInt8(truncatingIfNeeded: i & 7)) & 1
+                        o[i] = value(k) & (0 &- present)
+                        k &+= Int(truncatingIfNeeded: present)
                     }
                 } else {
                     for i in 0..<n { o[i] = value(i) }
