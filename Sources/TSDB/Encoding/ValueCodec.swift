@@ -208,27 +208,29 @@ public enum ValueCodec {
             }
             // Differences: every one up to the last needed value is summed.
             try BitPacking.unpack(packed, count: packedCount, needed: 0..<max(0, hi - skip), into: u + skip)
-            u.withMemoryRebound(to: Int64.self, capacity: n) { m in
-                let n = hi
-                m[0] = first
-                if order == 1 {
-                    var acc = first
-                    for i in 1..<n {
-                        acc = acc &+ ZigZag.decode(u[i])
-                        m[i] = acc
-                    }
-                } else {
-                    if n > 1 { m[1] = first &+ firstDelta }
-                    var delta = firstDelta, acc = n > 1 ? m[1] : first
-                    var i = 2
-                    while i < n {
-                        delta = delta &+ ZigZag.decode(u[i])
-                        acc = acc &+ delta
-                        m[i] = acc
-                        i += 1
-                    }
-                }
+        }
+        if order != 0 {
+            // One pass sums the differences and writes the needed values as doubles, each
+            // slot read as its zigzag before it is overwritten (raw loads and stores: the slots
+            // change type as they go).
+            let slots = UnsafeMutableRawPointer(out.baseAddress!)
+            @inline(__always) func zigzag(_ i: Int) -> Int64 { ZigZag.decode(slots.load(fromByteOffset: i &* 8, as: UInt64.self)) }
+            @inline(__always) func put(_ i: Int, _ v: Int64) {
+                slots.storeBytes(of: exp == 0 ? Double(v) : Double(v) / scale, toByteOffset: i &* 8, as: Double.self)
             }
+            var acc = first
+            if lo == 0 { put(0, first) }
+            if order == 1 {
+                for i in 1..<max(1, lo) { acc = acc &+ zigzag(i) }
+                for i in max(1, lo)..<hi { acc = acc &+ zigzag(i); put(i, acc) }
+            } else if hi > 1 {
+                var delta = firstDelta
+                acc = first &+ firstDelta
+                if lo <= 1 { put(1, acc) }
+                for i in 2..<max(2, lo) { delta = delta &+ zigzag(i); acc = acc &+ delta }
+                for i in max(2, lo)..<hi { delta = delta &+ zigzag(i); acc = acc &+ delta; put(i, acc) }
+            }
+            return
         }
         out.baseAddress!.withMemoryRebound(to: Int64.self, capacity: n) { m in
             // Integral columns (the common DCGM case) skip the division.
