@@ -167,22 +167,36 @@ struct CodecTests {
     @Test("group packing round-trips dense, sparse and Rice groups, escapes included", arguments: seeds)
     func groupPacking(seed: UInt64) throws {
         var g = SeededGenerator(seed: seed)
-        func roundTrip(_ v: [UInt64]) throws -> Int {
+        var firstMode: UInt8 = 0
+        func roundTrip(_ v: [UInt64], riceWhereverSmaller: Bool = false) throws -> Int {
             var out: [UInt8] = []
-            v.withUnsafeBufferPointer { BitPacking.pack($0, into: &out) }
-            #expect(out.count == v.withUnsafeBufferPointer { BitPacking.packedSize($0) })
+            v.withUnsafeBufferPointer { BitPacking.pack($0, into: &out, riceWhereverSmaller: riceWhereverSmaller) }
+            #expect(out.count == v.withUnsafeBufferPointer { BitPacking.packedSize($0, riceWhereverSmaller: riceWhereverSmaller) })
             var back = [UInt64](repeating: 7, count: v.count)
             let used = try out.withUnsafeBytes { raw in try back.withUnsafeMutableBufferPointer { try BitPacking.unpack(raw, count: v.count, into: $0.baseAddress!) } }
             #expect(used == out.count)
             #expect(back == v, "seed \(seed)")
+            firstMode = out.first ?? 0
             return out.count
         }
-        // Geometric-like magnitudes with rare huge outliers: Rice with escapes.
+        // Geometric-like magnitudes with rare huge outliers.
         let noisy = (0..<1000).map { i -> UInt64 in
             i % 97 == 0 ? UInt64.random(in: 0...(1 << 40), using: &g) : UInt64.random(in: 0...UInt64.random(in: 1...4000, using: &g), using: &g)
         }
-        let riceSize = try roundTrip(noisy)
+        let riceSize = try roundTrip(noisy, riceWhereverSmaller: true)
         #expect(riceSize < 1000 * 41 / 8)   // far below the widest value's width
+        #expect(firstMode & BitPacking.riceFlag == BitPacking.riceFlag, "seed \(seed): the first group is not Rice")
+        #expect(try roundTrip(noisy) >= riceSize)
+        // Small values with a few 20-bit spikes: Rice with escapes is a third below the
+        // spikes' fixed width, so Rice is chosen (it must be, where it saves a quarter).
+        _ = try roundTrip((0..<1000).map { i -> UInt64 in
+            i % 43 == 0 ? UInt64.random(in: (1 << 19)..<(1 << 20), using: &g) : UInt64.random(in: 0..<64, using: &g)
+        })
+        #expect(firstMode & BitPacking.riceFlag == BitPacking.riceFlag, "seed \(seed): the first group is not Rice")
+        // Uniform noise of one width: Rice saves nothing near a quarter, so the group stays
+        // fixed-width (it decodes several times faster).
+        _ = try roundTrip((0..<1000).map { _ in UInt64.random(in: 0..<(1 << 12), using: &g) })
+        #expect(firstMode & BitPacking.riceFlag != BitPacking.riceFlag, "seed \(seed): uniform noise packed as Rice")
         _ = try roundTrip((0..<1000).map { _ in UInt64.random(in: 0...1, using: &g) == 0 ? 0 : g.next() })
         _ = try roundTrip((0..<1000).map { $0 % 50 == 0 ? UInt64($0) : 0 })
         _ = try roundTrip((0..<300).map { _ in g.next() })
@@ -198,8 +212,10 @@ struct CodecTests {
             let v = (0..<640).map { i -> UInt64 in
                 i % 53 == 0 ? g.next() >> UInt64.random(in: 0...40, using: &g) : UInt64.random(in: 0...magnitude, using: &g)
             }
+            // Packed as columns written before the quarter rule were (Rice wherever smaller),
+            // so the Rice decoder and its escapes meet every magnitude.
             var packed: [UInt8] = []
-            v.withUnsafeBufferPointer { BitPacking.pack($0, into: &packed) }
+            v.withUnsafeBufferPointer { BitPacking.pack($0, into: &packed, riceWhereverSmaller: true) }
             // Decoding in place reads ahead into whatever follows the column; set bits there
             // must not leak into the values.
             for trailer in [[UInt8](), [UInt8](repeating: 0xFF, count: 40), [UInt8](repeating: 0, count: 40)] {
