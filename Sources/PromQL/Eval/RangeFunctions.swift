@@ -19,11 +19,14 @@ enum RangeFunctions {
         var evalTime: Int64
     }
 
+    /// One compensated (Neumaier) step. Both compensations are computed and one is kept by a
+    /// bit mask: which term is larger is data, and a branch on it mispredicts on noisy series.
+    @inline(__always)
     static func kahanInc(_ inc: Double, _ sum: Double, _ c: Double) -> (Double, Double) {
         let t = sum + inc
-        var c = c
-        if abs(sum) >= abs(inc) { c += (sum - t) + inc } else { c += (inc - t) + sum }
-        return (t, c)
+        let big = (sum - t) + inc, small = (inc - t) + sum
+        let keepBig: UInt64 = 0 &- (abs(sum) >= abs(inc) ? 1 : 0)
+        return (t, c + Double(bitPattern: (big.bitPattern & keepBig) | (small.bitPattern & ~keepBig)))
     }
 
     static func apply(_ name: String, _ w: Window, scalars: [Double]) -> Double? {
@@ -112,11 +115,14 @@ enum RangeFunctions {
         if isCounter, let correction {
             result += correction
         } else if isCounter && resets {
-            // Adding -0 is the identity (also of a -0 result), so every sample can add
-            // something and the loop has no branch to mispredict on a noisy gauge.
+            // Every sample adds: the value before a drop, else -0 (the identity, also of a -0
+            // result). Chosen by a bit mask, so the loop has no branch to mispredict on a noisy
+            // gauge (`v < last ? last : -0.0` is folded back into one; the disassembly showed it).
             var lastValue = 0.0
+            let negativeZero = (-0.0).bitPattern
             for v in vs {
-                result += v < lastValue ? lastValue : -0.0
+                let reset: UInt64 = 0 &- (v < lastValue ? 1 : 0)
+                result += Double(bitPattern: (lastValue.bitPattern & reset) | (negativeZero & ~reset))
                 lastValue = v
             }
         }
