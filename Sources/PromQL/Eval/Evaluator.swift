@@ -106,9 +106,10 @@ final class Evaluator {
                 let tied = tied ?? hasTies(t)
                 var stale = false
                 if dropStale && !tied {
-                    // No early exit: a loop that only ORs compiles to vector compares.
+                    // Counted, not searched: a count compiles to vector compares, where an OR
+                    // (or a break) is turned back into a search that stops at the first hit.
                     var hits: UInt64 = 0
-                    for i in 0..<n { hits |= v[i].bitPattern == staleNaN ? 1 : 0 }
+                    for i in 0..<n { hits &+= v[i].bitPattern == staleNaN ? 1 : 0 }
                     stale = hits != 0
                 }
                 return !tied && !stale && ts.count == vs.count
@@ -135,7 +136,7 @@ final class Evaluator {
     static func hasTies(_ t: UnsafeBufferPointer<Int64>) -> Bool {
         guard t.count > 1 else { return false }
         var hits: UInt64 = 0
-        for i in 1..<t.count { hits |= t[i] == t[i - 1] ? 1 : 0 }
+        for i in 1..<t.count { hits &+= t[i] == t[i - 1] ? 1 : 0 }
         return hits != 0
     }
 
