@@ -215,21 +215,24 @@ public enum ValueCodec {
             // change type as they go).
             let slots = UnsafeMutableRawPointer(out.baseAddress!)
             @inline(__always) func zigzag(_ i: Int) -> Int64 { ZigZag.decode(slots.load(fromByteOffset: i &* 8, as: UInt64.self)) }
-            @inline(__always) func put(_ i: Int, _ v: Int64) {
-                slots.storeBytes(of: exp == 0 ? Double(v) : Double(v) / scale, toByteOffset: i &* 8, as: Double.self)
+            // Specialised per conversion: an integral column (exponent 0, most DCGM fields)
+            // must not pay a division per value.
+            @inline(__always) func sum(_ convert: (Int64) -> Double) {
+                @inline(__always) func put(_ i: Int, _ v: Int64) { slots.storeBytes(of: convert(v), toByteOffset: i &* 8, as: Double.self) }
+                var acc = first
+                if lo == 0 { put(0, first) }
+                if order == 1 {
+                    for i in 1..<max(1, lo) { acc = acc &+ zigzag(i) }
+                    for i in max(1, lo)..<hi { acc = acc &+ zigzag(i); put(i, acc) }
+                } else if hi > 1 {
+                    var delta = firstDelta
+                    acc = first &+ firstDelta
+                    if lo <= 1 { put(1, acc) }
+                    for i in 2..<max(2, lo) { delta = delta &+ zigzag(i); acc = acc &+ delta }
+                    for i in max(2, lo)..<hi { delta = delta &+ zigzag(i); acc = acc &+ delta; put(i, acc) }
+                }
             }
-            var acc = first
-            if lo == 0 { put(0, first) }
-            if order == 1 {
-                for i in 1..<max(1, lo) { acc = acc &+ zigzag(i) }
-                for i in max(1, lo)..<hi { acc = acc &+ zigzag(i); put(i, acc) }
-            } else if hi > 1 {
-                var delta = firstDelta
-                acc = first &+ firstDelta
-                if lo <= 1 { put(1, acc) }
-                for i in 2..<max(2, lo) { delta = delta &+ zigzag(i); acc = acc &+ delta }
-                for i in max(2, lo)..<hi { delta = delta &+ zigzag(i); acc = acc &+ delta; put(i, acc) }
-            }
+            if exp == 0 { sum { Double($0) } } else { sum { Double($0) / scale } }
             return
         }
         out.baseAddress!.withMemoryRebound(to: Int64.self, capacity: n) { m in
