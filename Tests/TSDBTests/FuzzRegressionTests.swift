@@ -55,4 +55,27 @@ struct StorageFuzzRegressionTests {
         // The uncompressed length itself.
         #expect(throws: TSDBError.self) { _ = try BlockFormat.decodeIndex(Self.index([0] + huge), blockMin: 0, path: "index") }
     }
+
+    /// Fuzz/corpus/block/oom-023ea157…: an index announcing 382,812,504 samples in one chunk
+    /// behind a valid checksum; decoding that chunk allocated 3 GB before reading its column.
+    @Test("a block index announcing more samples in a chunk than a chunk may hold is corrupt")
+    func oversizedChunkCount() throws {
+        func payload(count: Int) -> [UInt8] {
+            var p: [UInt8] = [1, 0, 1, 0, 0]  // one series, id 0, one chunk, minTime, maxTime
+            p.appendVarint(UInt64(count))
+            p += [0, 0, 0]                    // timestamp and value column offsets, flags
+            p += [UInt8](repeating: 0, count: 40)
+            var body: [UInt8] = [0]
+            body.appendVarint(UInt64(p.count))
+            return body + p
+        }
+        #expect(throws: TSDBError.self) {
+            _ = try BlockFormat.decodeIndex(Self.index(payload(count: 382_812_504)), blockMin: 0, path: "index")
+        }
+        #expect(throws: TSDBError.self) {
+            _ = try BlockFormat.decodeIndex(Self.index(payload(count: BlockFormat.maxChunkSamples + 1)), blockMin: 0, path: "index")
+        }
+        let entries = try BlockFormat.decodeIndex(Self.index(payload(count: BlockFormat.maxChunkSamples)), blockMin: 0, path: "index")
+        #expect(entries.first?.chunks.first?.count == BlockFormat.maxChunkSamples)
+    }
 }

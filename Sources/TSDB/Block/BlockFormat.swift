@@ -16,6 +16,11 @@ package enum BlockFormat {
     static let chunksMagic: [UInt8] = Array("TCHK".utf8)
     static let indexMagic: [UInt8] = Array("TIDX".utf8)
     static let version: UInt32 = 1
+    /// Most samples one chunk may hold, in the index as written and as read: a corrupt or
+    /// crafted index cannot make a query allocate more than this many slots (8 MiB of
+    /// doubles) to decode one chunk. Writers use at most ``TSDBOptions/samplesPerChunk``,
+    /// which `--chunk-samples` keeps to 65,536.
+    static let maxChunkSamples = 1 << 20
     package static let chunksFile = "chunks"
     package static let indexFile = "index"
     static let metaFile = "meta.json"
@@ -111,7 +116,7 @@ package enum BlockFormat {
                         for _ in 0..<chunkCount {
                             let minT = blockMin &+ (try p.signedVarint())
                             let maxT = minT &+ Int64(bitPattern: try p.varint())
-                            let count = try p.length("sample count")
+                            let count = try p.length("sample count", limit: BlockFormat.maxChunkSamples)
                             let tsOff = try p.length("timestamp column offset", limit: .max)
                             let valOff = try p.length("value column offset", limit: .max)
                             let nan = try p.byte() & 1 != 0

@@ -31,7 +31,7 @@ struct BlockWriter {
             var start = 0
             let n = s.timestamps.count
             while start < n {
-                let end = Swift.min(n, start + samplesPerChunk)
+                let end = Swift.min(n, start + Swift.max(1, Swift.min(samplesPerChunk, BlockFormat.maxChunkSamples)))
                 encoded.removeAll(keepingCapacity: true)
                 s.timestamps.withUnsafeBufferPointer { TimestampCodec.encode(UnsafeBufferPointer(rebasing: $0[start..<end]), into: &encoded) }
                 let tsOffset: Int

@@ -31,6 +31,7 @@ public struct TSDBOptions: Sendable {
     /// Most samples a chunk of a block holds (default 4,096: on the DCGM benchmark data
     /// 0.635 bytes a sample against 0.664 with 1,024, and still two chunks per series per
     /// 2 h block at 1 s scrapes, so whole-chunk summaries keep answering coarse buckets).
+    /// Values above 1,048,576 (what a block index may announce) are written as that.
     public var samplesPerChunk: Int = 4096
     public var limits: QueryLimits = QueryLimits()
     /// Bounds on new series (labels per series, name/value length, new series per request
