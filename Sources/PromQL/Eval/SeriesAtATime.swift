@@ -33,6 +33,34 @@ struct StepMatrix {
         present.append(contentsOf: repeatElement(false, count: steps))
         return labels.count - 1
     }
+
+    /// Fills every series' row on the cores: series are independent, so worker w takes
+    /// series w, w + workers, …, writing only their rows (`row` gets the series index and
+    /// its row's values and presence), with a state of its own from `makeState`. False when
+    /// the deadline passed first (some rows are then unwritten).
+    mutating func fillRows<State>(deadline: ContinuousClock.Instant?, makeState: @Sendable () -> State,
+                                  _ row: @Sendable (inout State, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Bool>) -> Void) -> Bool {
+        let count = labels.count, steps = self.steps
+        let workers = count >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        var timedOut = [Bool](repeating: false, count: workers)
+        values.withUnsafeMutableBufferPointer { values in
+            present.withUnsafeMutableBufferPointer { present in
+                timedOut.withUnsafeMutableBufferPointer { late in
+                    nonisolated(unsafe) let values = values.baseAddress!, present = present.baseAddress!, late = late.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var state = makeState()
+                        var n = w
+                        while n < count {
+                            if let deadline, ContinuousClock.now > deadline { late[w] = true; return }
+                            row(&state, n, values + n * steps, present + n * steps)
+                            n += workers
+                        }
+                    }
+                }
+            }
+        }
+        return !timedOut.contains(true)
+    }
 }
 
 extension Evaluator {
@@ -73,27 +101,10 @@ extension Evaluator {
         m.present = [Bool](repeating: false, count: series.count * steps)
         let refs = (0..<steps).map { j in refTime(vs, start + Int64(j) * step) }
         let lookback = self.lookback
-        // As for range functions: each worker takes every `workers`-th series and writes only
-        // its rows.
-        let workers = series.count >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
-        var timedOut = [Bool](repeating: false, count: workers)
-        let deadline = self.deadline
-        m.values.withUnsafeMutableBufferPointer { values in
-            m.present.withUnsafeMutableBufferPointer { present in
-                timedOut.withUnsafeMutableBufferPointer { late in
-                    nonisolated(unsafe) let values = values.baseAddress!, present = present.baseAddress!, late = late.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        var n = w
-                        while n < series.count {
-                            if let deadline, ContinuousClock.now > deadline { late[w] = true; return }
-                            Self.lookBack(series[n], refs: refs, lookback: lookback, values: values + n * steps, present: present + n * steps)
-                            n += workers
-                        }
-                    }
-                }
-            }
+        let finished = m.fillRows(deadline: deadline, makeState: {}) { _, n, values, present in
+            Self.lookBack(series[n], refs: refs, lookback: lookback, values: values, present: present)
         }
-        if timedOut.contains(true) { try checkDeadline() }
+        if !finished { try checkDeadline() }
         return m
     }
 
@@ -142,29 +153,10 @@ extension Evaluator {
             let t = start + Int64(j) * step
             return (t, refTime(vs, t))
         }
-        // Series are independent: the workers take every `workers`-th one, each writing only
-        // its series' rows of the matrix.
-        let workers = series.count >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
-        var timedOut = [Bool](repeating: false, count: workers)
-        let deadline = self.deadline
-        m.values.withUnsafeMutableBufferPointer { values in
-            m.present.withUnsafeMutableBufferPointer { present in
-                timedOut.withUnsafeMutableBufferPointer { late in
-                    nonisolated(unsafe) let values = values.baseAddress!, present = present.baseAddress!, late = late.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        var sliding = SlidingWindow(name, steps: steps, scalars: scalars)
-                        var n = w
-                        while n < series.count {
-                            if let deadline, ContinuousClock.now > deadline { late[w] = true; return }
-                            Self.slide(series[n], range: range, times: times, &sliding,
-                                       values: values + n * steps, present: present + n * steps)
-                            n += workers
-                        }
-                    }
-                }
-            }
+        let finished = m.fillRows(deadline: deadline, makeState: { SlidingWindow(name, steps: steps, scalars: scalars) }) { sliding, n, values, present in
+            Self.slide(series[n], range: range, times: times, &sliding, values: values, present: present)
         }
-        if timedOut.contains(true) { try checkDeadline() }
+        if !finished { try checkDeadline() }
         return m
     }
 
