@@ -77,7 +77,7 @@ struct SeriesIndexTests {
                 if view.labels(of: id, keeping: ["gpu", "Hostname"]) != l.keeping(["gpu", "Hostname"]) { mismatches += 1 }
                 if view.canonicalByteCount(of: id) != l.canonicalBytes.count { mismatches += 1 }
                 view.pairIDs(of: id, keeping: ["gpu", "Hostname"], into: &key)
-                if key.map({ index.pair($0) }) != l.keeping(["gpu", "Hostname"]).pairs { mismatches += 1 }
+                if key.map({ view.pair($0) }) != l.keeping(["gpu", "Hostname"]).pairs { mismatches += 1 }
             }
         }
         #expect(mismatches == 0)

@@ -104,9 +104,6 @@ package enum LabelsRaw {
         var out: [Label] = []
         var i = 0
         let n = p.count
-        @inline(__always) func isQuote(_ k: Int) -> (Bool, Int) {
-            k < n && p[k] == 34 ? (true, 1) : (false, 0)
-        }
         while i < n {
             while i < n, p[i] == 44 || p[i] == 32 { i += 1 }
             let nameStart = i
@@ -114,13 +111,11 @@ package enum LabelsRaw {
             guard i < n, p[i] == 61 else { break }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: p[nameStart..<i]), as: UTF8.self)
             i += 1
-            let (q, qlen) = isQuote(i)
             var value: [UInt8] = []
-            if q {
-                i += qlen
+            if i < n, p[i] == 34 {
+                i += 1
                 while i < n {
-                    let (end, elen) = isQuote(i)
-                    if end { i += elen; break }
+                    if p[i] == 34 { i += 1; break }
                     if p[i] == 92, i + 1 < n {
                         let e = p[i + 1]
                         value.append(e == 110 ? 10 : e)

@@ -19,14 +19,21 @@ enum RangeFunctions {
         var evalTime: Int64
     }
 
-    /// One compensated (Neumaier) step. Both compensations are computed and one is kept by a
-    /// bit mask: which term is larger is data, and a branch on it mispredicts on noisy series.
+    /// `condition ? a : b` by a bit mask, for conditions that are data (a drop in a noisy
+    /// gauge, which of two terms is larger): a branch on them mispredicts about every other
+    /// sample, and the compiler turns a plain select on doubles back into a branch (seen in
+    /// the disassembly of each loop that uses this).
+    @inline(__always)
+    static func select(_ condition: Bool, _ a: Double, _ b: Double) -> Double {
+        let mask: UInt64 = 0 &- (condition ? 1 : 0)
+        return Double(bitPattern: (a.bitPattern & mask) | (b.bitPattern & ~mask))
+    }
+
+    /// One compensated (Neumaier) step; both compensations are computed and one is kept.
     @inline(__always)
     static func kahanInc(_ inc: Double, _ sum: Double, _ c: Double) -> (Double, Double) {
         let t = sum + inc
-        let big = (sum - t) + inc, small = (inc - t) + sum
-        let keepBig: UInt64 = 0 &- (abs(sum) >= abs(inc) ? 1 : 0)
-        return (t, c + Double(bitPattern: (big.bitPattern & keepBig) | (small.bitPattern & ~keepBig)))
+        return (t, c + select(abs(sum) >= abs(inc), (sum - t) + inc, (inc - t) + sum))
     }
 
     static func apply(_ name: String, _ w: Window, scalars: [Double]) -> Double? {
@@ -116,13 +123,10 @@ enum RangeFunctions {
             result += correction
         } else if isCounter && resets {
             // Every sample adds: the value before a drop, else -0 (the identity, also of a -0
-            // result). Chosen by a bit mask, so the loop has no branch to mispredict on a noisy
-            // gauge (`v < last ? last : -0.0` is folded back into one; the disassembly showed it).
+            // result), so the loop has no branch.
             var lastValue = 0.0
-            let negativeZero = (-0.0).bitPattern
             for v in vs {
-                let reset: UInt64 = 0 &- (v < lastValue ? 1 : 0)
-                result += Double(bitPattern: (lastValue.bitPattern & reset) | (negativeZero & ~reset))
+                result += select(v < lastValue, lastValue, -0.0)
                 lastValue = v
             }
         }

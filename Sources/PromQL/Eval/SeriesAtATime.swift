@@ -27,6 +27,14 @@ struct StepMatrix {
         present = []
     }
 
+    /// One row per label set, every step absent.
+    init(steps: Int, labels: [Labels]) {
+        self.steps = steps
+        self.labels = labels
+        values = [Double](repeating: 0, count: labels.count * steps)
+        present = [Bool](repeating: false, count: labels.count * steps)
+    }
+
     mutating func appendSeries(_ l: Labels) -> Int {
         labels.append(l)
         values.append(contentsOf: repeatElement(0, count: steps))
@@ -95,10 +103,7 @@ extension Evaluator {
 
     private func selectSeries(_ vs: VectorSelector, steps: Int) throws(PromQLError) -> StepMatrix {
         let series = data[vs.id] ?? []
-        var m = StepMatrix(steps: steps)
-        m.labels = series.map(\.labels)
-        m.values = [Double](repeating: 0, count: series.count * steps)
-        m.present = [Bool](repeating: false, count: series.count * steps)
+        var m = StepMatrix(steps: steps, labels: series.map(\.labels))
         let refs = (0..<steps).map { j in refTime(vs, start + Int64(j) * step) }
         let lookback = self.lookback
         let finished = m.fillRows(deadline: deadline, makeState: {}) { _, n, values, present in
@@ -144,10 +149,7 @@ extension Evaluator {
         // Dropping the name can make two series one label set; Prometheus fails at the steps
         // where both have a value. Leave that to the step evaluator.
         if !keepName && !Self.namesOneMetric(vs) && Set(labels).count != labels.count { return nil }
-        var m = StepMatrix(steps: steps)
-        m.labels = labels
-        m.values = [Double](repeating: 0, count: labels.count * steps)
-        m.present = [Bool](repeating: false, count: labels.count * steps)
+        var m = StepMatrix(steps: steps, labels: labels)
         // Each step's evaluation time and the time its window ends at.
         let times: [(eval: Int64, ref: Int64)] = (0..<steps).map { j in
             let t = start + Int64(j) * step

@@ -98,15 +98,13 @@ struct SlidingWindow {
                             b[0] = 0
                             // No sample is below -inf, so the first one is never a reset. The
                             // body has no branch: on a noisy gauge a drop is a coin toss, and
-                            // a mispredicted branch per sample was most of this pass. (The term
-                            // is masked as bits: a `drop ? prev : 0` on doubles is compiled
-                            // back into a branch.)
+                            // a mispredicted branch per sample was most of this pass.
                             var prev = -Double.infinity
                             for i in 0..<n {
                                 let x = v[i]
-                                let drop: UInt64 = x < prev ? 1 : 0
-                                let term = Double(bitPattern: prev.bitPattern & (0 &- drop))
-                                c &+= Int32(truncatingIfNeeded: drop)
+                                let drop = x < prev
+                                let term = RangeFunctions.select(drop, prev, 0)
+                                c &+= drop ? 1 : 0
                                 bad &+= term.isFinite ? 0 : 1
                                 p[i] = c; t[i] = term; b[i + 1] = bad
                                 prev = x
@@ -254,18 +252,7 @@ struct WindowSum {
     private struct Accumulator {
         var sum: Double, comp: Double, magnitude: Double
 
-        @inline(__always) mutating func add(_ x: Double) { neumaier(x); magnitude += abs(x) }
-        @inline(__always) mutating func remove(_ x: Double) { neumaier(-x); magnitude -= abs(x) }
-
-        /// Both compensations are computed and one is kept by a bit mask, not a branch: which
-        /// term is larger is data, and as unpredictable (a select on doubles is compiled back
-        /// into a branch).
-        @inline(__always) private mutating func neumaier(_ x: Double) {
-            let t = sum + x
-            let big = (sum - t) + x, small = (x - t) + sum
-            let keepBig: UInt64 = 0 &- (abs(sum) >= abs(x) ? 1 : 0)
-            comp += Double(bitPattern: (big.bitPattern & keepBig) | (small.bitPattern & ~keepBig))
-            sum = t
-        }
+        @inline(__always) mutating func add(_ x: Double) { (sum, comp) = RangeFunctions.kahanInc(x, sum, comp); magnitude += abs(x) }
+        @inline(__always) mutating func remove(_ x: Double) { (sum, comp) = RangeFunctions.kahanInc(-x, sum, comp); magnitude -= abs(x) }
     }
 }

@@ -75,9 +75,6 @@ struct SeriesIndex: Sendable {
 
     func labels(of id: UInt32) -> Labels? { view.labels(of: id) }
 
-    /// The interned pair with this id.
-    func pair(_ pid: UInt32) -> Label { view.pair(pid) }
-
     /// Whether series `id` has a label named `name` (nothing is built).
     func hasLabel(_ name: String, _ id: UInt32) -> Bool { view.hasLabel(name, id) }
 

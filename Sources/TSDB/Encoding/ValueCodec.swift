@@ -195,7 +195,8 @@ public enum ValueCodec {
         let packedCount = n - skip
         let packed = try r.slice(r.remaining)
         let scale = pow10[exp]
-        // Work in place: the output's 8-byte slots hold zigzags, then integers, then doubles.
+        // Work in place: the output's 8-byte slots hold the unpacked integers (zigzags of the
+        // differences, or offsets from the frame of reference), then the doubles.
         guard lo < hi else { return }
         try out.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: n) { u throws in
             if order == 0 {
